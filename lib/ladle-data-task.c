@@ -1,0 +1,272 @@
+/* ladle-data-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * LadleDataTask:
+ *
+ * A task whose response body is delivered to the application in memory.
+ *
+ * Each chunk of the body is emitted with [signal@Ladle.DataTask::data-received] as it arrives.
+ * Unless [property@Ladle.DataTask:accumulate] is turned off, the whole body is also kept and can
+ * be read with [method@Ladle.DataTask.dup_body] once the task completed: turn it off for large
+ * bodies that the application consumes chunk by chunk.
+ *
+ * A [signal@Ladle.Task::response] handler can hand the body over to a new
+ * [class@Ladle.DownloadTask] by returning %LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD.
+ */
+
+#include "config.h"
+
+#include "ladle-data-task.h"
+#include "ladle-data-task-private.h"
+#include "ladle-task-private.h"
+
+typedef struct
+{
+  gboolean    accumulate;
+  GByteArray *body;
+  GBytes     *final_body;
+} LadleDataTaskPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (LadleDataTask, ladle_data_task, LADLE_TYPE_TASK)
+
+enum {
+  PROP_0,
+  PROP_ACCUMULATE,
+  N_PROPS
+};
+
+enum {
+  DATA_RECEIVED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static gboolean
+data_task_body_begin (LadleTask    *task,
+                      SoupMessage  *message,
+                      GError      **error)
+{
+  LadleDataTask *self = LADLE_DATA_TASK (task);
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_clear_pointer (&priv->body, g_byte_array_unref);
+  if (priv->accumulate)
+    priv->body = g_byte_array_new ();
+
+  return TRUE;
+}
+
+gboolean
+_ladle_data_task_body_chunk (LadleTask     *task,
+                             const guint8  *data,
+                             gsize          length,
+                             GError       **error)
+{
+  LadleDataTask *self = LADLE_DATA_TASK (task);
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  if (priv->body != NULL)
+    g_byte_array_append (priv->body, data, length);
+
+  /* No copy of the chunk when nobody listens. */
+  if (g_signal_has_handler_pending (self, signals[DATA_RECEIVED], 0, TRUE) ||
+      LADLE_DATA_TASK_GET_CLASS (self)->data_received != NULL)
+    {
+      g_autoptr(GBytes) chunk = g_bytes_new (data, length);
+
+      g_signal_emit (self, signals[DATA_RECEIVED], 0, chunk);
+    }
+
+  return TRUE;
+}
+
+static void
+data_task_will_complete (LadleTask    *task,
+                         const GError *error)
+{
+  LadleDataTask *self = LADLE_DATA_TASK (task);
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  if (priv->body != NULL)
+    priv->final_body = g_byte_array_free_to_bytes (g_steal_pointer (&priv->body));
+}
+
+static const LadleTaskOps data_task_ops = {
+  .read_size = 64 * 1024,
+  .body_begin = data_task_body_begin,
+  .body_chunk = _ladle_data_task_body_chunk,
+  .will_complete = data_task_will_complete,
+};
+
+const LadleTaskOps *
+_ladle_data_task_get_ops (void)
+{
+  return &data_task_ops;
+}
+
+static void
+ladle_data_task_finalize (GObject *object)
+{
+  LadleDataTask *self = (LadleDataTask *)object;
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_clear_pointer (&priv->body, g_byte_array_unref);
+  g_clear_pointer (&priv->final_body, g_bytes_unref);
+
+  G_OBJECT_CLASS (ladle_data_task_parent_class)->finalize (object);
+}
+
+static void
+ladle_data_task_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  LadleDataTask *self = LADLE_DATA_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCUMULATE:
+      g_value_set_boolean (value, ladle_data_task_get_accumulate (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_data_task_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  LadleDataTask *self = LADLE_DATA_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCUMULATE:
+      ladle_data_task_set_accumulate (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_data_task_class_init (LadleDataTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ladle_data_task_finalize;
+  object_class->get_property = ladle_data_task_get_property;
+  object_class->set_property = ladle_data_task_set_property;
+
+  /**
+   * LadleDataTask:accumulate:
+   *
+   * Whether the response body is kept in memory for [method@Ladle.DataTask.dup_body]. The
+   * default is true; set it before resuming the task.
+   */
+  properties[PROP_ACCUMULATE] =
+    g_param_spec_boolean ("accumulate", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LadleDataTask::data-received:
+   * @self: the task
+   * @chunk: the bytes that just arrived
+   *
+   * Emitted for each chunk of the response body, in order, after [signal@Ladle.Task::response]
+   * and before [signal@Ladle.Task::completed].
+   */
+  signals[DATA_RECEIVED] =
+    g_signal_new ("data-received",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (LadleDataTaskClass, data_received),
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, G_TYPE_BYTES);
+}
+
+static void
+ladle_data_task_init (LadleDataTask *self)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  priv->accumulate = TRUE;
+  _ladle_task_set_ops (LADLE_TASK (self), &data_task_ops);
+}
+
+/**
+ * ladle_data_task_get_accumulate:
+ * @self: a data task
+ *
+ * Returns: whether the body is kept in memory
+ */
+gboolean
+ladle_data_task_get_accumulate (LadleDataTask *self)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_DATA_TASK (self), FALSE);
+
+  return priv->accumulate;
+}
+
+/**
+ * ladle_data_task_set_accumulate:
+ * @self: a data task
+ * @accumulate: whether to keep the body in memory
+ *
+ * Sets [property@Ladle.DataTask:accumulate]. Set it before resuming the task: a change while the
+ * body arrives applies to the next response.
+ */
+void
+ladle_data_task_set_accumulate (LadleDataTask *self,
+                                gboolean       accumulate)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_return_if_fail (LADLE_IS_DATA_TASK (self));
+
+  accumulate = !!accumulate;
+  if (priv->accumulate == accumulate)
+    return;
+
+  priv->accumulate = accumulate;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCUMULATE]);
+}
+
+/**
+ * ladle_data_task_dup_body:
+ * @self: a data task
+ *
+ * Gets the response body kept in memory. Once the task completed it is the whole body (or what
+ * arrived before the task failed); while it runs, a copy of what arrived so far.
+ *
+ * Returns: (transfer full) (nullable): the body, or %NULL when
+ *   [property@Ladle.DataTask:accumulate] is off or no response arrived
+ */
+GBytes *
+ladle_data_task_dup_body (LadleDataTask *self)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_DATA_TASK (self), NULL);
+
+  if (priv->final_body != NULL)
+    return g_bytes_ref (priv->final_body);
+  if (priv->body != NULL)
+    return g_bytes_new (priv->body->data, priv->body->len);
+
+  return NULL;
+}

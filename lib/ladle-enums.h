@@ -1,0 +1,64 @@
+/* ladle-enums.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(LADLE_INSIDE) && !defined(LADLE_COMPILATION)
+# error "Only <ladle.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LadleTaskState:
+ * @LADLE_TASK_STATE_SUSPENDED: the task is not transferring; every task starts here
+ * @LADLE_TASK_STATE_RUNNING: the task is sending its request or receiving its response
+ * @LADLE_TASK_STATE_CANCELING: the task was cancelled and is about to complete
+ * @LADLE_TASK_STATE_COMPLETED: the task emitted [signal@Ladle.Task::completed]; it never changes again
+ *
+ * The life cycle of a [class@Ladle.Task].
+ */
+typedef enum
+{
+  LADLE_TASK_STATE_SUSPENDED,
+  LADLE_TASK_STATE_RUNNING,
+  LADLE_TASK_STATE_CANCELING,
+  LADLE_TASK_STATE_COMPLETED,
+} LadleTaskState;
+
+/**
+ * LadleResponseDisposition:
+ * @LADLE_RESPONSE_DISPOSITION_ALLOW: go on and receive the body
+ * @LADLE_RESPONSE_DISPOSITION_CANCEL: cancel the task; it completes with %G_IO_ERROR_CANCELLED
+ * @LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD: for a [class@Ladle.DataTask]: the body goes to a new
+ *   [class@Ladle.DownloadTask] instead, announced by [signal@Ladle.DataTask::became-download-task]
+ *
+ * What a [signal@Ladle.Task::response] handler decides to do with a response.
+ */
+typedef enum
+{
+  LADLE_RESPONSE_DISPOSITION_ALLOW,
+  LADLE_RESPONSE_DISPOSITION_CANCEL,
+  LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD,
+} LadleResponseDisposition;
+
+/**
+ * LadleSessionKind:
+ * @LADLE_SESSION_KIND_DEFAULT: cookies are kept on disk in the state directory
+ * @LADLE_SESSION_KIND_EPHEMERAL: nothing is written to disk: cookies live in memory only
+ * @LADLE_SESSION_KIND_BACKGROUND: transfers are recorded so that they survive a restart of the application
+ *
+ * The kind of a [class@Ladle.SessionConfiguration].
+ */
+typedef enum
+{
+  LADLE_SESSION_KIND_DEFAULT,
+  LADLE_SESSION_KIND_EPHEMERAL,
+  LADLE_SESSION_KIND_BACKGROUND,
+} LadleSessionKind;
+
+G_END_DECLS

@@ -1,0 +1,18 @@
+/* ladle-session-configuration-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ladle-session-configuration.h"
+#include "ladle-util-private.h"
+
+G_BEGIN_DECLS
+
+void _ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
+                                                 SoupMessageHeaders        *headers);
+
+G_END_DECLS

@@ -1,0 +1,819 @@
+/* ladle-session-configuration.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * LadleSessionConfiguration:
+ *
+ * The settings a [class@Ladle.Session] is made with.
+ *
+ * A session copies its configuration when it is created: changing a configuration afterwards does
+ * not affect sessions that already use it.
+ *
+ * Unlike libsoup, whose sessions have no I/O timeout by default, every configuration starts with a
+ * non-zero [property@Ladle.SessionConfiguration:timeout], so that a stalled server cannot hang a
+ * task forever.
+ */
+
+#include "config.h"
+
+#include "ladle-session-configuration.h"
+#include "ladle-session-configuration-private.h"
+#include "ladle-enum-types.h"
+
+#define DEFAULT_TIMEOUT                  60
+#define DEFAULT_MAX_CONNECTIONS_PER_HOST 6
+
+struct _LadleSessionConfiguration
+{
+  GObject           parent_instance;
+
+  LadleSessionKind  kind;
+  char             *identifier;
+  guint             timeout;
+  guint             max_connections_per_host;
+  char             *user_agent;
+  GHashTable       *headers;       /* case-folded name → (name, value) pair */
+  gboolean          allow_metered;
+  GTlsDatabase     *tls_database;
+  GProxyResolver   *proxy_resolver;
+  GNetworkMonitor  *network_monitor;
+  char             *state_directory;
+};
+
+G_DEFINE_FINAL_TYPE (LadleSessionConfiguration, ladle_session_configuration, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_KIND,
+  PROP_IDENTIFIER,
+  PROP_TIMEOUT,
+  PROP_MAX_CONNECTIONS_PER_HOST,
+  PROP_USER_AGENT,
+  PROP_ALLOW_METERED,
+  PROP_TLS_DATABASE,
+  PROP_PROXY_RESOLVER,
+  PROP_NETWORK_MONITOR,
+  PROP_STATE_DIRECTORY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef struct
+{
+  char *name;
+  char *value;
+} Header;
+
+static void
+header_free (gpointer data)
+{
+  Header *header = data;
+
+  g_free (header->name);
+  g_free (header->value);
+  g_free (header);
+}
+
+static void
+ladle_session_configuration_finalize (GObject *object)
+{
+  LadleSessionConfiguration *self = (LadleSessionConfiguration *)object;
+
+  g_clear_pointer (&self->identifier, g_free);
+  g_clear_pointer (&self->user_agent, g_free);
+  g_clear_pointer (&self->headers, g_hash_table_unref);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->proxy_resolver);
+  g_clear_object (&self->network_monitor);
+  g_clear_pointer (&self->state_directory, g_free);
+
+  G_OBJECT_CLASS (ladle_session_configuration_parent_class)->finalize (object);
+}
+
+static void
+ladle_session_configuration_get_property (GObject    *object,
+                                          guint       prop_id,
+                                          GValue     *value,
+                                          GParamSpec *pspec)
+{
+  LadleSessionConfiguration *self = LADLE_SESSION_CONFIGURATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_IDENTIFIER:
+      g_value_set_string (value, self->identifier);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_MAX_CONNECTIONS_PER_HOST:
+      g_value_set_uint (value, self->max_connections_per_host);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
+      break;
+    case PROP_ALLOW_METERED:
+      g_value_set_boolean (value, self->allow_metered);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_PROXY_RESOLVER:
+      g_value_set_object (value, self->proxy_resolver);
+      break;
+    case PROP_NETWORK_MONITOR:
+      g_value_set_object (value, self->network_monitor);
+      break;
+    case PROP_STATE_DIRECTORY:
+      g_value_set_string (value, ladle_session_configuration_get_state_directory (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_session_configuration_set_property (GObject      *object,
+                                          guint         prop_id,
+                                          const GValue *value,
+                                          GParamSpec   *pspec)
+{
+  LadleSessionConfiguration *self = LADLE_SESSION_CONFIGURATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
+      break;
+    case PROP_IDENTIFIER:
+      self->identifier = g_value_dup_string (value);
+      break;
+    case PROP_TIMEOUT:
+      ladle_session_configuration_set_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_MAX_CONNECTIONS_PER_HOST:
+      ladle_session_configuration_set_max_connections_per_host (self, g_value_get_uint (value));
+      break;
+    case PROP_USER_AGENT:
+      ladle_session_configuration_set_user_agent (self, g_value_get_string (value));
+      break;
+    case PROP_ALLOW_METERED:
+      ladle_session_configuration_set_allow_metered (self, g_value_get_boolean (value));
+      break;
+    case PROP_TLS_DATABASE:
+      ladle_session_configuration_set_tls_database (self, g_value_get_object (value));
+      break;
+    case PROP_PROXY_RESOLVER:
+      ladle_session_configuration_set_proxy_resolver (self, g_value_get_object (value));
+      break;
+    case PROP_NETWORK_MONITOR:
+      ladle_session_configuration_set_network_monitor (self, g_value_get_object (value));
+      break;
+    case PROP_STATE_DIRECTORY:
+      ladle_session_configuration_set_state_directory (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ladle_session_configuration_finalize;
+  object_class->get_property = ladle_session_configuration_get_property;
+  object_class->set_property = ladle_session_configuration_set_property;
+
+  /**
+   * LadleSessionConfiguration:kind:
+   *
+   * What the session keeps on disk: see [enum@Ladle.SessionKind].
+   */
+  properties[PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL,
+                       LADLE_TYPE_SESSION_KIND,
+                       LADLE_SESSION_KIND_DEFAULT,
+                       (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:identifier:
+   *
+   * The identifier of a background configuration, %NULL for the other kinds.
+   */
+  properties[PROP_IDENTIFIER] =
+    g_param_spec_string ("identifier", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:timeout:
+   *
+   * How many seconds a request may wait for the network (connecting, sending, or waiting for the
+   * next bytes of the response) before it fails with %G_IO_ERROR_TIMED_OUT. Zero means no timeout,
+   * which lets a stalled server hang a task forever; the default is 60.
+   */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_uint ("timeout", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_TIMEOUT,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:max-connections-per-host:
+   *
+   * How many connections the session opens at most to one host. The default is 6.
+   */
+  properties[PROP_MAX_CONNECTIONS_PER_HOST] =
+    g_param_spec_uint ("max-connections-per-host", NULL, NULL,
+                       1, G_MAXUINT16, DEFAULT_MAX_CONNECTIONS_PER_HOST,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:user-agent:
+   *
+   * The User-Agent header sent with each request, or %NULL for Ladle's default. A value ending in
+   * a space gets Ladle's and libsoup's product tokens appended.
+   */
+  properties[PROP_USER_AGENT] =
+    g_param_spec_string ("user-agent", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:allow-metered:
+   *
+   * Whether tasks may run while the network monitor reports a metered network. When false, a
+   * resumed task waits until the network is no longer metered. The default is true.
+   */
+  properties[PROP_ALLOW_METERED] =
+    g_param_spec_boolean ("allow-metered", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:tls-database:
+   *
+   * The database used to verify server certificates, or %NULL for the system's default.
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL,
+                         G_TYPE_TLS_DATABASE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:proxy-resolver:
+   *
+   * The proxy resolver, or %NULL for the system's default.
+   */
+  properties[PROP_PROXY_RESOLVER] =
+    g_param_spec_object ("proxy-resolver", NULL, NULL,
+                         G_TYPE_PROXY_RESOLVER,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:network-monitor:
+   *
+   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered], or
+   * %NULL for the system's default.
+   */
+  properties[PROP_NETWORK_MONITOR] =
+    g_param_spec_object ("network-monitor", NULL, NULL,
+                         G_TYPE_NETWORK_MONITOR,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:state-directory:
+   *
+   * The directory where the session keeps what it writes to disk (cookies, partial downloads).
+   * Reading it never returns %NULL: the default is `$XDG_STATE_HOME/ladle/<program name>`.
+   */
+  properties[PROP_STATE_DIRECTORY] =
+    g_param_spec_string ("state-directory", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ladle_session_configuration_init (LadleSessionConfiguration *self)
+{
+  self->timeout = DEFAULT_TIMEOUT;
+  self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
+  self->allow_metered = TRUE;
+  self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
+}
+
+/**
+ * ladle_session_configuration_new_default:
+ *
+ * Creates a configuration whose sessions keep cookies on disk in the
+ * [property@Ladle.SessionConfiguration:state-directory].
+ *
+ * Returns: (transfer full): a new configuration
+ */
+LadleSessionConfiguration *
+ladle_session_configuration_new_default (void)
+{
+  return g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+                       "kind", LADLE_SESSION_KIND_DEFAULT,
+                       NULL);
+}
+
+/**
+ * ladle_session_configuration_new_ephemeral:
+ *
+ * Creates a configuration whose sessions write nothing to disk: cookies live in memory and are
+ * gone with the session.
+ *
+ * Returns: (transfer full): a new configuration
+ */
+LadleSessionConfiguration *
+ladle_session_configuration_new_ephemeral (void)
+{
+  return g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+                       "kind", LADLE_SESSION_KIND_EPHEMERAL,
+                       NULL);
+}
+
+/**
+ * ladle_session_configuration_new_background:
+ * @identifier: a name for the session, unique within the application
+ *
+ * Creates a configuration for background sessions: a new session with the same @identifier, in
+ * a later run of the application, finds the transfers of the earlier one.
+ *
+ * Returns: (transfer full): a new configuration
+ */
+LadleSessionConfiguration *
+ladle_session_configuration_new_background (const char *identifier)
+{
+  g_return_val_if_fail (identifier != NULL && *identifier != '\0', NULL);
+
+  return g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+                       "kind", LADLE_SESSION_KIND_BACKGROUND,
+                       "identifier", identifier,
+                       NULL);
+}
+
+/**
+ * ladle_session_configuration_copy:
+ * @self: a configuration
+ *
+ * Copies every setting of @self into a new configuration.
+ *
+ * Returns: (transfer full): a new configuration equal to @self
+ */
+LadleSessionConfiguration *
+ladle_session_configuration_copy (LadleSessionConfiguration *self)
+{
+  LadleSessionConfiguration *copy;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  copy = g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+                       "kind", self->kind,
+                       "identifier", self->identifier,
+                       "timeout", self->timeout,
+                       "max-connections-per-host", self->max_connections_per_host,
+                       "user-agent", self->user_agent,
+                       "allow-metered", self->allow_metered,
+                       "tls-database", self->tls_database,
+                       "proxy-resolver", self->proxy_resolver,
+                       "network-monitor", self->network_monitor,
+                       NULL);
+  copy->state_directory = g_strdup (self->state_directory);
+
+  g_hash_table_iter_init (&iter, self->headers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Header *header = value;
+      ladle_session_configuration_set_header (copy, header->name, header->value);
+    }
+
+  return copy;
+}
+
+/**
+ * ladle_session_configuration_get_kind:
+ * @self: a configuration
+ *
+ * Returns: the kind of @self
+ */
+LadleSessionKind
+ladle_session_configuration_get_kind (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), LADLE_SESSION_KIND_DEFAULT);
+
+  return self->kind;
+}
+
+/**
+ * ladle_session_configuration_get_identifier:
+ * @self: a configuration
+ *
+ * Returns: (nullable): the identifier of a background configuration, or %NULL
+ */
+const char *
+ladle_session_configuration_get_identifier (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->identifier;
+}
+
+/**
+ * ladle_session_configuration_get_timeout:
+ * @self: a configuration
+ *
+ * Returns: the timeout in seconds, 0 for none
+ */
+guint
+ladle_session_configuration_get_timeout (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->timeout;
+}
+
+/**
+ * ladle_session_configuration_set_timeout:
+ * @self: a configuration
+ * @timeout: seconds, 0 for none
+ *
+ * Sets [property@Ladle.SessionConfiguration:timeout].
+ */
+void
+ladle_session_configuration_set_timeout (LadleSessionConfiguration *self,
+                                         guint                      timeout)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->timeout == timeout)
+    return;
+
+  self->timeout = timeout;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
+/**
+ * ladle_session_configuration_get_max_connections_per_host:
+ * @self: a configuration
+ *
+ * Returns: the maximum number of connections to one host
+ */
+guint
+ladle_session_configuration_get_max_connections_per_host (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->max_connections_per_host;
+}
+
+/**
+ * ladle_session_configuration_set_max_connections_per_host:
+ * @self: a configuration
+ * @max_connections: at least 1
+ *
+ * Sets [property@Ladle.SessionConfiguration:max-connections-per-host].
+ */
+void
+ladle_session_configuration_set_max_connections_per_host (LadleSessionConfiguration *self,
+                                                          guint                      max_connections)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (max_connections > 0 && max_connections <= G_MAXUINT16);
+
+  if (self->max_connections_per_host == max_connections)
+    return;
+
+  self->max_connections_per_host = max_connections;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_CONNECTIONS_PER_HOST]);
+}
+
+/**
+ * ladle_session_configuration_get_user_agent:
+ * @self: a configuration
+ *
+ * Returns: (nullable): the user agent set on @self, or %NULL for the default
+ */
+const char *
+ladle_session_configuration_get_user_agent (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->user_agent;
+}
+
+/**
+ * ladle_session_configuration_set_user_agent:
+ * @self: a configuration
+ * @user_agent: (nullable): the User-Agent, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:user-agent].
+ */
+void
+ladle_session_configuration_set_user_agent (LadleSessionConfiguration *self,
+                                            const char                *user_agent)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (_ladle_set_str (&self->user_agent, user_agent))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_AGENT]);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_ascii_strcasecmp (*(const char * const *)a, *(const char * const *)b);
+}
+
+static gboolean
+header_text_is_valid (const char *text)
+{
+  for (const char *p = text; *p; p++)
+    if (*p == '\r' || *p == '\n')
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * ladle_session_configuration_get_header:
+ * @self: a configuration
+ * @name: a header name, compared without regard to case
+ *
+ * Returns: (nullable): the value of the extra header @name, or %NULL
+ */
+const char *
+ladle_session_configuration_get_header (LadleSessionConfiguration *self,
+                                        const char                *name)
+{
+  g_autofree char *key = NULL;
+  Header *header;
+
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = g_ascii_strdown (name, -1);
+  header = g_hash_table_lookup (self->headers, key);
+
+  return header ? header->value : NULL;
+}
+
+/**
+ * ladle_session_configuration_set_header:
+ * @self: a configuration
+ * @name: a header name
+ * @value: (nullable): the value, or %NULL to remove the header
+ *
+ * Sets an extra header sent with every request of the session, unless the request sets the same
+ * header itself. Names and values with CR or LF characters are refused.
+ */
+void
+ladle_session_configuration_set_header (LadleSessionConfiguration *self,
+                                        const char                *name,
+                                        const char                *value)
+{
+  Header *header;
+  char *key;
+
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (name != NULL && *name != '\0' && header_text_is_valid (name));
+  g_return_if_fail (value == NULL || header_text_is_valid (value));
+
+  key = g_ascii_strdown (name, -1);
+  if (value == NULL)
+    {
+      g_hash_table_remove (self->headers, key);
+      g_free (key);
+      return;
+    }
+
+  header = g_new0 (Header, 1);
+  header->name = g_strdup (name);
+  header->value = g_strdup (value);
+  g_hash_table_replace (self->headers, key, header);
+}
+
+/**
+ * ladle_session_configuration_dup_header_names:
+ * @self: a configuration
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names of the extra headers, sorted
+ */
+char **
+ladle_session_configuration_dup_header_names (LadleSessionConfiguration *self)
+{
+  GPtrArray *names;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  names = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, self->headers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (names, g_strdup (((Header *)value)->name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+
+  return (char **)g_ptr_array_free (names, FALSE);
+}
+
+/**
+ * ladle_session_configuration_get_allow_metered:
+ * @self: a configuration
+ *
+ * Returns: whether tasks may run on a metered network
+ */
+gboolean
+ladle_session_configuration_get_allow_metered (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), TRUE);
+
+  return self->allow_metered;
+}
+
+/**
+ * ladle_session_configuration_set_allow_metered:
+ * @self: a configuration
+ * @allow_metered: whether tasks may run on a metered network
+ *
+ * Sets [property@Ladle.SessionConfiguration:allow-metered].
+ */
+void
+ladle_session_configuration_set_allow_metered (LadleSessionConfiguration *self,
+                                               gboolean                   allow_metered)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  allow_metered = !!allow_metered;
+  if (self->allow_metered == allow_metered)
+    return;
+
+  self->allow_metered = allow_metered;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_METERED]);
+}
+
+/**
+ * ladle_session_configuration_get_tls_database:
+ * @self: a configuration
+ *
+ * Returns: (transfer none) (nullable): the TLS database, or %NULL for the default
+ */
+GTlsDatabase *
+ladle_session_configuration_get_tls_database (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->tls_database;
+}
+
+/**
+ * ladle_session_configuration_set_tls_database:
+ * @self: a configuration
+ * @database: (nullable): a TLS database, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:tls-database].
+ */
+void
+ladle_session_configuration_set_tls_database (LadleSessionConfiguration *self,
+                                              GTlsDatabase              *database)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  if (g_set_object (&self->tls_database, database))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
+}
+
+/**
+ * ladle_session_configuration_get_proxy_resolver:
+ * @self: a configuration
+ *
+ * Returns: (transfer none) (nullable): the proxy resolver, or %NULL for the default
+ */
+GProxyResolver *
+ladle_session_configuration_get_proxy_resolver (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->proxy_resolver;
+}
+
+/**
+ * ladle_session_configuration_set_proxy_resolver:
+ * @self: a configuration
+ * @resolver: (nullable): a proxy resolver, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:proxy-resolver].
+ */
+void
+ladle_session_configuration_set_proxy_resolver (LadleSessionConfiguration *self,
+                                                GProxyResolver            *resolver)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (resolver == NULL || G_IS_PROXY_RESOLVER (resolver));
+
+  if (g_set_object (&self->proxy_resolver, resolver))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_RESOLVER]);
+}
+
+/**
+ * ladle_session_configuration_get_network_monitor:
+ * @self: a configuration
+ *
+ * Returns: (transfer none) (nullable): the network monitor, or %NULL for the default
+ */
+GNetworkMonitor *
+ladle_session_configuration_get_network_monitor (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->network_monitor;
+}
+
+/**
+ * ladle_session_configuration_set_network_monitor:
+ * @self: a configuration
+ * @monitor: (nullable): a network monitor, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:network-monitor].
+ */
+void
+ladle_session_configuration_set_network_monitor (LadleSessionConfiguration *self,
+                                                 GNetworkMonitor           *monitor)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+
+  if (g_set_object (&self->network_monitor, monitor))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NETWORK_MONITOR]);
+}
+
+/**
+ * ladle_session_configuration_get_state_directory:
+ * @self: a configuration
+ *
+ * Returns: (type filename): the directory where sessions keep their files
+ */
+const char *
+ladle_session_configuration_get_state_directory (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  if (self->state_directory == NULL)
+    {
+      const char *name = g_get_prgname ();
+
+      if (name == NULL || *name == '\0' || strchr (name, '/') != NULL || name[0] == '.')
+        name = "default";
+      self->state_directory = g_build_filename (g_get_user_state_dir (), "ladle", name, NULL);
+    }
+
+  return self->state_directory;
+}
+
+/**
+ * ladle_session_configuration_set_state_directory:
+ * @self: a configuration
+ * @directory: (type filename) (nullable): a directory, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:state-directory].
+ */
+void
+ladle_session_configuration_set_state_directory (LadleSessionConfiguration *self,
+                                                 const char                *directory)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (_ladle_set_str (&self->state_directory, directory))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_DIRECTORY]);
+}
+
+void
+_ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
+                                            SoupMessageHeaders        *headers)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->headers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Header *header = value;
+
+      if (soup_message_headers_get_one (headers, header->name) == NULL)
+        soup_message_headers_append (headers, header->name, header->value);
+    }
+}

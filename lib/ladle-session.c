@@ -1,0 +1,803 @@
+/* ladle-session.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * LadleSession:
+ *
+ * Makes and runs transfer tasks that share one configuration and one #SoupSession.
+ *
+ * A session is made from a [class@Ladle.SessionConfiguration], which it copies. It creates
+ * [class@Ladle.DataTask]s (and the other task kinds), each of which starts suspended. Its
+ * signals are the session-level delegate: [signal@Ladle.Session::task-completed] follows each
+ * task's [signal@Ladle.Task::completed], and [signal@Ladle.Session::authenticate] and
+ * [signal@Ladle.Session::accept-certificate] are asked when no task handler answered.
+ *
+ * A session is a [iface@Gio.ListModel] of its unfinished tasks, in the order they were created,
+ * so that a download manager can bind it to a list view.
+ *
+ * Signals are emitted on the thread-default main context of the thread that created the
+ * session.
+ *
+ * A session ends with [method@Ladle.Session.finish_tasks_and_invalidate] or
+ * [method@Ladle.Session.invalidate_and_cancel]; [signal@Ladle.Session::invalidated] says when it
+ * is done. Tasks created after that complete with %LADLE_ERROR_SESSION_INVALIDATED when resumed.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "ladle-data-task.h"
+#include "ladle-error.h"
+#include "ladle-session-configuration-private.h"
+#include "ladle-session-private.h"
+#include "ladle-task-private.h"
+
+struct _LadleSession
+{
+  GObject                    parent_instance;
+
+  LadleSessionConfiguration *configuration;
+  SoupSession               *soup_session;
+  GMainContext              *context;
+  GPtrArray                 *tasks;           /* unfinished tasks, in creation order */
+  GPtrArray                 *waiting;         /* subset of tasks waiting for an unmetered network */
+  GNetworkMonitor           *monitor;
+  GHashTable                *tls_exceptions;  /* origins where some task accepted a bad certificate */
+  guint64                    next_identifier;
+  guint                      invalidated_source;
+  gboolean                   invalidating;
+  gboolean                   invalidated;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LadleSession, ladle_session, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+enum {
+  PROP_0,
+  PROP_CONFIGURATION,
+  PROP_N_ITEMS,
+  N_PROPS
+};
+
+enum {
+  TASK_COMPLETED,
+  INVALIDATED,
+  AUTHENTICATE,
+  ACCEPT_CERTIFICATE,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static GType
+list_model_get_item_type (GListModel *model)
+{
+  return LADLE_TYPE_TASK;
+}
+
+static guint
+list_model_get_n_items (GListModel *model)
+{
+  return LADLE_SESSION (model)->tasks->len;
+}
+
+static gpointer
+list_model_get_item (GListModel *model,
+                     guint       position)
+{
+  LadleSession *self = LADLE_SESSION (model);
+
+  if (position >= self->tasks->len)
+    return NULL;
+
+  return g_object_ref (g_ptr_array_index (self->tasks, position));
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = list_model_get_item_type;
+  iface->get_n_items = list_model_get_n_items;
+  iface->get_item = list_model_get_item;
+}
+
+static void
+on_network_metered_changed (GNetworkMonitor *monitor,
+                            GParamSpec      *pspec,
+                            LadleSession    *self)
+{
+  g_autoptr(GPtrArray) ready = NULL;
+
+  if (!_ladle_session_may_start (self) || self->waiting->len == 0)
+    return;
+
+  ready = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < self->waiting->len; i++)
+    g_ptr_array_add (ready, g_object_ref (g_ptr_array_index (self->waiting, i)));
+  g_ptr_array_set_size (self->waiting, 0);
+
+  for (guint i = 0; i < ready->len; i++)
+    _ladle_task_network_available (g_ptr_array_index (ready, i));
+}
+
+static char *
+default_user_agent (const char *configured)
+{
+  if (configured == NULL)
+    return g_strdup ("Ladle/" PACKAGE_VERSION " ");
+  if (g_str_has_suffix (configured, " "))
+    return g_strconcat (configured, "Ladle/" PACKAGE_VERSION " ", NULL);
+
+  return g_strdup (configured);
+}
+
+static SoupCookieJar *
+create_cookie_jar (LadleSessionConfiguration *configuration)
+{
+  const char *directory;
+  g_autofree char *path = NULL;
+
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
+    return soup_cookie_jar_new ();
+
+  directory = ladle_session_configuration_get_state_directory (configuration);
+  if (g_mkdir_with_parents (directory, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_warning ("Cannot create the state directory %s (%s): cookies are kept in memory only",
+                 directory, g_strerror (saved_errno));
+      return soup_cookie_jar_new ();
+    }
+
+  path = g_build_filename (directory, "cookies.txt", NULL);
+
+  return soup_cookie_jar_text_new (path, FALSE);
+}
+
+static void
+ladle_session_constructed (GObject *object)
+{
+  LadleSession *self = (LadleSession *)object;
+  LadleSessionConfiguration *configuration = self->configuration;
+  g_autoptr(SoupCookieJar) jar = NULL;
+  g_autofree char *user_agent = NULL;
+  GTlsDatabase *database;
+  GProxyResolver *resolver;
+
+  G_OBJECT_CLASS (ladle_session_parent_class)->constructed (object);
+
+  if (configuration == NULL)
+    self->configuration = configuration = ladle_session_configuration_new_default ();
+
+  user_agent = default_user_agent (ladle_session_configuration_get_user_agent (configuration));
+  self->soup_session = g_object_new (SOUP_TYPE_SESSION,
+                                     "timeout", ladle_session_configuration_get_timeout (configuration),
+                                     "max-conns-per-host", ladle_session_configuration_get_max_connections_per_host (configuration),
+                                     "max-conns", MAX (10u, 2 * ladle_session_configuration_get_max_connections_per_host (configuration)),
+                                     "user-agent", user_agent,
+                                     NULL);
+
+  /* NULL on these properties would disable verification or proxies: only set what is given. */
+  database = ladle_session_configuration_get_tls_database (configuration);
+  if (database != NULL)
+    g_object_set (self->soup_session, "tls-database", database, NULL);
+  resolver = ladle_session_configuration_get_proxy_resolver (configuration);
+  if (resolver != NULL)
+    g_object_set (self->soup_session, "proxy-resolver", resolver, NULL);
+
+  soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
+  jar = create_cookie_jar (configuration);
+  soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
+
+  if (!ladle_session_configuration_get_allow_metered (configuration))
+    {
+      self->monitor = ladle_session_configuration_get_network_monitor (configuration);
+      if (self->monitor == NULL)
+        self->monitor = g_network_monitor_get_default ();
+      g_object_ref (self->monitor);
+      g_signal_connect_object (self->monitor, "notify::network-metered",
+                               G_CALLBACK (on_network_metered_changed), self, 0);
+    }
+}
+
+static void
+ladle_session_dispose (GObject *object)
+{
+  LadleSession *self = (LadleSession *)object;
+
+  g_clear_handle_id (&self->invalidated_source, g_source_remove);
+  if (self->tasks != NULL)
+    g_ptr_array_set_size (self->tasks, 0);
+  if (self->waiting != NULL)
+    g_ptr_array_set_size (self->waiting, 0);
+  if (self->soup_session != NULL)
+    soup_session_abort (self->soup_session);
+  g_clear_object (&self->soup_session);
+  g_clear_object (&self->monitor);
+
+  G_OBJECT_CLASS (ladle_session_parent_class)->dispose (object);
+}
+
+static void
+ladle_session_finalize (GObject *object)
+{
+  LadleSession *self = (LadleSession *)object;
+
+  g_clear_object (&self->configuration);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->tasks, g_ptr_array_unref);
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
+  g_clear_pointer (&self->tls_exceptions, g_hash_table_unref);
+
+  G_OBJECT_CLASS (ladle_session_parent_class)->finalize (object);
+}
+
+static void
+ladle_session_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  LadleSession *self = LADLE_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONFIGURATION:
+      g_value_take_object (value, ladle_session_dup_configuration (self));
+      break;
+    case PROP_N_ITEMS:
+      g_value_set_uint (value, self->tasks->len);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_session_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  LadleSession *self = LADLE_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONFIGURATION:
+      {
+        LadleSessionConfiguration *configuration = g_value_get_object (value);
+
+        if (configuration != NULL)
+          self->configuration = ladle_session_configuration_copy (configuration);
+      }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ladle_session_class_init (LadleSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = ladle_session_constructed;
+  object_class->dispose = ladle_session_dispose;
+  object_class->finalize = ladle_session_finalize;
+  object_class->get_property = ladle_session_get_property;
+  object_class->set_property = ladle_session_set_property;
+
+  /**
+   * LadleSession:configuration:
+   *
+   * The session's configuration. The session keeps a copy of the one it is given; reading the
+   * property returns another copy.
+   */
+  properties[PROP_CONFIGURATION] =
+    g_param_spec_object ("configuration", NULL, NULL,
+                         LADLE_TYPE_SESSION_CONFIGURATION,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSession:n-items:
+   *
+   * The number of unfinished tasks, as [method@Gio.ListModel.get_n_items] gives it.
+   */
+  properties[PROP_N_ITEMS] =
+    g_param_spec_uint ("n-items", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LadleSession::task-completed:
+   * @self: the session
+   * @task: the task that completed
+   * @error: (nullable): the error it completed with, or %NULL
+   *
+   * Emitted right after the task's own [signal@Ladle.Task::completed], for every task of the
+   * session. The task has left the list model by then.
+   */
+  signals[TASK_COMPLETED] =
+    g_signal_new ("task-completed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, LADLE_TYPE_TASK, G_TYPE_ERROR);
+
+  /**
+   * LadleSession::invalidated:
+   * @self: the session
+   *
+   * Emitted once, when an invalidated session has no task left: after the last
+   * [signal@Ladle.Session::task-completed]. The session then closes its connections.
+   */
+  signals[INVALIDATED] =
+    g_signal_new ("invalidated",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
+
+  /**
+   * LadleSession::authenticate:
+   * @self: the session
+   * @task: the task whose request needs credentials
+   * @auth: the authentication the server asks for
+   * @retrying: %TRUE when earlier credentials were refused
+   *
+   * Emitted when no handler of the task's own [signal@Ladle.Task::authenticate] took care of
+   * @auth. The same rules apply: answer at once, or keep a reference, return %TRUE and answer
+   * later.
+   *
+   * Returns: %TRUE when the handler took care of @auth
+   */
+  signals[AUTHENTICATE] =
+    g_signal_new ("authenticate",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  g_signal_accumulator_true_handled, NULL,
+                  NULL,
+                  G_TYPE_BOOLEAN, 3, LADLE_TYPE_TASK, SOUP_TYPE_AUTH, G_TYPE_BOOLEAN);
+
+  /**
+   * LadleSession::accept-certificate:
+   * @self: the session
+   * @task: the task that met the certificate
+   * @certificate: the server's certificate
+   * @errors: why it is not trusted
+   *
+   * Emitted when no handler of the task's own [signal@Ladle.Task::accept-certificate] accepted
+   * an untrusted certificate.
+   *
+   * Returns: %TRUE to accept the certificate for @task
+   */
+  signals[ACCEPT_CERTIFICATE] =
+    g_signal_new ("accept-certificate",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  g_signal_accumulator_true_handled, NULL,
+                  NULL,
+                  G_TYPE_BOOLEAN, 3, LADLE_TYPE_TASK, G_TYPE_TLS_CERTIFICATE, G_TYPE_TLS_CERTIFICATE_FLAGS);
+}
+
+static void
+ladle_session_init (LadleSession *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->waiting = g_ptr_array_new ();
+  self->tls_exceptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->next_identifier = 1;
+}
+
+/**
+ * ladle_session_new:
+ * @configuration: (nullable): a configuration, or %NULL for a default one
+ *
+ * Creates a session. It copies @configuration: later changes to it do not affect the session.
+ * Signals of the session and its tasks are emitted on the calling thread's thread-default main
+ * context.
+ *
+ * Returns: (transfer full): a new session
+ */
+LadleSession *
+ladle_session_new (LadleSessionConfiguration *configuration)
+{
+  g_return_val_if_fail (configuration == NULL || LADLE_IS_SESSION_CONFIGURATION (configuration), NULL);
+
+  return g_object_new (LADLE_TYPE_SESSION,
+                       "configuration", configuration,
+                       NULL);
+}
+
+/**
+ * ladle_session_dup_configuration:
+ * @self: a session
+ *
+ * Returns: (transfer full): a copy of the session's configuration
+ */
+LadleSessionConfiguration *
+ladle_session_dup_configuration (LadleSession *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+
+  return ladle_session_configuration_copy (self->configuration);
+}
+
+/**
+ * ladle_session_get_soup_session:
+ * @self: a session
+ *
+ * Gets the #SoupSession the tasks run on, for what Ladle does not wrap (adding a #SoupLogger,
+ * for instance). Do not change its timeouts or connection limits: set them in the configuration.
+ *
+ * Returns: (transfer none): the session's #SoupSession
+ */
+SoupSession *
+ladle_session_get_soup_session (LadleSession *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+
+  return self->soup_session;
+}
+
+/**
+ * ladle_session_is_invalidated:
+ * @self: a session
+ *
+ * Returns: whether [method@Ladle.Session.finish_tasks_and_invalidate] or
+ *   [method@Ladle.Session.invalidate_and_cancel] was called
+ */
+gboolean
+ladle_session_is_invalidated (LadleSession *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), TRUE);
+
+  return self->invalidating;
+}
+
+void
+_ladle_session_add_task (LadleSession *self,
+                         LadleTask    *task,
+                         SoupMessage  *request,
+                         GError       *error)
+{
+  _ladle_task_setup (task, self, request, self->next_identifier++);
+  if (error != NULL)
+    _ladle_task_fail_on_start (task, error);
+
+  /* A task made after invalidation never runs: it stays out of the model, and resuming it
+   * completes it with LADLE_ERROR_SESSION_INVALIDATED. */
+  if (self->invalidating)
+    return;
+
+  g_ptr_array_add (self->tasks, g_object_ref (task));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->tasks->len - 1, 0, 1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+}
+
+static LadleDataTask *
+new_data_task (LadleSession *self,
+               SoupMessage  *request,
+               GError       *error)
+{
+  LadleDataTask *task = g_object_new (LADLE_TYPE_DATA_TASK, NULL);
+
+  _ladle_session_add_task (self, LADLE_TASK (task), request, error);
+
+  return task;
+}
+
+/**
+ * ladle_session_create_data_task:
+ * @self: a session
+ * @request: the request to send
+ *
+ * Creates a suspended task that sends @request and delivers the response body in memory.
+ * The task owns @request from now on: do not send it elsewhere.
+ *
+ * Returns: (transfer full): a new data task
+ */
+LadleDataTask *
+ladle_session_create_data_task (LadleSession *self,
+                                SoupMessage  *request)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+
+  return new_data_task (self, request, NULL);
+}
+
+SoupMessage *
+_ladle_session_parse_uri (const char  *uri,
+                          GError     **error)
+{
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *scheme;
+
+  parsed = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, &local_error);
+  if (parsed == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Invalid URI “%s”: %s", uri, local_error->message);
+      return NULL;
+    }
+
+  scheme = g_uri_get_scheme (parsed);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "Unsupported URI scheme “%s”: only http and https are supported", scheme);
+      return NULL;
+    }
+  if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Invalid URI “%s”: no host", uri);
+      return NULL;
+    }
+
+  return soup_message_new_from_uri (SOUP_METHOD_GET, parsed);
+}
+
+/**
+ * ladle_session_create_data_task_for_uri:
+ * @self: a session
+ * @uri: an http or https URI
+ *
+ * Creates a suspended task that GETs @uri. When @uri cannot be parsed or is not http or https,
+ * the task is made all the same and completes with a %G_IO_ERROR when it is resumed.
+ *
+ * Returns: (transfer full): a new data task
+ */
+LadleDataTask *
+ladle_session_create_data_task_for_uri (LadleSession *self,
+                                        const char   *uri)
+{
+  g_autoptr(SoupMessage) request = NULL;
+  GError *error = NULL;
+
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  request = _ladle_session_parse_uri (uri, &error);
+
+  return new_data_task (self, request, error);
+}
+
+/**
+ * ladle_session_get_task_by_identifier:
+ * @self: a session
+ * @identifier: a task identifier
+ *
+ * Returns: (transfer none) (nullable): the unfinished task with @identifier, or %NULL
+ */
+LadleTask *
+ladle_session_get_task_by_identifier (LadleSession *self,
+                                      guint64       identifier)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+
+  for (guint i = 0; i < self->tasks->len; i++)
+    {
+      LadleTask *task = g_ptr_array_index (self->tasks, i);
+
+      if (ladle_task_get_identifier (task) == identifier)
+        return task;
+    }
+
+  return NULL;
+}
+
+static void
+emit_invalidated (LadleSession *self)
+{
+  if (self->invalidated)
+    return;
+
+  self->invalidated = TRUE;
+  g_clear_handle_id (&self->invalidated_source, g_source_remove);
+  soup_session_abort (self->soup_session);
+  g_signal_emit (self, signals[INVALIDATED], 0);
+}
+
+static gboolean
+invalidated_cb (gpointer user_data)
+{
+  LadleSession *self = user_data;
+
+  self->invalidated_source = 0;
+  emit_invalidated (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_invalidated (LadleSession *self)
+{
+  GSource *source;
+
+  if (self->invalidated || self->invalidated_source != 0)
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, invalidated_cb, g_object_ref (self), g_object_unref);
+  g_source_set_static_name (source, "[ladle] session invalidated");
+  self->invalidated_source = g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/**
+ * ladle_session_finish_tasks_and_invalidate:
+ * @self: a session
+ *
+ * Lets the tasks already made run to their end, refuses new ones, and emits
+ * [signal@Ladle.Session::invalidated] when the last task completed. Suspended tasks count as
+ * unfinished: cancel or resume them.
+ */
+void
+ladle_session_finish_tasks_and_invalidate (LadleSession *self)
+{
+  g_return_if_fail (LADLE_IS_SESSION (self));
+
+  if (self->invalidating)
+    return;
+
+  self->invalidating = TRUE;
+  if (self->tasks->len == 0)
+    schedule_invalidated (self);
+}
+
+/**
+ * ladle_session_invalidate_and_cancel:
+ * @self: a session
+ *
+ * Cancels every unfinished task, refuses new ones, and emits [signal@Ladle.Session::invalidated]
+ * once every task completed (each with %G_IO_ERROR_CANCELLED).
+ */
+void
+ladle_session_invalidate_and_cancel (LadleSession *self)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+
+  g_return_if_fail (LADLE_IS_SESSION (self));
+
+  self->invalidating = TRUE;
+  if (self->tasks->len == 0)
+    {
+      schedule_invalidated (self);
+      return;
+    }
+
+  tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < self->tasks->len; i++)
+    g_ptr_array_add (tasks, g_object_ref (g_ptr_array_index (self->tasks, i)));
+  for (guint i = 0; i < tasks->len; i++)
+    ladle_task_cancel (g_ptr_array_index (tasks, i));
+}
+
+/* Internal API for tasks */
+
+GMainContext *
+_ladle_session_get_context (LadleSession *self)
+{
+  return self->context;
+}
+
+gboolean
+_ladle_session_accepts_new_tasks (LadleSession *self)
+{
+  return !self->invalidated;
+}
+
+static char *
+origin_key (GUri *uri)
+{
+  return g_strdup_printf ("%s://%s:%d",
+                          g_uri_get_scheme (uri),
+                          g_uri_get_host (uri),
+                          g_uri_get_port (uri));
+}
+
+void
+_ladle_session_prepare_message (LadleSession *self,
+                                SoupMessage  *message)
+{
+  g_autofree char *origin = origin_key (soup_message_get_uri (message));
+
+  _ladle_session_configuration_apply_headers (self->configuration,
+                                              soup_message_get_request_headers (message));
+
+  if (g_hash_table_contains (self->tls_exceptions, origin))
+    soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
+}
+
+void
+_ladle_session_remember_accepted_certificate (LadleSession *self,
+                                              GUri         *uri)
+{
+  g_hash_table_add (self->tls_exceptions, origin_key (uri));
+}
+
+gboolean
+_ladle_session_emit_authenticate (LadleSession *self,
+                                  LadleTask    *task,
+                                  SoupAuth     *auth,
+                                  gboolean      retrying)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit (self, signals[AUTHENTICATE], 0, task, auth, retrying, &handled);
+
+  return handled;
+}
+
+gboolean
+_ladle_session_emit_accept_certificate (LadleSession         *self,
+                                        LadleTask            *task,
+                                        GTlsCertificate      *certificate,
+                                        GTlsCertificateFlags  errors)
+{
+  gboolean accepted = FALSE;
+
+  g_signal_emit (self, signals[ACCEPT_CERTIFICATE], 0, task, certificate, errors, &accepted);
+
+  return accepted;
+}
+
+gboolean
+_ladle_session_may_start (LadleSession *self)
+{
+  return self->monitor == NULL || !g_network_monitor_get_network_metered (self->monitor);
+}
+
+void
+_ladle_session_wait_for_network (LadleSession *self,
+                                 LadleTask    *task)
+{
+  if (!g_ptr_array_find (self->waiting, task, NULL))
+    g_ptr_array_add (self->waiting, task);
+}
+
+void
+_ladle_session_task_completed (LadleSession *self,
+                               LadleTask    *task,
+                               const GError *error)
+{
+  g_autoptr(LadleSession) hold = g_object_ref (self);
+  guint position;
+
+  g_ptr_array_remove (self->waiting, task);
+
+  if (!g_ptr_array_find (self->tasks, task, &position))
+    return;
+
+  /* The task leaves the model first, so that task-completed handlers see the model as it is. */
+  g_object_ref (task);
+  g_ptr_array_remove_index (self->tasks, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+
+  g_signal_emit (self, signals[TASK_COMPLETED], 0, task, error);
+  g_object_unref (task);
+
+  if (self->invalidating && self->tasks->len == 0)
+    emit_invalidated (self);
+}

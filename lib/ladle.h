@@ -1,0 +1,21 @@
+/* ladle.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#define LADLE_INSIDE
+# include "ladle-version-macros.h"
+# include "ladle-version.h"
+# include "ladle-enums.h"
+# include "ladle-enum-types.h"
+# include "ladle-error.h"
+# include "ladle-session-configuration.h"
+# include "ladle-session.h"
+# include "ladle-task.h"
+# include "ladle-data-task.h"
+#undef LADLE_INSIDE
