@@ -21,6 +21,8 @@
 
 #include "ladle-data-task.h"
 #include "ladle-data-task-private.h"
+#include "ladle-download-task.h"
+#include "ladle-session-private.h"
 #include "ladle-task-private.h"
 
 typedef struct
@@ -40,6 +42,7 @@ enum {
 
 enum {
   DATA_RECEIVED,
+  BECAME_DOWNLOAD_TASK,
   N_SIGNALS
 };
 
@@ -85,6 +88,24 @@ _ladle_data_task_body_chunk (LadleTask     *task,
   return TRUE;
 }
 
+static gboolean
+data_task_become_download (LadleTask    *task,
+                           SoupMessage  *message,
+                           GInputStream *stream)
+{
+  g_autoptr(LadleSession) session = ladle_task_dup_session (task);
+  g_autoptr(LadleDownloadTask) download = NULL;
+
+  if (session == NULL)
+    return FALSE;
+
+  download = _ladle_session_adopt_download (session, message);
+  g_signal_emit (task, signals[BECAME_DOWNLOAD_TASK], 0, download);
+  _ladle_task_start_with_response (LADLE_TASK (download), message, stream);
+
+  return TRUE;
+}
+
 static void
 data_task_will_complete (LadleTask    *task,
                          const GError *error)
@@ -100,6 +121,7 @@ static const LadleTaskOps data_task_ops = {
   .read_size = 64 * 1024,
   .body_begin = data_task_body_begin,
   .body_chunk = _ladle_data_task_body_chunk,
+  .become_download = data_task_become_download,
   .will_complete = data_task_will_complete,
 };
 
@@ -195,6 +217,25 @@ ladle_data_task_class_init (LadleDataTaskClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 1, G_TYPE_BYTES);
+
+  /**
+   * LadleDataTask::became-download-task:
+   * @self: the task
+   * @download_task: the task that receives the body from now on
+   *
+   * Emitted when a [signal@Ladle.Task::response] handler returned
+   * %LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD. Connect to @download_task's signals and set its
+   * destination here: the body starts flowing into it right after. @self then completes without
+   * error and without a body.
+   */
+  signals[BECAME_DOWNLOAD_TASK] =
+    g_signal_new ("became-download-task",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, LADLE_TYPE_DOWNLOAD_TASK);
 }
 
 static void

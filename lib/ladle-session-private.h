@@ -34,6 +34,11 @@ void          _ladle_session_add_task                  (LadleSession         *se
                                                         LadleTask            *task,
                                                         SoupMessage          *request,
                                                         GError               *error);
+void          _ladle_session_emit_download_finished    (LadleSession         *self,
+                                                        LadleDownloadTask    *task,
+                                                        GFile                *location);
+LadleDownloadTask *_ladle_session_adopt_download       (LadleSession         *self,
+                                                        SoupMessage          *message);
 SoupMessage  *_ladle_session_parse_uri                 (const char           *uri,
                                                         GError              **error);
 

@@ -31,6 +31,7 @@
 #include <glib/gstdio.h>
 
 #include "ladle-data-task.h"
+#include "ladle-download-task-private.h"
 #include "ladle-error.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
@@ -70,6 +71,7 @@ enum {
   INVALIDATED,
   AUTHENTICATE,
   ACCEPT_CERTIFICATE,
+  DOWNLOAD_FINISHED,
   N_SIGNALS
 };
 
@@ -394,6 +396,25 @@ ladle_session_class_init (LadleSessionClass *klass)
                   g_signal_accumulator_true_handled, NULL,
                   NULL,
                   G_TYPE_BOOLEAN, 3, LADLE_TYPE_TASK, G_TYPE_TLS_CERTIFICATE, G_TYPE_TLS_CERTIFICATE_FLAGS);
+
+  /**
+   * LadleSession::download-finished:
+   * @self: the session
+   * @task: the download task
+   * @location: the complete downloaded file
+   *
+   * Emitted right after the task's own [signal@Ladle.DownloadTask::finished], for every download
+   * task of the session, before the file is moved to the task's destination (or deleted when it
+   * has none). A handler may move the file elsewhere itself.
+   */
+  signals[DOWNLOAD_FINISHED] =
+    g_signal_new ("download-finished",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, LADLE_TYPE_DOWNLOAD_TASK, G_TYPE_FILE);
 }
 
 static void
@@ -580,6 +601,153 @@ ladle_session_create_data_task_for_uri (LadleSession *self,
   request = _ladle_session_parse_uri (uri, &error);
 
   return new_data_task (self, request, error);
+}
+
+static GFile *
+partial_directory (LadleSession *self)
+{
+  return g_file_new_build_filename (ladle_session_configuration_get_state_directory (self->configuration),
+                                    "downloads", NULL);
+}
+
+static LadleDownloadTask *
+new_download_task (LadleSession *self,
+                   SoupMessage  *request,
+                   GError       *error)
+{
+  LadleDownloadTask *task = g_object_new (LADLE_TYPE_DOWNLOAD_TASK, NULL);
+  g_autoptr(GFile) directory = partial_directory (self);
+
+  _ladle_download_task_set_partial_directory (task, directory);
+  _ladle_session_add_task (self, LADLE_TASK (task), request, error);
+
+  return task;
+}
+
+/**
+ * ladle_session_create_download_task:
+ * @self: a session
+ * @request: the request to send
+ *
+ * Creates a suspended task that sends @request and writes the response body to a file. The task
+ * owns @request from now on: do not send it elsewhere.
+ *
+ * Returns: (transfer full): a new download task
+ */
+LadleDownloadTask *
+ladle_session_create_download_task (LadleSession *self,
+                                    SoupMessage  *request)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+
+  return new_download_task (self, request, NULL);
+}
+
+/**
+ * ladle_session_create_download_task_for_uri:
+ * @self: a session
+ * @uri: an http or https URI
+ *
+ * Creates a suspended task that GETs @uri into a file. When @uri cannot be parsed or is not
+ * http or https, the task is made all the same and completes with a %G_IO_ERROR when resumed.
+ *
+ * Returns: (transfer full): a new download task
+ */
+LadleDownloadTask *
+ladle_session_create_download_task_for_uri (LadleSession *self,
+                                            const char   *uri)
+{
+  g_autoptr(SoupMessage) request = NULL;
+  GError *error = NULL;
+
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  request = _ladle_session_parse_uri (uri, &error);
+
+  return new_download_task (self, request, error);
+}
+
+/**
+ * ladle_session_create_download_task_from_resume_data:
+ * @self: a session
+ * @resume_data: resume data from [method@Ladle.DownloadTask.cancel_producing_resume_data_async]
+ *   or [method@Ladle.DownloadTask.dup_resume_data]
+ * @error: return location for an error
+ *
+ * Creates a suspended task that continues a download where it stopped, in this process or in a
+ * later one. The session must use the same
+ * [property@Ladle.SessionConfiguration:state-directory] as the one that produced @resume_data,
+ * and the partial file must still be there with the size recorded.
+ *
+ * When resumed, the task asks for the rest of the resource with `Range` and `If-Range`. A 206
+ * response that continues the partial file is appended to it; a 200 response (the resource
+ * changed, or the server ignores ranges) starts the file over; both emit
+ * [signal@Ladle.DownloadTask::resumed]. Any other answer fails with
+ * %LADLE_ERROR_UNEXPECTED_RANGE and leaves the partial file as it was.
+ *
+ * Returns: (transfer full): a new download task, or %NULL with @error set to
+ *   %LADLE_ERROR_INVALID_RESUME_DATA, %LADLE_ERROR_RESUME_DATA_VERSION or
+ *   %LADLE_ERROR_PARTIAL_FILE
+ */
+LadleDownloadTask *
+ladle_session_create_download_task_from_resume_data (LadleSession  *self,
+                                                     GBytes        *resume_data,
+                                                     GError       **error)
+{
+  g_autoptr(LadleResumeData) data = NULL;
+  g_autoptr(LadleDownloadTask) task = NULL;
+  g_autoptr(SoupMessage) request = NULL;
+  g_autoptr(GFile) directory = NULL;
+  SoupMessageHeaders *headers;
+
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (resume_data != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  data = _ladle_resume_data_parse (resume_data, error);
+  if (data == NULL)
+    return NULL;
+
+  request = soup_message_new (data->method, data->url);
+  if (request == NULL)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
+                   "Invalid resume data: cannot make a request for %s", data->url);
+      return NULL;
+    }
+  headers = soup_message_get_request_headers (request);
+  for (guint i = 0; i + 1 < data->headers->len; i += 2)
+    soup_message_headers_append (headers,
+                                 g_ptr_array_index (data->headers, i),
+                                 g_ptr_array_index (data->headers, i + 1));
+
+  task = g_object_new (LADLE_TYPE_DOWNLOAD_TASK, NULL);
+  directory = partial_directory (self);
+  _ladle_download_task_set_partial_directory (task, directory);
+  if (!_ladle_download_task_prepare_resume (task, data, error))
+    return NULL;
+  g_steal_pointer (&data);
+
+  _ladle_session_add_task (self, LADLE_TASK (task), request, NULL);
+
+  return g_steal_pointer (&task);
+}
+
+LadleDownloadTask *
+_ladle_session_adopt_download (LadleSession *self,
+                               SoupMessage  *message)
+{
+  return new_download_task (self, message, NULL);
+}
+
+void
+_ladle_session_emit_download_finished (LadleSession      *self,
+                                       LadleDownloadTask *task,
+                                       GFile             *location)
+{
+  g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, task, location);
 }
 
 /**

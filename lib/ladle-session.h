@@ -41,6 +41,16 @@ LADLE_AVAILABLE_IN_ALL
 LadleDataTask             *ladle_session_create_data_task_for_uri     (LadleSession              *self,
                                                                        const char                *uri);
 LADLE_AVAILABLE_IN_ALL
+LadleDownloadTask         *ladle_session_create_download_task         (LadleSession              *self,
+                                                                       SoupMessage               *request);
+LADLE_AVAILABLE_IN_ALL
+LadleDownloadTask         *ladle_session_create_download_task_for_uri (LadleSession              *self,
+                                                                       const char                *uri);
+LADLE_AVAILABLE_IN_ALL
+LadleDownloadTask         *ladle_session_create_download_task_from_resume_data (LadleSession     *self,
+                                                                                GBytes           *resume_data,
+                                                                                GError          **error);
+LADLE_AVAILABLE_IN_ALL
 LadleTask                 *ladle_session_get_task_by_identifier       (LadleSession              *self,
                                                                        guint64                    identifier);
 LADLE_AVAILABLE_IN_ALL

@@ -54,6 +54,9 @@ typedef struct
   /* Last chance before ::completed is emitted. */
   void     (*will_complete)     (LadleTask    *task,
                                  const GError *error);
+
+  /* After ::completed and the session's ::task-completed. */
+  void     (*did_complete)      (LadleTask    *task);
 } LadleTaskOps;
 
 void          _ladle_task_set_ops                 (LadleTask          *self,

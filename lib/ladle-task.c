@@ -960,6 +960,9 @@ complete (LadleTask *self,
     session = dup_session (self);
   if (session != NULL)
     _ladle_session_task_completed (session, self, priv->error);
+
+  if (priv->ops->did_complete != NULL)
+    priv->ops->did_complete (self);
 }
 
 static gboolean
@@ -1805,11 +1808,16 @@ ladle_task_cancel (LadleTask *self)
   if (priv->state == LADLE_TASK_STATE_COMPLETED || priv->state == LADLE_TASK_STATE_CANCELING)
     return;
 
+  /* The whole body is in and is being delivered (a download is being moved into place):
+   * too late to cancel. */
+  if (priv->phase == PHASE_FINISHING)
+    return;
+
   set_state (self, LADLE_TASK_STATE_CANCELING);
   g_cancellable_cancel (priv->cancellable);
 
   /* With an operation in flight, its callback completes the task. */
-  if (!priv->op_in_flight && priv->phase != PHASE_FINISHING)
+  if (!priv->op_in_flight)
     schedule_completion (self, NULL);
 }
 

@@ -18,4 +18,5 @@
 # include "ladle-session.h"
 # include "ladle-task.h"
 # include "ladle-data-task.h"
+# include "ladle-download-task.h"
 #undef LADLE_INSIDE

@@ -1,0 +1,295 @@
+/* ladle-resume-data.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Resume data is a serialized GVariant of type a{sv}, always little-endian, documented in
+ * docs/resume-data.md. Everything read from it is checked: resume data comes from files and
+ * other processes, so bad data is a GError, never a crash. */
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "ladle-error.h"
+#include "ladle-resume-data-private.h"
+
+#define MAX_TEXT_LENGTH 8192
+#define MAX_HEADERS     64
+
+LadleResumeData *
+_ladle_resume_data_new (void)
+{
+  LadleResumeData *data = g_new0 (LadleResumeData, 1);
+
+  data->headers = g_ptr_array_new_with_free_func (g_free);
+  data->expected_total = -1;
+
+  return data;
+}
+
+void
+_ladle_resume_data_free (LadleResumeData *data)
+{
+  if (data == NULL)
+    return;
+
+  g_free (data->url);
+  g_free (data->method);
+  g_ptr_array_unref (data->headers);
+  g_free (data->partial_name);
+  g_free (data->etag);
+  g_free (data->last_modified);
+  g_free (data);
+}
+
+GBytes *
+_ladle_resume_data_serialize (LadleResumeData *data)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
+  g_autoptr(GVariant) variant = NULL;
+
+  for (guint i = 0; i + 1 < data->headers->len; i += 2)
+    g_variant_builder_add (&headers, "(ss)",
+                           g_ptr_array_index (data->headers, i),
+                           g_ptr_array_index (data->headers, i + 1));
+
+  g_variant_builder_add (&builder, "{sv}", "format", g_variant_new_string (LADLE_RESUME_DATA_FORMAT));
+  g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_uint32 (LADLE_RESUME_DATA_VERSION));
+  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (data->url));
+  g_variant_builder_add (&builder, "{sv}", "method", g_variant_new_string (data->method));
+  g_variant_builder_add (&builder, "{sv}", "headers", g_variant_builder_end (&headers));
+  g_variant_builder_add (&builder, "{sv}", "partial-file", g_variant_new_string (data->partial_name));
+  g_variant_builder_add (&builder, "{sv}", "bytes-received", g_variant_new_uint64 (data->bytes_received));
+  g_variant_builder_add (&builder, "{sv}", "expected-total", g_variant_new_int64 (data->expected_total));
+  if (data->etag != NULL)
+    g_variant_builder_add (&builder, "{sv}", "etag", g_variant_new_string (data->etag));
+  if (data->last_modified != NULL)
+    g_variant_builder_add (&builder, "{sv}", "last-modified", g_variant_new_string (data->last_modified));
+
+  variant = g_variant_ref_sink (g_variant_builder_end (&builder));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (variant);
+      g_variant_unref (variant);
+      variant = swapped;
+    }
+
+  return g_variant_get_data_as_bytes (variant);
+}
+
+static gboolean
+text_is_valid (const char *text)
+{
+  gsize length = strlen (text);
+
+  if (length > MAX_TEXT_LENGTH || !g_utf8_validate (text, length, NULL))
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+token_is_valid (const char *text)
+{
+  static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+
+  if (*text == '\0' || strlen (text) > 64)
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr (separators, *p) != NULL)
+      return FALSE;
+
+  return TRUE;
+}
+
+gboolean
+_ladle_resume_data_name_is_valid (const char *name)
+{
+  gsize length = strlen (name);
+
+  if (length == 0 || length > 200 || name[0] == '.')
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+invalid (GError    **error,
+         const char *what)
+{
+  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
+               "Invalid resume data: %s", what);
+  return FALSE;
+}
+
+static const char *
+lookup_string (GVariantDict *dict,
+               const char   *key)
+{
+  const char *value = NULL;
+
+  if (!g_variant_dict_lookup (dict, key, "&s", &value))
+    return NULL;
+
+  return value;
+}
+
+LadleResumeData *
+_ladle_resume_data_parse (GBytes  *bytes,
+                          GError **error)
+{
+  g_autoptr(LadleResumeData) data = NULL;
+  g_autoptr(GVariant) variant = NULL;
+  g_autoptr(GVariant) normal = NULL;
+  g_autoptr(GVariant) headers = NULL;
+  g_auto(GVariantDict) dict = { { { 0, } } };
+  g_autoptr(GUri) uri = NULL;
+  const char *format;
+  const char *text;
+  guint32 version;
+  GVariantIter iter;
+  const char *name;
+  const char *value;
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      invalid (error, "it is empty");
+      return NULL;
+    }
+
+  variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (variant);
+      g_variant_unref (variant);
+      variant = swapped;
+    }
+  /* Untrusted serialized data is read through its normal form. */
+  normal = g_variant_get_normal_form (variant);
+  g_variant_dict_init (&dict, normal);
+
+  format = lookup_string (&dict, "format");
+  if (format == NULL || strcmp (format, LADLE_RESUME_DATA_FORMAT) != 0)
+    {
+      invalid (error, "this is not Ladle resume data");
+      return NULL;
+    }
+  if (!g_variant_dict_lookup (&dict, "version", "u", &version) || version == 0)
+    {
+      invalid (error, "no format version");
+      return NULL;
+    }
+  if (version > LADLE_RESUME_DATA_VERSION)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
+                   "The resume data has format version %u; this version of Ladle reads up to %u",
+                   version, LADLE_RESUME_DATA_VERSION);
+      return NULL;
+    }
+
+  data = _ladle_resume_data_new ();
+
+  text = lookup_string (&dict, "url");
+  if (text == NULL || !text_is_valid (text))
+    {
+      invalid (error, "no URL");
+      return NULL;
+    }
+  uri = g_uri_parse (text, SOUP_HTTP_URI_FLAGS, NULL);
+  if (uri == NULL ||
+      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0 &&
+       g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0) ||
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      invalid (error, "the URL is not an http or https URL");
+      return NULL;
+    }
+  data->url = g_strdup (text);
+
+  text = lookup_string (&dict, "method");
+  if (text == NULL || !token_is_valid (text))
+    {
+      invalid (error, "no valid request method");
+      return NULL;
+    }
+  data->method = g_strdup (text);
+
+  headers = g_variant_dict_lookup_value (&dict, "headers", G_VARIANT_TYPE ("a(ss)"));
+  if (headers != NULL)
+    {
+      if (g_variant_n_children (headers) > MAX_HEADERS)
+        {
+          invalid (error, "too many headers");
+          return NULL;
+        }
+      g_variant_iter_init (&iter, headers);
+      while (g_variant_iter_next (&iter, "(&s&s)", &name, &value))
+        {
+          if (!token_is_valid (name) || !text_is_valid (value))
+            {
+              invalid (error, "a request header is malformed");
+              return NULL;
+            }
+          g_ptr_array_add (data->headers, g_strdup (name));
+          g_ptr_array_add (data->headers, g_strdup (value));
+        }
+    }
+
+  text = lookup_string (&dict, "partial-file");
+  if (text == NULL || !_ladle_resume_data_name_is_valid (text))
+    {
+      invalid (error, "the partial file name is missing or not a plain file name");
+      return NULL;
+    }
+  data->partial_name = g_strdup (text);
+
+  if (!g_variant_dict_lookup (&dict, "bytes-received", "t", &data->bytes_received) ||
+      data->bytes_received > G_MAXINT64)
+    {
+      invalid (error, "no byte count");
+      return NULL;
+    }
+  if (!g_variant_dict_lookup (&dict, "expected-total", "x", &data->expected_total) ||
+      data->expected_total < -1 ||
+      (data->expected_total >= 0 && (guint64)data->expected_total < data->bytes_received))
+    {
+      invalid (error, "the expected total is missing or smaller than the bytes received");
+      return NULL;
+    }
+
+  text = lookup_string (&dict, "etag");
+  if (text != NULL)
+    {
+      if (!text_is_valid (text) || *text == '\0')
+        {
+          invalid (error, "the ETag is malformed");
+          return NULL;
+        }
+      data->etag = g_strdup (text);
+    }
+  text = lookup_string (&dict, "last-modified");
+  if (text != NULL)
+    {
+      if (!text_is_valid (text) || *text == '\0')
+        {
+          invalid (error, "the Last-Modified date is malformed");
+          return NULL;
+        }
+      data->last_modified = g_strdup (text);
+    }
+  if (data->etag == NULL && data->last_modified == NULL)
+    {
+      invalid (error, "there is no validator (ETag or Last-Modified)");
+      return NULL;
+    }
+
+  return g_steal_pointer (&data);
+}
