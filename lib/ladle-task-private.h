@@ -78,6 +78,8 @@ void          _ladle_task_finish_body             (LadleTask          *self,
 void          _ladle_task_start_with_response     (LadleTask          *self,
                                                    SoupMessage        *message,
                                                    GInputStream       *stream);
+void          _ladle_task_abort                   (LadleTask          *self,
+                                                   GError             *error);
 void          _ladle_task_network_available       (LadleTask          *self);
 
 G_END_DECLS

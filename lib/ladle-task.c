@@ -59,6 +59,7 @@ typedef struct
   SoupMessage         *current_request;
   GError              *error;
   GError              *start_error;
+  GError              *abort_error;     /* the task kind failed the request in flight */
   SoupMessagePriority  priority;
   guint                max_redirects;
   guint                n_redirects;
@@ -240,6 +241,7 @@ ladle_task_finalize (GObject *object)
   g_clear_object (&priv->current_request);
   g_clear_error (&priv->error);
   g_clear_error (&priv->start_error);
+  g_clear_error (&priv->abort_error);
   g_clear_object (&priv->cancellable);
   g_clear_object (&priv->accepted_certificate);
   g_clear_pointer (&priv->buffer, g_free);
@@ -1033,6 +1035,27 @@ finish_body (LadleTask *self)
     complete (self, NULL);
 }
 
+/* Fails the task with @error from inside a libsoup callback (e.g. a request body that cannot be
+ * produced again): the operation in flight is cancelled and its callback completes the task. */
+void
+_ladle_task_abort (LadleTask *self,
+                   GError    *error)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  if (priv->state == LADLE_TASK_STATE_COMPLETED || priv->abort_error != NULL ||
+      priv->state == LADLE_TASK_STATE_CANCELING)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  priv->abort_error = error;
+  g_cancellable_cancel (priv->cancellable);
+  if (!priv->op_in_flight)
+    schedule_completion (self, g_steal_pointer (&priv->abort_error));
+}
+
 void
 _ladle_task_finish_body (LadleTask *self,
                          GError    *error)
@@ -1098,6 +1121,11 @@ read_cb (GObject      *object,
 
   if (priv->state == LADLE_TASK_STATE_COMPLETED)
     return;
+  if (priv->abort_error != NULL)
+    {
+      complete (self, g_steal_pointer (&priv->abort_error));
+      return;
+    }
   if (priv->state == LADLE_TASK_STATE_CANCELING)
     {
       complete (self, cancelled_error ());
@@ -1487,6 +1515,12 @@ send_cb (GObject      *object,
   if (priv->state == LADLE_TASK_STATE_COMPLETED)
     {
       close_stream (stream);
+      return;
+    }
+  if (priv->abort_error != NULL)
+    {
+      close_stream (stream);
+      complete (self, g_steal_pointer (&priv->abort_error));
       return;
     }
   if (priv->state == LADLE_TASK_STATE_CANCELING)
