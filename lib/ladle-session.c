@@ -32,6 +32,8 @@
 
 #include "ladle-data-task.h"
 #include "ladle-download-task-private.h"
+#include "ladle-multipart-form.h"
+#include "ladle-upload-task-private.h"
 #include "ladle-error.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
@@ -44,8 +46,8 @@ struct _LadleSession
   LadleSessionConfiguration *configuration;
   SoupSession               *soup_session;
   GMainContext              *context;
-  GPtrArray                 *tasks;           /* unfinished tasks, in creation order */
-  GPtrArray                 *waiting;         /* subset of tasks waiting for an unmetered network */
+  GPtrArray                 *tasks;           /* unfinished tasks, in creation order, weak */
+  GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
   GNetworkMonitor           *monitor;
   GHashTable                *tls_exceptions;  /* origins where some task accepted a bad certificate */
   guint64                    next_identifier;
@@ -110,6 +112,28 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = list_model_get_item;
 }
 
+static void schedule_invalidated (LadleSession *self);
+
+/* A task that never completed was dropped by the application (it was never resumed, or was left
+ * suspended): nobody can resume it any more. */
+static void
+task_finalized_cb (gpointer  data,
+                   GObject  *where_the_object_was)
+{
+  LadleSession *self = data;
+  guint position;
+
+  if (!g_ptr_array_find (self->tasks, where_the_object_was, &position))
+    return;
+
+  g_ptr_array_remove_index (self->tasks, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+
+  if (self->invalidating && self->tasks->len == 0)
+    schedule_invalidated (self);
+}
+
 static void
 on_network_metered_changed (GNetworkMonitor *monitor,
                             GParamSpec      *pspec,
@@ -120,10 +144,8 @@ on_network_metered_changed (GNetworkMonitor *monitor,
   if (!_ladle_session_may_start (self) || self->waiting->len == 0)
     return;
 
-  ready = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < self->waiting->len; i++)
-    g_ptr_array_add (ready, g_object_ref (g_ptr_array_index (self->waiting, i)));
-  g_ptr_array_set_size (self->waiting, 0);
+  ready = g_steal_pointer (&self->waiting);
+  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < ready->len; i++)
     _ladle_task_network_available (g_ptr_array_index (ready, i));
@@ -217,7 +239,11 @@ ladle_session_dispose (GObject *object)
 
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   if (self->tasks != NULL)
-    g_ptr_array_set_size (self->tasks, 0);
+    {
+      for (guint i = 0; i < self->tasks->len; i++)
+        g_object_weak_unref (g_ptr_array_index (self->tasks, i), task_finalized_cb, self);
+      g_ptr_array_set_size (self->tasks, 0);
+    }
   if (self->waiting != NULL)
     g_ptr_array_set_size (self->waiting, 0);
   if (self->soup_session != NULL)
@@ -421,8 +447,8 @@ static void
 ladle_session_init (LadleSession *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  self->waiting = g_ptr_array_new ();
+  self->tasks = g_ptr_array_new ();
+  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->tls_exceptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->next_identifier = 1;
 }
@@ -508,7 +534,8 @@ _ladle_session_add_task (LadleSession *self,
   if (self->invalidating)
     return;
 
-  g_ptr_array_add (self->tasks, g_object_ref (task));
+  g_ptr_array_add (self->tasks, task);
+  g_object_weak_ref (G_OBJECT (task), task_finalized_cb, self);
   g_list_model_items_changed (G_LIST_MODEL (self), self->tasks->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
@@ -601,6 +628,114 @@ ladle_session_create_data_task_for_uri (LadleSession *self,
   request = _ladle_session_parse_uri (uri, &error);
 
   return new_data_task (self, request, error);
+}
+
+static LadleUploadTask *
+new_upload_task (LadleSession        *self,
+                 SoupMessage         *request,
+                 LadleUploadBodyKind  kind,
+                 GBytes              *bytes,
+                 GFile               *file,
+                 LadleMultipartForm  *form)
+{
+  LadleUploadTask *task = _ladle_upload_task_new (request, kind, bytes, file, form);
+
+  _ladle_session_add_task (self, LADLE_TASK (task), request, NULL);
+
+  return task;
+}
+
+/**
+ * ladle_session_create_upload_task_from_bytes:
+ * @self: a session
+ * @request: the request to send, usually a POST or PUT
+ * @body: the request body
+ *
+ * Creates a suspended task that sends @body with @request. The Content-Type header of @request,
+ * if set, is kept.
+ *
+ * Returns: (transfer full): a new upload task
+ */
+LadleUploadTask *
+ladle_session_create_upload_task_from_bytes (LadleSession *self,
+                                             SoupMessage  *request,
+                                             GBytes       *body)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (body != NULL, NULL);
+
+  return new_upload_task (self, request, LADLE_UPLOAD_BODY_KIND_BYTES, body, NULL, NULL);
+}
+
+/**
+ * ladle_session_create_upload_task_from_file:
+ * @self: a session
+ * @request: the request to send, usually a POST or PUT
+ * @file: the file to send as the body
+ *
+ * Creates a suspended task that streams @file from disk as the body of @request, with its size
+ * as Content-Length. A file that cannot be read, or whose size changes between two sends of the
+ * request, fails the task. The Content-Type header of @request is kept, else
+ * `application/octet-stream` is sent.
+ *
+ * Returns: (transfer full): a new upload task
+ */
+LadleUploadTask *
+ladle_session_create_upload_task_from_file (LadleSession *self,
+                                            SoupMessage  *request,
+                                            GFile        *file)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  return new_upload_task (self, request, LADLE_UPLOAD_BODY_KIND_FILE, NULL, file, NULL);
+}
+
+/**
+ * ladle_session_create_upload_task_streamed:
+ * @self: a session
+ * @request: the request to send, usually a POST or PUT
+ *
+ * Creates a suspended task whose body comes from [signal@Ladle.UploadTask::need-body-stream],
+ * asked again for every resend. Set a Content-Length header on @request when the size is known;
+ * without one the body is sent with chunked encoding.
+ *
+ * Returns: (transfer full): a new upload task
+ */
+LadleUploadTask *
+ladle_session_create_upload_task_streamed (LadleSession *self,
+                                           SoupMessage  *request)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+
+  return new_upload_task (self, request, LADLE_UPLOAD_BODY_KIND_STREAMED, NULL, NULL, NULL);
+}
+
+/**
+ * ladle_session_create_upload_task_from_form:
+ * @self: a session
+ * @request: the request to send, usually a POST
+ * @form: the multipart form to send
+ *
+ * Creates a suspended task that sends @form as a multipart/form-data body with its exact
+ * Content-Length. Files of the form are opened one at a time as they are reached and never read
+ * whole into memory.
+ *
+ * Returns: (transfer full): a new upload task
+ */
+LadleUploadTask *
+ladle_session_create_upload_task_from_form (LadleSession       *self,
+                                            SoupMessage        *request,
+                                            LadleMultipartForm *form)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (LADLE_IS_MULTIPART_FORM (form), NULL);
+
+  return new_upload_task (self, request, LADLE_UPLOAD_BODY_KIND_FORM, NULL, NULL, form);
 }
 
 static GFile *
@@ -941,7 +1076,7 @@ _ladle_session_wait_for_network (LadleSession *self,
                                  LadleTask    *task)
 {
   if (!g_ptr_array_find (self->waiting, task, NULL))
-    g_ptr_array_add (self->waiting, task);
+    g_ptr_array_add (self->waiting, g_object_ref (task));
 }
 
 void
@@ -959,6 +1094,7 @@ _ladle_session_task_completed (LadleSession *self,
 
   /* The task leaves the model first, so that task-completed handlers see the model as it is. */
   g_object_ref (task);
+  g_object_weak_unref (G_OBJECT (task), task_finalized_cb, self);
   g_ptr_array_remove_index (self->tasks, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);

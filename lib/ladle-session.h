@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 typedef struct _LadleTask         LadleTask;
 typedef struct _LadleDataTask     LadleDataTask;
 typedef struct _LadleDownloadTask LadleDownloadTask;
+typedef struct _LadleUploadTask   LadleUploadTask;
+typedef struct _LadleMultipartForm LadleMultipartForm;
 
 #define LADLE_TYPE_SESSION (ladle_session_get_type ())
 
@@ -40,6 +42,21 @@ LadleDataTask             *ladle_session_create_data_task             (LadleSess
 LADLE_AVAILABLE_IN_ALL
 LadleDataTask             *ladle_session_create_data_task_for_uri     (LadleSession              *self,
                                                                        const char                *uri);
+LADLE_AVAILABLE_IN_ALL
+LadleUploadTask           *ladle_session_create_upload_task_from_bytes (LadleSession             *self,
+                                                                        SoupMessage              *request,
+                                                                        GBytes                   *body);
+LADLE_AVAILABLE_IN_ALL
+LadleUploadTask           *ladle_session_create_upload_task_from_file  (LadleSession             *self,
+                                                                        SoupMessage              *request,
+                                                                        GFile                    *file);
+LADLE_AVAILABLE_IN_ALL
+LadleUploadTask           *ladle_session_create_upload_task_streamed   (LadleSession             *self,
+                                                                        SoupMessage              *request);
+LADLE_AVAILABLE_IN_ALL
+LadleUploadTask           *ladle_session_create_upload_task_from_form  (LadleSession             *self,
+                                                                        SoupMessage              *request,
+                                                                        LadleMultipartForm       *form);
 LADLE_AVAILABLE_IN_ALL
 LadleDownloadTask         *ladle_session_create_download_task         (LadleSession              *self,
                                                                        SoupMessage               *request);

@@ -51,7 +51,7 @@ typedef enum
 typedef struct
 {
   GWeakRef             session_ref;
-  LadleSession        *session_hold;   /* strong while the task runs */
+  LadleSession        *session_hold;   /* strong until the task completes */
   guint64              identifier;
   char                *description;
   LadleTaskState       state;
@@ -75,6 +75,7 @@ typedef struct
   gboolean             started;
   gboolean             dispatching;     /* inside ::response or a chunk's signals */
   guint                completion_source;
+  guint                continue_source;
 
   GTlsCertificate     *accepted_certificate;
 
@@ -217,6 +218,7 @@ ladle_task_dispose (GObject *object)
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
   g_clear_handle_id (&priv->completion_source, g_source_remove);
+  g_clear_handle_id (&priv->continue_source, g_source_remove);
   if (priv->current_request != NULL)
     g_signal_handlers_disconnect_by_data (priv->current_request, self);
   if (priv->body_stream != NULL)
@@ -224,7 +226,6 @@ ladle_task_dispose (GObject *object)
       close_stream (priv->body_stream);
       g_clear_object (&priv->body_stream);
     }
-  g_clear_object (&priv->session_hold);
 
   G_OBJECT_CLASS (ladle_task_parent_class)->dispose (object);
 }
@@ -236,6 +237,8 @@ ladle_task_finalize (GObject *object)
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
   g_weak_ref_clear (&priv->session_ref);
+  /* Released only now: the session's weak reference on this task is notified during dispose. */
+  g_clear_object (&priv->session_hold);
   g_clear_pointer (&priv->description, g_free);
   g_clear_object (&priv->original_request);
   g_clear_object (&priv->current_request);
@@ -701,7 +704,10 @@ _ladle_task_setup (LadleTask    *self,
 {
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
+  /* A task keeps its session alive until it completes, as NSURLSession does; the session only
+   * holds its unfinished tasks weakly, so there is no cycle. */
   g_weak_ref_set (&priv->session_ref, session);
+  g_set_object (&priv->session_hold, session);
   priv->identifier = identifier;
   if (request != NULL)
     {
@@ -936,6 +942,7 @@ complete (LadleTask *self,
     }
 
   g_clear_handle_id (&priv->completion_source, g_source_remove);
+  g_clear_handle_id (&priv->continue_source, g_source_remove);
   priv->phase = PHASE_DONE;
 
   if (priv->body_stream != NULL)
@@ -1625,12 +1632,10 @@ _ladle_task_start_with_response (LadleTask    *self,
                                  GInputStream *stream)
 {
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-  g_autoptr(LadleSession) session = dup_session (self);
 
   g_set_object (&priv->current_request, message);
   priv->body_stream = g_object_ref (stream);
   priv->started = TRUE;
-  priv->session_hold = g_steal_pointer (&session);
   priv->phase = PHASE_BODY;
   set_state (self, LADLE_TASK_STATE_RUNNING);
   begin_body (self);
@@ -1655,8 +1660,6 @@ start (LadleTask *self)
                                               "The session was invalidated"));
       return;
     }
-
-  priv->session_hold = g_object_ref (session);
 
   if (!_ladle_session_may_start (session))
     {
@@ -1727,6 +1730,8 @@ dispatch_to_context (LadleTask  *self,
   return TRUE;
 }
 
+static gboolean continue_cb (gpointer user_data);
+
 /**
  * ladle_task_resume:
  * @self: a task
@@ -1734,7 +1739,9 @@ dispatch_to_context (LadleTask  *self,
  * Starts a suspended task, or lets a task that was suspended while running go on where it
  * stopped. Does nothing to a task that is running, cancelled or completed.
  *
- * May be called from any thread; the work is done on the session's main context.
+ * The task goes on from the session's main loop: no signal is emitted from inside this call,
+ * so handlers may be connected, and a main loop started, after it. It may be called from any
+ * thread.
  */
 void
 ladle_task_resume (LadleTask *self)
@@ -1751,15 +1758,41 @@ ladle_task_resume (LadleTask *self)
 
   set_state (self, LADLE_TASK_STATE_RUNNING);
 
+  /* The work goes on from the main loop: no signal is ever emitted from inside resume(). */
+  if (priv->continue_source == 0)
+    {
+      GSource *source = g_idle_source_new ();
+      g_autoptr(LadleSession) session = dup_session (self);
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, continue_cb, g_object_ref (self), g_object_unref);
+      g_source_set_static_name (source, "[ladle] task continue");
+      priv->continue_source =
+        g_source_attach (source, session ? _ladle_session_get_context (session) : g_main_context_get_thread_default ());
+      g_source_unref (source);
+    }
+}
+
+static gboolean
+continue_cb (gpointer user_data)
+{
+  LadleTask *self = user_data;
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  priv->continue_source = 0;
+
+  if (priv->state != LADLE_TASK_STATE_RUNNING)
+    return G_SOURCE_REMOVE;
+
   if (!priv->started)
     {
       start (self);
-      return;
+      return G_SOURCE_REMOVE;
     }
 
   /* An operation in flight, or the signal being emitted, goes on by itself. */
   if (priv->op_in_flight || priv->dispatching)
-    return;
+    return G_SOURCE_REMOVE;
 
   switch (priv->phase)
     {
@@ -1790,6 +1823,8 @@ ladle_task_resume (LadleTask *self)
     default:
       break;
     }
+
+  return G_SOURCE_REMOVE;
 }
 
 /**

@@ -19,4 +19,7 @@
 # include "ladle-task.h"
 # include "ladle-data-task.h"
 # include "ladle-download-task.h"
+# include "ladle-upload-task.h"
+# include "ladle-multipart-form.h"
+# include "ladle-multipart-input-stream.h"
 #undef LADLE_INSIDE

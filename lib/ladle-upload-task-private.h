@@ -1,0 +1,18 @@
+/* ladle-upload-task-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "ladle-upload-task.h"
+
+G_BEGIN_DECLS
+
+LadleUploadTask *_ladle_upload_task_new (SoupMessage         *request,
+                                         LadleUploadBodyKind  kind,
+                                         GBytes              *bytes,
+                                         GFile               *file,
+                                         LadleMultipartForm  *form);
+
+G_END_DECLS

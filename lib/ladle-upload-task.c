@@ -1,0 +1,345 @@
+/* ladle-upload-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * LadleUploadTask:
+ *
+ * A data task that sends a request body: bytes, a file, a stream, or a multipart form.
+ *
+ * The body is produced afresh for every send: the first one, each resend after an
+ * authentication challenge, and each 307 or 308 redirect. Bytes, files and forms are produced
+ * by Ladle itself (a resend carries the same bytes with the same Content-Length; a file whose
+ * size changed in between fails the task with %LADLE_ERROR_BODY_CHANGED); a streamed upload asks
+ * [signal@Ladle.UploadTask::need-body-stream] each time. libsoup 3.2 clears the body of a
+ * message it restarts, which without this would resend a POST with an empty body.
+ *
+ * Files and forms are streamed from disk, never read whole into memory. The request carries an
+ * exact Content-Length whenever the size is known; a streamed upload uses the Content-Length
+ * set on its request, or else chunked encoding.
+ *
+ * [signal@Ladle.Task::upload-progress] reports the bytes written; the response body is
+ * delivered and accumulated as for any [class@Ladle.DataTask].
+ */
+
+#include "config.h"
+
+#include "ladle-checked-input-stream-private.h"
+#include "ladle-data-task-private.h"
+#include "ladle-enum-types.h"
+#include "ladle-error.h"
+#include "ladle-multipart-form.h"
+#include "ladle-session-private.h"
+#include "ladle-task-private.h"
+#include "ladle-upload-task.h"
+#include "ladle-upload-task-private.h"
+
+struct _LadleUploadTask
+{
+  LadleDataTask        parent_instance;
+
+  LadleUploadBodyKind  kind;
+  GBytes              *bytes;
+  GFile               *file;
+  goffset              file_size;        /* size at the first send, -1 before */
+  LadleMultipartForm  *form;
+  gint64               declared_length;  /* a streamed body's Content-Length, -1 for chunked */
+  char                *content_type;
+  char                *original_method;
+};
+
+G_DEFINE_FINAL_TYPE (LadleUploadTask, ladle_upload_task, LADLE_TYPE_DATA_TASK)
+
+enum {
+  PROP_0,
+  PROP_BODY_KIND,
+  N_PROPS
+};
+
+enum {
+  NEED_BODY_STREAM,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+static LadleTaskOps upload_task_ops;
+
+static gboolean
+method_has_no_body (const char *method)
+{
+  return g_strcmp0 (method, SOUP_METHOD_GET) == 0 || g_strcmp0 (method, SOUP_METHOD_HEAD) == 0;
+}
+
+static gboolean
+produce_body (LadleUploadTask  *self,
+              SoupMessage      *message,
+              GError          **error)
+{
+  g_autoptr(GInputStream) stream = NULL;
+  const char *content_type = self->content_type;
+  gint64 length = -1;
+
+  switch (self->kind)
+    {
+    case LADLE_UPLOAD_BODY_KIND_BYTES:
+      soup_message_set_request_body_from_bytes (message, content_type, self->bytes);
+      length = g_bytes_get_size (self->bytes);
+      break;
+
+    case LADLE_UPLOAD_BODY_KIND_FILE:
+      {
+        g_autoptr(GFileInfo) info = NULL;
+
+        info = g_file_query_info (self->file,
+                                  G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                  G_FILE_QUERY_INFO_NONE, NULL, error);
+        if (info == NULL)
+          return FALSE;
+        if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+          {
+            g_autofree char *name = g_file_get_parse_name (self->file);
+
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                         "Cannot upload %s: not a regular file", name);
+            return FALSE;
+          }
+        if (self->file_size >= 0 && g_file_info_get_size (info) != self->file_size)
+          {
+            g_autofree char *name = g_file_get_parse_name (self->file);
+
+            g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
+                         "%s changed size between two sends of the request (%" G_GOFFSET_FORMAT
+                         " bytes, then %" G_GOFFSET_FORMAT ")",
+                         name, self->file_size, g_file_info_get_size (info));
+            return FALSE;
+          }
+        self->file_size = g_file_info_get_size (info);
+
+        {
+          g_autoptr(GFileInputStream) file_stream = g_file_read (self->file, NULL, error);
+          g_autofree char *name = NULL;
+
+          if (file_stream == NULL)
+            return FALSE;
+          name = g_file_get_parse_name (self->file);
+          stream = _ladle_checked_input_stream_new (G_INPUT_STREAM (file_stream), self->file_size, name);
+        }
+        length = self->file_size;
+        soup_message_set_request_body (message, content_type, stream, length);
+      }
+      break;
+
+    case LADLE_UPLOAD_BODY_KIND_STREAMED:
+      g_signal_emit (self, signals[NEED_BODY_STREAM], 0, &stream);
+      if (stream == NULL)
+        {
+          g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
+                               "No need-body-stream handler returned a stream for the request body");
+          return FALSE;
+        }
+      length = self->declared_length;
+      soup_message_set_request_body (message, content_type, stream, length);
+      break;
+
+    case LADLE_UPLOAD_BODY_KIND_FORM:
+      stream = ladle_multipart_form_new_stream (self->form);
+      length = ladle_multipart_form_get_content_length (self->form);
+      soup_message_set_request_body (message, ladle_multipart_form_get_content_type (self->form),
+                                     stream, length);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  _ladle_task_set_bytes_expected_to_send (LADLE_TASK (self), length);
+
+  return TRUE;
+}
+
+static gboolean
+upload_prepare_message (LadleTask    *task,
+                        SoupMessage  *message,
+                        GError      **error)
+{
+  LadleUploadTask *self = LADLE_UPLOAD_TASK (task);
+
+  /* A redirect that turned the request into a GET carries no body. */
+  if (method_has_no_body (soup_message_get_method (message)) &&
+      !method_has_no_body (self->original_method))
+    {
+      _ladle_task_set_bytes_expected_to_send (task, 0);
+      return TRUE;
+    }
+
+  return produce_body (self, message, error);
+}
+
+static gboolean
+upload_can_resend_body (LadleTask *task)
+{
+  return TRUE;
+}
+
+static void
+upload_message_restarted (LadleTask   *task,
+                          SoupMessage *message)
+{
+  LadleUploadTask *self = LADLE_UPLOAD_TASK (task);
+  GError *error = NULL;
+
+  if (method_has_no_body (soup_message_get_method (message)) &&
+      !method_has_no_body (self->original_method))
+    return;
+
+  if (!produce_body (self, message, &error))
+    _ladle_task_abort (task, error);
+}
+
+static void
+ladle_upload_task_finalize (GObject *object)
+{
+  LadleUploadTask *self = (LadleUploadTask *)object;
+
+  g_clear_pointer (&self->bytes, g_bytes_unref);
+  g_clear_object (&self->file);
+  g_clear_object (&self->form);
+  g_clear_pointer (&self->content_type, g_free);
+  g_clear_pointer (&self->original_method, g_free);
+
+  G_OBJECT_CLASS (ladle_upload_task_parent_class)->finalize (object);
+}
+
+static void
+ladle_upload_task_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  LadleUploadTask *self = LADLE_UPLOAD_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_BODY_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* The first handler that returns a stream provides the body. */
+static gboolean
+first_stream_accumulator (GSignalInvocationHint *ihint,
+                          GValue                *return_accu,
+                          const GValue          *handler_return,
+                          gpointer               data)
+{
+  GObject *stream = g_value_get_object (handler_return);
+
+  g_value_set_object (return_accu, stream);
+
+  return stream == NULL;
+}
+
+static void
+ladle_upload_task_class_init (LadleUploadTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ladle_upload_task_finalize;
+  object_class->get_property = ladle_upload_task_get_property;
+
+  upload_task_ops = *_ladle_data_task_get_ops ();
+  upload_task_ops.prepare_message = upload_prepare_message;
+  upload_task_ops.can_resend_body = upload_can_resend_body;
+  upload_task_ops.message_restarted = upload_message_restarted;
+
+  /**
+   * LadleUploadTask:body-kind:
+   *
+   * Where the request body comes from.
+   */
+  properties[PROP_BODY_KIND] =
+    g_param_spec_enum ("body-kind", NULL, NULL,
+                       LADLE_TYPE_UPLOAD_BODY_KIND,
+                       LADLE_UPLOAD_BODY_KIND_BYTES,
+                       (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LadleUploadTask::need-body-stream:
+   * @self: the task
+   *
+   * Emitted by a streamed upload each time the request body is sent: the first time, and again
+   * for each resend after an authentication challenge or a 307/308 redirect. The handler returns
+   * a fresh stream positioned at the start of the body, with the same bytes every time. When no
+   * handler returns a stream, the task fails with %LADLE_ERROR_NO_BODY_STREAM.
+   *
+   * The size of the body is the Content-Length header of the task's request, when the
+   * application set one; otherwise the body is sent with chunked encoding.
+   *
+   * Returns: (transfer full) (nullable): a new stream for the body
+   */
+  signals[NEED_BODY_STREAM] =
+    g_signal_new ("need-body-stream",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  first_stream_accumulator, NULL,
+                  NULL,
+                  G_TYPE_INPUT_STREAM, 0);
+}
+
+static void
+ladle_upload_task_init (LadleUploadTask *self)
+{
+  self->file_size = -1;
+  self->declared_length = -1;
+  _ladle_task_set_ops (LADLE_TASK (self), &upload_task_ops);
+}
+
+LadleUploadTask *
+_ladle_upload_task_new (SoupMessage         *request,
+                        LadleUploadBodyKind  kind,
+                        GBytes              *bytes,
+                        GFile               *file,
+                        LadleMultipartForm  *form)
+{
+  LadleUploadTask *self = g_object_new (LADLE_TYPE_UPLOAD_TASK, NULL);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (request);
+  const char *content_type = soup_message_headers_get_one (headers, "Content-Type");
+
+  self->kind = kind;
+  self->bytes = bytes ? g_bytes_ref (bytes) : NULL;
+  self->file = file ? g_object_ref (file) : NULL;
+  self->form = form ? g_object_ref (form) : NULL;
+  self->original_method = g_strdup (soup_message_get_method (request));
+
+  if (content_type == NULL && kind == LADLE_UPLOAD_BODY_KIND_FILE)
+    content_type = "application/octet-stream";
+  self->content_type = g_strdup (content_type);
+
+  if (kind == LADLE_UPLOAD_BODY_KIND_STREAMED &&
+      soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    self->declared_length = soup_message_headers_get_content_length (headers);
+
+  return self;
+}
+
+/**
+ * ladle_upload_task_get_body_kind:
+ * @self: an upload task
+ *
+ * Returns: where the request body comes from
+ */
+LadleUploadBodyKind
+ladle_upload_task_get_body_kind (LadleUploadTask *self)
+{
+  g_return_val_if_fail (LADLE_IS_UPLOAD_TASK (self), LADLE_UPLOAD_BODY_KIND_BYTES);
+
+  return self->kind;
+}
