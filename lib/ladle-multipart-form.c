@@ -81,6 +81,7 @@ struct _LadleMultipartForm
   gint64      parts_length;            /* headers and contents, without the closing delimiter */
   GBytes     *closing;                 /* made when the form is frozen */
   gboolean    frozen;
+  gboolean    raw;                     /* a single file body without multipart framing */
 };
 
 G_DEFINE_FINAL_TYPE (LadleMultipartForm, ladle_multipart_form, G_TYPE_OBJECT)
@@ -284,6 +285,9 @@ ladle_multipart_form_get_content_type (LadleMultipartForm *self)
 static gsize
 closing_length (LadleMultipartForm *self)
 {
+  if (self->raw)
+    return 0;
+
   /* [CRLF] "--" boundary "--" CRLF; the CRLF ends the last part's content. */
   return (self->parts->len > 0 ? 2 : 0) + 2 + strlen (self->boundary) + 4;
 }
@@ -772,10 +776,15 @@ _ladle_multipart_form_freeze (LadleMultipartForm *self)
   if (self->frozen)
     return;
 
-  closing = g_strdup_printf ("%s--%s--\r\n", self->parts->len > 0 ? "\r\n" : "", self->boundary);
-  g_assert (strlen (closing) == closing_length (self));
-  self->closing = g_bytes_new_take (closing, strlen (closing));
-  closing = NULL;
+  if (self->raw)
+    self->closing = g_bytes_new_static ("", 0);
+  else
+    {
+      closing = g_strdup_printf ("%s--%s--\r\n", self->parts->len > 0 ? "\r\n" : "", self->boundary);
+      g_assert (strlen (closing) == closing_length (self));
+      self->closing = g_bytes_new_take (closing, strlen (closing));
+      closing = NULL;
+    }
   self->frozen = TRUE;
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FROZEN]);
@@ -901,4 +910,27 @@ _ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
     }
 
   return stream;
+}
+
+/* The body of a plain file upload: the file's bytes alone, read by the same stream as forms
+ * (files opened when reached, read ahead, size checked against @length on open and at the end). */
+LadleMultipartForm *
+_ladle_multipart_form_new_raw_file (GFile   *file,
+                                    goffset  length)
+{
+  LadleMultipartForm *self = ladle_multipart_form_new ();
+  Part *part = g_new0 (Part, 1);
+
+  part->kind = PART_FILE;
+  part->name = g_strdup ("");
+  part->header = g_bytes_new_static ("", 0);
+  part->file = g_object_ref (file);
+  part->length = length;
+
+  self->raw = TRUE;
+  g_ptr_array_add (self->parts, part);
+  self->parts_length = length;
+  _ladle_multipart_form_freeze (self);
+
+  return self;
 }

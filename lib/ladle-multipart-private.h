@@ -29,6 +29,8 @@ LadleMultipartSegmentKind  _ladle_multipart_form_get_segment        (LadleMultip
                                                                      goffset             *length);
 char                      *_ladle_multipart_form_describe_segment   (LadleMultipartForm  *self,
                                                                      guint                index);
+LadleMultipartForm        *_ladle_multipart_form_new_raw_file        (GFile              *file,
+                                                                      goffset             length);
 GInputStream              *_ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
                                                                       guint                index,
                                                                       GError             **error);

@@ -1453,7 +1453,8 @@ build_redirect (LadleTask    *self,
   soup_message_set_flags (next, soup_message_get_flags (message));
   soup_message_set_priority (next, priv->priority);
   soup_message_set_is_top_level_navigation (next, soup_message_get_is_top_level_navigation (message));
-  soup_message_set_first_party (next, soup_message_get_first_party (message));
+  if (soup_message_get_first_party (message) != NULL)
+    soup_message_set_first_party (next, soup_message_get_first_party (message));
   if (soup_message_is_feature_disabled (message, SOUP_TYPE_CONTENT_DECODER))
     soup_message_disable_feature (next, SOUP_TYPE_CONTENT_DECODER);
 

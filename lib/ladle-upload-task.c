@@ -25,11 +25,11 @@
 
 #include "config.h"
 
-#include "ladle-checked-input-stream-private.h"
 #include "ladle-data-task-private.h"
 #include "ladle-enum-types.h"
 #include "ladle-error.h"
 #include "ladle-multipart-form.h"
+#include "ladle-multipart-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-upload-task.h"
@@ -43,6 +43,7 @@ struct _LadleUploadTask
   GBytes              *bytes;
   GFile               *file;
   goffset              file_size;        /* size at the first send, -1 before */
+  LadleMultipartForm  *file_body;        /* the file as a frameless form, made at the first send */
   LadleMultipartForm  *form;
   gint64               declared_length;  /* a streamed body's Content-Length, -1 for chunked */
   char                *content_type;
@@ -117,15 +118,11 @@ produce_body (LadleUploadTask  *self,
           }
         self->file_size = g_file_info_get_size (info);
 
-        {
-          g_autoptr(GFileInputStream) file_stream = g_file_read (self->file, NULL, error);
-          g_autofree char *name = NULL;
-
-          if (file_stream == NULL)
-            return FALSE;
-          name = g_file_get_parse_name (self->file);
-          stream = _ladle_checked_input_stream_new (G_INPUT_STREAM (file_stream), self->file_size, name);
-        }
+        /* The file is read as it is sent, with read-ahead, and a file that changes size while
+         * it is sent fails the read instead of disagreeing with the Content-Length. */
+        if (self->file_body == NULL)
+          self->file_body = _ladle_multipart_form_new_raw_file (self->file, self->file_size);
+        stream = ladle_multipart_form_new_stream (self->file_body);
         length = self->file_size;
         soup_message_set_request_body (message, content_type, stream, length);
       }
@@ -205,6 +202,7 @@ ladle_upload_task_finalize (GObject *object)
 
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_object (&self->file);
+  g_clear_object (&self->file_body);
   g_clear_object (&self->form);
   g_clear_pointer (&self->content_type, g_free);
   g_clear_pointer (&self->original_method, g_free);
