@@ -1087,21 +1087,24 @@ _ladle_session_task_completed (LadleSession *self,
   g_autoptr(LadleSession) hold = g_object_ref (self);
   guint position;
 
+  g_autoptr(LadleTask) task_hold = g_object_ref (task);
+  gboolean was_listed;
+
   g_ptr_array_remove (self->waiting, task);
 
-  if (!g_ptr_array_find (self->tasks, task, &position))
-    return;
-
-  /* The task leaves the model first, so that task-completed handlers see the model as it is. */
-  g_object_ref (task);
-  g_object_weak_unref (G_OBJECT (task), task_finalized_cb, self);
-  g_ptr_array_remove_index (self->tasks, position);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  /* The task leaves the model first, so that task-completed handlers see the model as it is.
+   * Tasks made after invalidation were never listed, but task-completed follows them too. */
+  was_listed = g_ptr_array_find (self->tasks, task, &position);
+  if (was_listed)
+    {
+      g_object_weak_unref (G_OBJECT (task), task_finalized_cb, self);
+      g_ptr_array_remove_index (self->tasks, position);
+      g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+    }
 
   g_signal_emit (self, signals[TASK_COMPLETED], 0, task, error);
-  g_object_unref (task);
 
-  if (self->invalidating && self->tasks->len == 0)
+  if (was_listed && self->invalidating && self->tasks->len == 0)
     emit_invalidated (self);
 }

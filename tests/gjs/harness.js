@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// A tiny test harness for the GJS tests: assertions, a main-loop driver with a failsafe, an
+// in-process Soup.Server on 127.0.0.1 and a recorder of a task's signals. No npm, no threads.
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import Soup from 'gi://Soup?version=3.0';
+import Ladle from 'gi://Ladle?version=1';
+import System from 'system';
+
+export {GLib, Gio, Soup, Ladle};
+
+const FAILSAFE_SECONDS = 20;
+
+export class AssertionError extends Error {}
+
+export function assert(condition, message = 'assertion failed') {
+    if (!condition)
+        throw new AssertionError(message);
+}
+
+export function assertEqual(actual, expected, message = '') {
+    if (actual !== expected)
+        throw new AssertionError(`${message} expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+export function assertMatch(text, regex, message = '') {
+    if (!regex.test(text))
+        throw new AssertionError(`${message} ${JSON.stringify(text)} does not match ${regex}`);
+}
+
+export function assertError(error, domain, code) {
+    assert(error !== null, 'the task succeeded');
+    assert(error.matches(domain, code), `unexpected error ${error.domain} ${error.code}: ${error.message}`);
+}
+
+// Deterministic, non-periodic content: byte i of every body is contentByte(i).
+export function contentByte(i) {
+    let x = Math.imul(i ^ (i >>> 16), 0x45d9f3b);
+    x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
+    x ^= x >>> 16;
+    return x & 0xff;
+}
+
+export function content(offset, length) {
+    const data = new Uint8Array(length);
+    for (let i = 0; i < length; i++)
+        data[i] = contentByte(offset + i);
+    return data;
+}
+
+export function checksum(data) {
+    return GLib.compute_checksum_for_bytes(GLib.ChecksumType.SHA256, new GLib.Bytes(data));
+}
+
+export function concat(chunks) {
+    const length = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const data = new Uint8Array(length);
+    let offset = 0;
+    for (const chunk of chunks) {
+        data.set(chunk, offset);
+        offset += chunk.length;
+    }
+    return data;
+}
+
+export function runUntil(predicate, what, seconds = FAILSAFE_SECONDS) {
+    const context = GLib.MainContext.default();
+    let timedOut = false;
+    const id = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, seconds, () => {
+        timedOut = true;
+        return GLib.SOURCE_REMOVE;
+    });
+    while (!predicate() && !timedOut)
+        context.iteration(true);
+    if (!timedOut)
+        GLib.source_remove(id);
+    assert(predicate(), `failsafe: ${typeof what === 'function' ? what() : what} did not happen within ${seconds} s`);
+}
+
+export function spin(milliseconds) {
+    let done = false;
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, milliseconds, () => {
+        done = true;
+        return GLib.SOURCE_REMOVE;
+    });
+    const context = GLib.MainContext.default();
+    while (!done)
+        context.iteration(true);
+}
+
+export function flush() {
+    const context = GLib.MainContext.default();
+    while (context.iteration(false)) {
+        // dispatch what is pending
+    }
+}
+
+export class TestServer {
+    constructor() {
+        this.server = new Soup.Server({});
+        this.server.add_handler(null, (server, msg, path) => this._handle(msg, path));
+        this.server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
+        const uris = this.server.get_uris();
+        assertEqual(uris[0].get_host(), '127.0.0.1');
+        this.port = uris[0].get_port();
+        this.nRequests = 0;
+    }
+
+    uri(path) {
+        return `http://127.0.0.1:${this.port}${path}`;
+    }
+
+    close() {
+        this.server.disconnect();
+        flush();
+    }
+
+    _handle(msg, path) {
+        this.nRequests++;
+        if (path.startsWith('/bytes/')) {
+            const length = parseInt(path.slice('/bytes/'.length));
+            msg.set_status(200, null);
+            msg.set_response('application/octet-stream', Soup.MemoryUse.COPY, content(0, length));
+        } else if (path.startsWith('/status/')) {
+            const code = parseInt(path.slice('/status/'.length));
+            msg.set_status(code, null);
+            msg.set_response('text/plain', Soup.MemoryUse.COPY, new TextEncoder().encode(`status ${code}`));
+        } else if (path === '/truncate') {
+            // Content-Length 100000, 10000 bytes, then the connection ends
+            msg.set_status(200, null);
+            msg.get_response_headers().set_content_length(100000);
+            msg.get_response_body().append_bytes(new GLib.Bytes(content(0, 10000)));
+            let written = 0;
+            msg.connect('wrote-body-data', (message, size) => {
+                written += size;
+                if (written >= 10000)
+                    message.get_socket().shutdown(true, true);
+            });
+        } else {
+            msg.set_status(404, null);
+        }
+    }
+}
+
+const STATE_LETTERS = {
+    [Ladle.TaskState.SUSPENDED]: 'S',
+    [Ladle.TaskState.RUNNING]: 'R',
+    [Ladle.TaskState.CANCELING]: 'X',
+    [Ladle.TaskState.COMPLETED]: 'C',
+};
+
+// One letter per event: R response, D data-received, P download-progress, C completed,
+// T the session's task-completed. Handlers only record: assertions run outside signal
+// emissions, where a thrown error reaches the test.
+export class Recorder {
+    constructor(task) {
+        this.task = task;
+        this.session = task.dup_session();
+        this.events = '';
+        this.states = '';
+        this.chunks = [];
+        this.progress = [];
+        this.error = null;
+        this.nCompleted = 0;
+        this.done = false;
+        this.disposition = Ladle.ResponseDisposition.ALLOW;
+        this.cancelOnChunk = 0;
+        this.suspendOnChunk = 0;
+        this.suspended = false;
+
+        this._ids = [
+            task.connect('response', () => {
+                this.events += 'R';
+                return this.disposition;
+            }),
+            task.connect('data-received', (t, chunk) => {
+                this.events += 'D';
+                this.chunks.push(chunk.toArray());
+                if (this.chunks.length === this.cancelOnChunk)
+                    t.cancel();
+                if (this.chunks.length === this.suspendOnChunk) {
+                    this.suspended = true;
+                    t.suspend();
+                }
+            }),
+            task.connect('download-progress', (t, now, total, expected) => {
+                this.events += 'P';
+                this.progress.push([now, total, expected]);
+            }),
+            task.connect('completed', (t, error) => {
+                this.events += 'C';
+                this.nCompleted++;
+                this.error = error;
+            }),
+            task.connect('notify::state', t => {
+                this.states += STATE_LETTERS[t.get_state()];
+            }),
+        ];
+        this._sessionId = this.session.connect('task-completed', (s, t) => {
+            if (t !== this.task)
+                return;
+            this.events += 'T';
+            this.done = true;
+        });
+    }
+
+    get data() {
+        return concat(this.chunks);
+    }
+
+    wait() {
+        runUntil(() => this.done || this.nCompleted > 0, () => `completed (events so far "${this.events}")`);
+        flush();
+        assert(this.done, `task-completed did not follow completed: events "${this.events}"`);
+        const events = this.events;
+        flush();
+        assertEqual(this.events, events, 'nothing follows task-completed:');
+        assertEqual(this.nCompleted, 1, 'completed exactly once:');
+        assertEqual(this.task.get_state(), Ladle.TaskState.COMPLETED, 'state:');
+        for (const id of this._ids)
+            this.task.disconnect(id);
+        this.session.disconnect(this._sessionId);
+        return this;
+    }
+
+    assertProgress(expectedTotal, finalReceived) {
+        let total = 0;
+        for (const [now, totalReceived, totalExpected] of this.progress) {
+            assert(now >= 0, 'received_now >= 0');
+            assertEqual(totalReceived, total + now, 'total_received:');
+            assertEqual(totalExpected, expectedTotal, 'total_expected:');
+            total = totalReceived;
+        }
+        if (finalReceived !== null) {
+            assert(this.progress.length > 0, 'no download-progress at all');
+            assertEqual(total, finalReceived, 'final total_received:');
+        }
+    }
+}
+
+export function newSession() {
+    return Ladle.Session.new(Ladle.SessionConfiguration.new_ephemeral());
+}
+
+// Runs the tests in order, prints TAP, exits non-zero on any failure. Each test gets a fresh
+// server and session. A global failsafe ends the process if a test hangs anyway.
+export function run(tests) {
+    const watchdog = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 20 * (tests.length + 1), () => {
+        print('Bail out! global failsafe: the tests did not end');
+        System.exit(2);
+        return GLib.SOURCE_REMOVE;
+    });
+    let failures = 0;
+    print(`1..${tests.length}`);
+    tests.forEach(([name, test], index) => {
+        const server = new TestServer();
+        const session = newSession();
+        try {
+            test(server, session);
+            print(`ok ${index + 1} ${name}`);
+        } catch (e) {
+            failures++;
+            print(`not ok ${index + 1} ${name}`);
+            for (const line of `${e}\n${e.stack ?? ''}`.split('\n'))
+                print(`# ${line}`);
+        } finally {
+            server.close();
+        }
+    });
+    GLib.source_remove(watchdog);
+    System.exit(failures > 0 ? 1 : 0);
+}

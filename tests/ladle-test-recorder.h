@@ -1,0 +1,86 @@
+/* ladle-test-recorder.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <ladle.h>
+
+G_BEGIN_DECLS
+
+/*
+ * LadleTestRecorder: connects to every signal of one task (and to the session's task-completed
+ * for that task) and writes down what happened, in order, as one letter per event:
+ *
+ *   R  LadleTask::response
+ *   D  LadleDataTask::data-received
+ *   P  LadleTask::download-progress
+ *   C  LadleTask::completed
+ *   T  LadleSession::task-completed for this task
+ *
+ * and the state trail from notify::state: S suspended, R running, X canceling, C completed.
+ */
+
+typedef struct
+{
+  gint64 received_now;
+  gint64 total_received;
+  gint64 total_expected;
+} LadleTestProgress;
+
+typedef struct
+{
+  LadleSession             *session;
+  LadleTask                *task;
+
+  GString                  *events;
+  GString                  *states;
+  GByteArray               *data;              /* every data-received chunk, concatenated */
+  guint                     n_chunks;
+  GArray                   *progress;          /* LadleTestProgress */
+
+  guint                     n_completed;
+  guint                     n_task_completed;
+  GError                   *error;             /* the error of ::completed */
+  GError                   *session_error;     /* the error of ::task-completed */
+  LadleTaskState            state_at_completed;
+  gboolean                  in_model_at_task_completed;
+  gboolean                  completed;          /* ::completed was seen */
+  gboolean                  done;               /* ::task-completed was seen */
+  gboolean                  signal_on_wrong_thread;
+  GThread                  *thread;             /* the thread that must emit every signal */
+
+  /* What to do, set by the test before resuming. */
+  LadleResponseDisposition  disposition;        /* returned by the response handler */
+  guint                     cancel_on_chunk;    /* cancel inside the N-th data-received, 0 never */
+  guint                     suspend_on_chunk;   /* suspend inside the N-th data-received, 0 never */
+
+  /* What was seen inside the response handler. */
+  guint                     status_at_response;
+  LadleTaskState            state_at_response;
+  gboolean                  headers_at_response;
+  gboolean                  suspended;          /* suspend_on_chunk fired */
+
+  gulong                    handler_ids[6];
+} LadleTestRecorder;
+
+LadleTestRecorder *ladle_test_recorder_new          (LadleTask         *task);
+void               ladle_test_recorder_free         (LadleTestRecorder *self);
+void               ladle_test_recorder_wait         (LadleTestRecorder *self);
+void               ladle_test_recorder_wait_for_chunks (LadleTestRecorder *self,
+                                                       guint              n_chunks);
+void               ladle_test_recorder_assert_events (LadleTestRecorder *self,
+                                                     const char        *pattern);
+void               ladle_test_recorder_assert_progress (LadleTestRecorder *self,
+                                                       gint64             expected_total,
+                                                       gint64             final_received);
+void               ladle_test_recorder_assert_data  (LadleTestRecorder *self,
+                                                     gsize              expected_length);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LadleTestRecorder, ladle_test_recorder_free)
+
+/* An ephemeral session (nothing written to disk) with the default settings. */
+LadleSession *ladle_test_session_new (void);
+
+G_END_DECLS
