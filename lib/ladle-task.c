@@ -1455,8 +1455,17 @@ build_redirect (LadleTask    *self,
   soup_message_set_is_top_level_navigation (next, soup_message_get_is_top_level_navigation (message));
   if (soup_message_get_first_party (message) != NULL)
     soup_message_set_first_party (next, soup_message_get_first_party (message));
-  if (soup_message_is_feature_disabled (message, SOUP_TYPE_CONTENT_DECODER))
-    soup_message_disable_feature (next, SOUP_TYPE_CONTENT_DECODER);
+  /* libsoup cannot list a message's disabled features: ask for each kind it ships. */
+  {
+    const GType features[] = {
+      SOUP_TYPE_CONTENT_DECODER, SOUP_TYPE_COOKIE_JAR, SOUP_TYPE_CACHE, SOUP_TYPE_AUTH_MANAGER,
+      SOUP_TYPE_LOGGER, SOUP_TYPE_CONTENT_SNIFFER, SOUP_TYPE_HSTS_ENFORCER,
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (features); i++)
+      if (soup_message_is_feature_disabled (message, features[i]))
+        soup_message_disable_feature (next, features[i]);
+  }
 
   return next;
 }
