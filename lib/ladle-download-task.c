@@ -64,6 +64,7 @@ struct _LadleDownloadTask
   gboolean               ranges_refused;
   gint64                 expected_total;
   gint64                 written;
+  gboolean               owns_partial;   /* this task wrote to the partial file */
   gboolean               discard_body;   /* a 416 body: the partial file is already complete */
 
   GBytes                *resume_data;
@@ -268,6 +269,7 @@ create_partial_file (LadleDownloadTask  *self,
         {
           g_set_object (&self->partial_file, file);
           self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+          self->owns_partial = TRUE;
           return TRUE;
         }
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
@@ -291,13 +293,16 @@ close_output (LadleDownloadTask *self)
     }
 }
 
+/* A task deletes only a partial file it wrote to: a resume that failed before its response
+ * leaves the file it was given as it was. */
 static void
 delete_partial_file (LadleDownloadTask *self)
 {
   close_output (self);
   if (self->partial_file != NULL)
     {
-      g_file_delete (self->partial_file, NULL, NULL);
+      if (self->owns_partial)
+        g_file_delete (self->partial_file, NULL, NULL);
       g_clear_object (&self->partial_file);
     }
 }
@@ -331,15 +336,22 @@ copy_request_header (const char *name,
   g_ptr_array_add (headers, g_strdup (value));
 }
 
+/* @check_status: the partial file holds the body of the task's response, which must be the
+ * resource itself (200 or 206), not an error page. Without it, the partial file is the one the
+ * task was resumed from and still stands as it was. */
 static GBytes *
-build_resume_data (LadleDownloadTask *self)
+build_resume_data (LadleDownloadTask *self,
+                   gboolean           check_status)
 {
   LadleTask *task = LADLE_TASK (self);
   SoupMessage *request = ladle_task_get_current_request (task);
   g_autoptr(LadleResumeData) data = NULL;
   g_autoptr(GUri) uri = NULL;
+  guint status = ladle_task_get_status_code (task);
 
   if (self->partial_file == NULL || self->written <= 0 || self->ranges_refused || request == NULL)
+    return NULL;
+  if (check_status && status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
     return NULL;
   if (!is_strong_etag (self->etag) && self->last_modified == NULL)
     return NULL;
@@ -454,6 +466,7 @@ begin_resumed_body (LadleDownloadTask  *self,
         return FALSE;
 
       self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+      self->owns_partial = TRUE;
       self->written = offset;
       self->expected_total = total >= 0 ? total : -1;
       if (self->expected_total < 0 && soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
@@ -477,6 +490,7 @@ begin_resumed_body (LadleDownloadTask  *self,
         return FALSE;
 
       self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+      self->owns_partial = TRUE;
       self->written = 0;
       self->expected_total = response_total (headers);
       record_validators (self, headers);
@@ -502,6 +516,7 @@ begin_resumed_body (LadleDownloadTask  *self,
           if (output == NULL)
             return FALSE;
           self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+          self->owns_partial = TRUE;
           self->written = offset;
           self->expected_total = offset;
           self->discard_body = TRUE;
@@ -536,13 +551,11 @@ download_body_begin (LadleTask    *task,
       /* Whatever happened, the resume data has been used: a failure keeps the partial file
        * and the resume data this task was made with. */
       if (!ok)
-        self->resume_data = build_resume_data (self);
+        self->resume_data = build_resume_data (self, FALSE);
       return ok;
     }
 
-  close_output (self);
-  if (self->partial_file != NULL)
-    g_file_delete (self->partial_file, NULL, NULL);
+  delete_partial_file (self);
   if (!create_partial_file (self, error))
     return FALSE;
 
@@ -636,8 +649,9 @@ download_body_end (LadleTask *task)
     }
 
   /* Handlers may have taken the file already. */
+  /* A 416 that proved the partial file complete delivers it like a 2xx. */
   status = ladle_task_get_status_code (task);
-  if (self->destination == NULL || !SOUP_STATUS_IS_SUCCESSFUL (status) ||
+  if (self->destination == NULL || !(SOUP_STATUS_IS_SUCCESSFUL (status) || self->discard_body) ||
       !g_file_query_exists (self->partial_file, NULL))
     {
       delete_partial_file (self);
@@ -680,11 +694,19 @@ download_will_complete (LadleTask    *task,
       return;
     }
 
-  /* A plain cancel discards the partial file; a failure or a cancel that asked for resume data
-   * keeps it with its resume data. */
-  if (self->resume_data == NULL &&
-      (self->produce_resume_data || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
-    self->resume_data = build_resume_data (self);
+  /* A plain cancel gives the download up, the partial file of a task made from resume data
+   * included. */
+  if (!self->produce_resume_data && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      self->owns_partial = TRUE;
+      delete_partial_file (self);
+      return;
+    }
+
+  /* A resumed task that failed before writing (the server was unreachable, say) leaves its
+   * partial file untouched: its resume data is still good. */
+  if (self->resume_data == NULL)
+    self->resume_data = build_resume_data (self, self->owns_partial);
 
   if (self->resume_data == NULL)
     delete_partial_file (self);

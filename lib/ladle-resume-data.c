@@ -273,7 +273,9 @@ _ladle_resume_data_parse (GBytes  *bytes,
           invalid (error, "the ETag is malformed");
           return NULL;
         }
-      data->etag = g_strdup (text);
+      /* If-Range needs a strong validator: a weak or unquoted ETag cannot guard a resume. */
+      if (text[0] == '"')
+        data->etag = g_strdup (text);
     }
   text = lookup_string (&dict, "last-modified");
   if (text != NULL)
@@ -287,7 +289,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
     }
   if (data->etag == NULL && data->last_modified == NULL)
     {
-      invalid (error, "there is no validator (ETag or Last-Modified)");
+      invalid (error, "there is no validator (a strong ETag or a Last-Modified date)");
       return NULL;
     }
 

@@ -11,7 +11,8 @@
 G_BEGIN_DECLS
 
 GMainContext *_ladle_session_get_context               (LadleSession         *self);
-gboolean      _ladle_session_accepts_new_tasks         (LadleSession         *self);
+gboolean      _ladle_session_may_run_task              (LadleSession         *self,
+                                                        LadleTask            *task);
 void          _ladle_session_prepare_message           (LadleSession         *self,
                                                         SoupMessage          *message);
 gboolean      _ladle_session_emit_authenticate         (LadleSession         *self,

@@ -46,7 +46,7 @@ struct _LadleSession
   LadleSessionConfiguration *configuration;
   SoupSession               *soup_session;
   GMainContext              *context;
-  GPtrArray                 *tasks;           /* unfinished tasks, in creation order, weak */
+  GPtrArray                 *tasks;           /* unfinished tasks, in creation order, strong */
   GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
   GNetworkMonitor           *monitor;
   GHashTable                *tls_exceptions;  /* origins where some task accepted a bad certificate */
@@ -110,28 +110,6 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item_type = list_model_get_item_type;
   iface->get_n_items = list_model_get_n_items;
   iface->get_item = list_model_get_item;
-}
-
-static void schedule_invalidated (LadleSession *self);
-
-/* A task that never completed was dropped by the application (it was never resumed, or was left
- * suspended): nobody can resume it any more. */
-static void
-task_finalized_cb (gpointer  data,
-                   GObject  *where_the_object_was)
-{
-  LadleSession *self = data;
-  guint position;
-
-  if (!g_ptr_array_find (self->tasks, where_the_object_was, &position))
-    return;
-
-  g_ptr_array_remove_index (self->tasks, position);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
-
-  if (self->invalidating && self->tasks->len == 0)
-    schedule_invalidated (self);
 }
 
 static void
@@ -239,11 +217,7 @@ ladle_session_dispose (GObject *object)
 
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   if (self->tasks != NULL)
-    {
-      for (guint i = 0; i < self->tasks->len; i++)
-        g_object_weak_unref (g_ptr_array_index (self->tasks, i), task_finalized_cb, self);
-      g_ptr_array_set_size (self->tasks, 0);
-    }
+    g_ptr_array_set_size (self->tasks, 0);
   if (self->waiting != NULL)
     g_ptr_array_set_size (self->waiting, 0);
   if (self->soup_session != NULL)
@@ -447,7 +421,7 @@ static void
 ladle_session_init (LadleSession *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  self->tasks = g_ptr_array_new ();
+  self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->tls_exceptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->next_identifier = 1;
@@ -534,8 +508,7 @@ _ladle_session_add_task (LadleSession *self,
   if (self->invalidating)
     return;
 
-  g_ptr_array_add (self->tasks, task);
-  g_object_weak_ref (G_OBJECT (task), task_finalized_cb, self);
+  g_ptr_array_add (self->tasks, g_object_ref (task));
   g_list_model_items_changed (G_LIST_MODEL (self), self->tasks->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
@@ -1004,10 +977,16 @@ _ladle_session_get_context (LadleSession *self)
   return self->context;
 }
 
+/* Once invalidation began, only the tasks made before it may still start; none once the session
+ * is invalidated. */
 gboolean
-_ladle_session_accepts_new_tasks (LadleSession *self)
+_ladle_session_may_run_task (LadleSession *self,
+                             LadleTask    *task)
 {
-  return !self->invalidated;
+  if (self->invalidated)
+    return FALSE;
+
+  return !self->invalidating || g_ptr_array_find (self->tasks, task, NULL);
 }
 
 static char *
@@ -1097,7 +1076,6 @@ _ladle_session_task_completed (LadleSession *self,
   was_listed = g_ptr_array_find (self->tasks, task, &position);
   if (was_listed)
     {
-      g_object_weak_unref (G_OBJECT (task), task_finalized_cb, self);
       g_ptr_array_remove_index (self->tasks, position);
       g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);

@@ -78,6 +78,9 @@ typedef struct
   guint                continue_source;
 
   GTlsCertificate     *accepted_certificate;
+  char                *url_user;       /* credentials of the request's URL, for its origin only */
+  char                *url_password;
+  GUri                *url_origin;
 
   gint64               body_received;   /* bytes of this response's body */
   gint64               body_length;     /* its Content-Length, -1 unknown */
@@ -130,6 +133,9 @@ static guint signals[N_SIGNALS];
 static const LadleTaskOps default_ops = { 0 };
 
 static void send_message        (LadleTask    *self);
+static GUri *uri_without_credentials (GUri    *uri);
+static gboolean same_origin     (GUri         *a,
+                                 GUri         *b);
 static void handle_response     (LadleTask    *self);
 static void read_next           (LadleTask    *self);
 static void process_chunk       (LadleTask    *self,
@@ -248,6 +254,9 @@ ladle_task_finalize (GObject *object)
   g_clear_object (&priv->cancellable);
   g_clear_object (&priv->accepted_certificate);
   g_clear_pointer (&priv->buffer, g_free);
+  g_clear_pointer (&priv->url_user, g_free);
+  g_clear_pointer (&priv->url_password, g_free);
+  g_clear_pointer (&priv->url_origin, g_uri_unref);
 
   G_OBJECT_CLASS (ladle_task_parent_class)->finalize (object);
 }
@@ -704,8 +713,9 @@ _ladle_task_setup (LadleTask    *self,
 {
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
-  /* A task keeps its session alive until it completes, as NSURLSession does; the session only
-   * holds its unfinished tasks weakly, so there is no cycle. */
+  /* As with NSURLSession, a session and its unfinished tasks keep each other alive: the
+   * application may drop both once a task runs. The cycle ends when the task completes
+   * (invalidating the session cancels the tasks that never will). */
   g_weak_ref_set (&priv->session_ref, session);
   g_set_object (&priv->session_hold, session);
   priv->identifier = identifier;
@@ -747,7 +757,8 @@ _ladle_task_set_receive_offset (LadleTask *self,
   priv->receive_offset = offset;
   priv->bytes_received = offset + priv->body_received;
   priv->bytes_expected = expected_total;
-  priv->reported_received = MIN (priv->reported_received, priv->bytes_received);
+  /* The bytes already on disk were never received by this task: received_now counts from here. */
+  priv->reported_received = priv->bytes_received;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_RECEIVED]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_EXPECTED_TO_RECEIVE]);
 }
@@ -832,8 +843,17 @@ on_message_authenticate (SoupMessage *message,
                          gboolean     retrying,
                          LadleTask   *self)
 {
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
   g_autoptr(LadleSession) session = NULL;
   gboolean handled = FALSE;
+
+  /* Credentials from the URL answer the first challenge of their own origin, never a proxy's. */
+  if (!retrying && !soup_auth_is_for_proxy (auth) && priv->url_user != NULL &&
+      same_origin (priv->url_origin, soup_message_get_uri (message)))
+    {
+      soup_auth_authenticate (auth, priv->url_user, priv->url_password);
+      return TRUE;
+    }
 
   g_signal_emit (self, signals[AUTHENTICATE], 0, auth, retrying, &handled);
   if (handled)
@@ -880,6 +900,13 @@ on_message_accept_certificate (SoupMessage          *message,
                                GTlsCertificateFlags  errors,
                                LadleTask            *self)
 {
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  /* A new connection (redirect hop, auth retry) to the certificate this task accepted. */
+  if (priv->accepted_certificate != NULL &&
+      g_tls_certificate_is_same (priv->accepted_certificate, certificate))
+    return TRUE;
+
   return ask_accept_certificate (self, certificate, errors);
 }
 
@@ -1615,6 +1642,21 @@ send_message (LadleTask *self)
       return;
     }
 
+  /* libsoup 3.2 writes user:password@ into the request line to a proxy and offers them as
+   * Proxy-Authorization: keep them out of the URI and answer the origin's challenge ourselves. */
+  if (g_uri_get_user (soup_message_get_uri (message)) != NULL)
+    {
+      GUri *uri = soup_message_get_uri (message);
+      g_autoptr(GUri) clean = uri_without_credentials (uri);
+
+      g_free (priv->url_user);
+      g_free (priv->url_password);
+      priv->url_user = g_strdup (g_uri_get_user (uri));
+      priv->url_password = g_strdup (g_uri_get_password (uri) ? g_uri_get_password (uri) : "");
+      g_clear_pointer (&priv->url_origin, g_uri_unref);
+      priv->url_origin = g_uri_ref (clean);
+      soup_message_set_uri (message, clean);
+    }
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_set_priority (message, priv->priority);
   _ladle_session_prepare_message (session, message);
@@ -1664,7 +1706,7 @@ start (LadleTask *self)
       schedule_completion (self, NULL);
       return;
     }
-  if (session == NULL || !_ladle_session_accepts_new_tasks (session))
+  if (session == NULL || !_ladle_session_may_run_task (session, self))
     {
       schedule_completion (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
                                               "The session was invalidated"));

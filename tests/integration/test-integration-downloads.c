@@ -1,0 +1,388 @@
+/* test-integration-downloads.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Downloads against nginx, from C. Run through the harness, which starts nginx and sets
+ * LADLE_NGINX_URL, LADLE_NGINX_ROOT and LADLE_NGINX_ACCESS_LOG:
+ *
+ *   servers.py run --nginx -- test-integration-downloads --tap
+ *
+ * Signals are written down as letters: R response, S resumed, P download-progress (runs
+ * squeezed), F finished, W session download-finished, C completed, T session task-completed.
+ */
+
+#include <ladle.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <utime.h>
+
+#define MiB (1024 * 1024)
+
+static const char *nginx_url;
+static const char *nginx_root;
+static const char *nginx_access_log;
+
+static gboolean
+set_true_cb (gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  g_autoptr(GSource) failsafe = g_timeout_source_new_seconds (120);
+  gboolean timed_out = FALSE;
+
+  g_source_set_callback (failsafe, set_true_cb, &timed_out, NULL);
+  g_source_attach (failsafe, NULL);
+  while (!predicate (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (failsafe);
+
+  if (!predicate (data))
+    g_error ("failsafe: %s did not happen", what);
+}
+
+typedef struct
+{
+  LadleTask    *task;
+  LadleSession *session;
+  GString      *events;
+  GError       *error;
+  gint64        resumed_offset;
+  gint64        resumed_total;
+  gint64        last_received;
+  gint64        pause_at;
+  gboolean      pause_requested;
+  gboolean      resume_cb_called;
+  GBytes       *resume_data;
+  gboolean      done;
+} Recorder;
+
+static void
+resume_data_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Recorder *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
+                                                                               result, &error);
+  g_assert_no_error (error);
+  self->resume_cb_called = TRUE;
+}
+
+static LadleResponseDisposition
+response_cb (LadleTask *task, SoupMessage *message, Recorder *self)
+{
+  g_string_append_c (self->events, 'R');
+  return LADLE_RESPONSE_DISPOSITION_ALLOW;
+}
+
+static void
+progress_cb (LadleTask *task, gint64 now, gint64 received, gint64 expected, Recorder *self)
+{
+  if (self->events->len == 0 || self->events->str[self->events->len - 1] != 'P')
+    g_string_append_c (self->events, 'P');
+  g_assert_cmpint (received, >, self->last_received);
+  self->last_received = received;
+
+  if (self->pause_at > 0 && received >= self->pause_at && !self->pause_requested)
+    {
+      self->pause_requested = TRUE;
+      ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (task), G_PRIORITY_DEFAULT,
+                                                              NULL, resume_data_cb, self);
+    }
+}
+
+static void
+resumed_cb (LadleDownloadTask *task, gint64 offset, gint64 total, Recorder *self)
+{
+  g_string_append_c (self->events, 'S');
+  self->resumed_offset = offset;
+  self->resumed_total = total;
+}
+
+static void
+finished_cb (LadleDownloadTask *task, GFile *location, Recorder *self)
+{
+  g_string_append_c (self->events, 'F');
+}
+
+static void
+completed_cb (LadleTask *task, const GError *error, Recorder *self)
+{
+  g_string_append_c (self->events, 'C');
+  self->error = error ? g_error_copy (error) : NULL;
+}
+
+static void
+download_finished_cb (LadleSession *session, LadleDownloadTask *task, GFile *location, Recorder *self)
+{
+  if (LADLE_TASK (task) == self->task)
+    g_string_append_c (self->events, 'W');
+}
+
+static void
+task_completed_cb (LadleSession *session, LadleTask *task, const GError *error, Recorder *self)
+{
+  if (task == self->task)
+    {
+      g_string_append_c (self->events, 'T');
+      self->done = TRUE;
+    }
+}
+
+static gboolean
+recorder_is_done (gpointer data)
+{
+  Recorder *self = data;
+
+  return self->done && (!self->pause_requested || self->resume_cb_called);
+}
+
+static Recorder *
+recorder_run (gpointer task,
+              gint64   pause_at)
+{
+  Recorder *self = g_new0 (Recorder, 1);
+
+  self->task = g_object_ref (task);
+  self->session = ladle_task_dup_session (self->task);
+  self->events = g_string_new (NULL);
+  self->pause_at = pause_at;
+  self->resumed_offset = -1;
+  g_signal_connect (task, "response", G_CALLBACK (response_cb), self);
+  g_signal_connect (task, "download-progress", G_CALLBACK (progress_cb), self);
+  g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
+  g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
+  g_signal_connect (task, "completed", G_CALLBACK (completed_cb), self);
+  g_signal_connect (self->session, "download-finished", G_CALLBACK (download_finished_cb), self);
+  g_signal_connect (self->session, "task-completed", G_CALLBACK (task_completed_cb), self);
+
+  ladle_task_resume (LADLE_TASK (task));
+  wait_until (recorder_is_done, self, "the task's completion");
+
+  return self;
+}
+
+static void
+recorder_free (Recorder *self)
+{
+  g_signal_handlers_disconnect_by_data (self->task, self);
+  g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->task);
+  g_clear_object (&self->session);
+  g_string_free (self->events, TRUE);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->resume_data, g_bytes_unref);
+  g_free (self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
+
+static LadleSession *
+session_new (const char *state_dir)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+
+  ladle_session_configuration_set_state_directory (configuration, state_dir);
+  return ladle_session_new (configuration);
+}
+
+static GBytes *
+random_content (guint32 seed,
+                gsize   size)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  guint32 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size / 4; i++)
+    data[i] = g_rand_int (rand);
+
+  return g_bytes_new_take (data, size);
+}
+
+static char *
+sha256_of_path (const char *path)
+{
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (mapped == NULL)
+    return NULL;
+  bytes = g_mapped_file_get_bytes (mapped);
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+}
+
+static char *
+publish (const char *name,
+         GBytes     *content)
+{
+  g_autofree char *path = g_build_filename (nginx_root, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
+}
+
+/* Waits for an access log line that contains every one of @needles. */
+static gboolean
+log_has (gpointer data)
+{
+  const char * const *needles = data;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (nginx_access_log, &contents, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gboolean all = TRUE;
+
+      for (guint j = 0; needles[j] != NULL && all; j++)
+        all = strstr (lines[i], needles[j]) != NULL;
+      if (all)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static guint64
+resume_data_offset (GBytes *resume_data,
+                    char  **etag)
+{
+  g_autoptr(GVariant) variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, resume_data, FALSE));
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (variant);
+  guint64 offset = 0;
+
+  g_assert_true (g_variant_dict_lookup (dict, "bytes-received", "t", &offset));
+  g_assert_true (g_variant_dict_lookup (dict, "etag", "s", etag));
+  return offset;
+}
+
+static void
+run_pause_resume (gboolean change_file)
+{
+  const gsize size = 8 * MiB;
+  g_autoptr(GBytes) content = random_content (change_file ? 11 : 10, size);
+  g_autoptr(GBytes) replacement = random_content (12, size);
+  g_autofree char *name = g_strdup_printf ("c-%s.bin", change_file ? "changing" : "big");
+  g_autofree char *path = publish (name, content);
+  g_autofree char *url = g_strdup_printf ("%s/slow/%s", nginx_url, name);
+  g_autofree char *state_dir = g_dir_make_tmp ("ladle-integration-XXXXXX", NULL);
+  g_autofree char *downloads_dir = g_build_filename (state_dir, "downloads", NULL);
+  g_autofree char *destination_path = g_build_filename (state_dir, "result.bin", NULL);
+  g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
+  g_autoptr(LadleSession) session = session_new (state_dir);
+  g_autoptr(LadleSession) second_session = session_new (state_dir);
+  g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_for_uri (session, url);
+  g_autoptr(LadleDownloadTask) resumed = NULL;
+  g_autoptr(Recorder) paused = NULL;
+  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *etag = NULL;
+  g_autofree char *range = NULL;
+  g_autofree char *if_range = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *actual = NULL;
+  g_autoptr(GDir) dir = NULL;
+  guint64 offset;
+
+  paused = recorder_run (task, MiB);
+  g_assert_cmpstr (paused->events->str, ==, "RPCT");
+  g_assert_error (paused->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_nonnull (paused->resume_data);
+  offset = resume_data_offset (paused->resume_data, &etag);
+  g_assert_cmpuint (offset, >=, MiB);
+  g_assert_cmpuint (offset, <, size);
+
+  if (change_file)
+    {
+      struct utimbuf times = { .actime = time (NULL) + 3600, .modtime = time (NULL) + 3600 };
+      g_autofree char *again = publish (name, replacement);
+
+      g_assert_cmpint (utime (path, &times), ==, 0);
+    }
+
+  resumed = ladle_session_create_download_task_from_resume_data (second_session, paused->resume_data, &error);
+  g_assert_no_error (error);
+  ladle_download_task_set_destination (resumed, destination, LADLE_DESTINATION_FLAGS_NONE);
+  recorder = recorder_run (resumed, 0);
+
+  g_assert_cmpstr (recorder->events->str, ==, "RSPFWCT");
+  g_assert_no_error (recorder->error);
+  g_assert_cmpint (recorder->resumed_offset, ==, change_file ? 0 : (gint64)offset);
+  g_assert_cmpint (recorder->resumed_total, ==, size);
+  g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (resumed)), ==, change_file ? 200 : 206);
+  expected = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, change_file ? replacement : content);
+  actual = sha256_of_path (destination_path);
+  g_assert_cmpstr (actual, ==, expected);
+
+  /* nginx logged the resumed request with its Range and If-Range */
+  range = g_strdup_printf ("\"range\":\"bytes=%" G_GUINT64_FORMAT "-\"", offset);
+  {
+    g_autofree char *escaped = g_strescape (etag, NULL);
+
+    if_range = g_strdup_printf ("\"if_range\":\"%s\"", escaped);
+  }
+  {
+    const char *needles[] = { range, if_range, change_file ? "\"status\":200" : "\"status\":206", NULL };
+
+    wait_until (log_has, needles, "nginx's log of the resumed request");
+  }
+
+  /* no stray file */
+  dir = g_dir_open (downloads_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+
+  ladle_session_invalidate_and_cancel (session);
+  ladle_session_invalidate_and_cancel (second_session);
+  g_unlink (destination_path);
+  g_rmdir (downloads_dir);
+  g_rmdir (state_dir);
+  g_unlink (path);
+}
+
+static void
+test_pause_resume (void)
+{
+  run_pause_resume (FALSE);
+}
+
+static void
+test_changed_file (void)
+{
+  run_pause_resume (TRUE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  nginx_url = g_getenv ("LADLE_NGINX_URL");
+  nginx_root = g_getenv ("LADLE_NGINX_ROOT");
+  nginx_access_log = g_getenv ("LADLE_NGINX_ACCESS_LOG");
+  if (nginx_url == NULL || nginx_root == NULL || nginx_access_log == NULL)
+    g_error ("run this test through the harness: servers.py run --nginx -- %s", argv[0]);
+
+  g_test_add_func ("/Ladle/Integration/Download/pause-resume", test_pause_resume);
+  g_test_add_func ("/Ladle/Integration/Download/changed-file", test_changed_file);
+
+  return g_test_run ();
+}
