@@ -347,8 +347,14 @@ ladle_session_configuration_new_ephemeral (void)
  * ladle_session_configuration_new_background:
  * @identifier: a name for the session, unique within the application
  *
- * Creates a configuration for background sessions: a new session with the same @identifier, in
- * a later run of the application, finds the transfers of the earlier one.
+ * Creates a configuration for background sessions, whose transfers are meant to survive a restart
+ * of the application: a new session with the same @identifier, in a later run, finds the
+ * transfers of the earlier one.
+ *
+ * In this version of Ladle the store that records the transfers is not implemented yet: a
+ * background session behaves like a default one (cookies on disk), and a download survives a
+ * restart only through resume data the application keeps
+ * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]).
  *
  * Returns: (transfer full): a new configuration
  */
