@@ -1667,8 +1667,9 @@ send_message (LadleTask *self)
       return;
     }
 
+  /* Each hop sends the body from its start; what was reported stays reported, so that
+   * upload-progress never goes back (see on_message_restarted()). */
   priv->bytes_sent = 0;
-  priv->reported_sent = 0;
   watch_message (self, message);
 
   priv->phase = PHASE_SENDING;

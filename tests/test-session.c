@@ -116,6 +116,8 @@ test_session_list_model (void)
   g_signal_handlers_disconnect_by_data (session, changes);
 }
 
+static void end_session (LadleSession *session);
+
 static void
 test_session_identifiers (void)
 {
@@ -168,7 +170,10 @@ test_session_identifiers (void)
     LadleTask *found = ladle_session_get_task_by_identifier (session, ladle_task_get_identifier (foreign));
 
     g_assert_true (found != foreign);
+    end_session (other);
   }
+
+  end_session (session);
 }
 
 static char *
@@ -344,6 +349,19 @@ session_log_clear (SessionLog   *log,
 {
   g_signal_handlers_disconnect_by_data (session, log);
   g_string_free (log->log, TRUE);
+}
+
+/* Unfinished tasks and their session keep each other alive (as in NSURLSession): a test that
+ * leaves tasks unresumed ends the session the documented way. */
+static void
+end_session (LadleSession *session)
+{
+  SessionLog log = { 0 };
+
+  session_log_init (&log, session);
+  ladle_session_invalidate_and_cancel (session);
+  ladle_test_wait_for_flag (&log.invalidated, 30, "LadleSession::invalidated");
+  session_log_clear (&log, session);
 }
 
 static void
@@ -641,6 +659,7 @@ test_session_dup_session (void)
   g_autoptr(LadleSession) owner = ladle_task_dup_session (task);
 
   g_assert_true (owner == session);
+  end_session (session);
 }
 
 int

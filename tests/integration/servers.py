@@ -317,8 +317,11 @@ class Nginx(_Server):
             'Content-Type: $content_type\\nContent-Length: $content_length\\n"; }',
         ]
         for code in _REDIRECT_CODES:
-            lines.append('location ~ ^/redirect/%d/(.*)$ { return %d /files/$1; }' % (code, code))
-            lines.append('location = /redirect-to/%d { return %d $arg_to; }' % (code, code))
+            # Redirects of uploads: the body may be of any size (nginx refuses over 1 MiB otherwise).
+            lines.append('location ~ ^/redirect/%d/(.*)$ { client_max_body_size 0; return %d /files/$1; }'
+                         % (code, code))
+            lines.append('location = /redirect-to/%d { client_max_body_size 0; return %d $arg_to; }'
+                         % (code, code))
         for code in _STATUS_CODES:
             lines.append('location = /status/%d { return %d; }' % (code, code))
         return '\n        '.join(lines)
