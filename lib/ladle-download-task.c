@@ -641,13 +641,6 @@ download_body_end (LadleTask *task)
   if (session != NULL)
     _ladle_session_emit_download_finished (session, self, self->partial_file);
 
-  if (ladle_task_get_state (task) == LADLE_TASK_STATE_CANCELING)
-    {
-      delete_partial_file (self);
-      _ladle_task_finish_body (task, NULL);
-      return;
-    }
-
   /* Handlers may have taken the file already. */
   /* A 416 that proved the partial file complete delivers it like a 2xx. */
   status = ladle_task_get_status_code (task);

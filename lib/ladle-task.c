@@ -1094,10 +1094,7 @@ void
 _ladle_task_finish_body (LadleTask *self,
                          GError    *error)
 {
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  if (error == NULL && priv->state == LADLE_TASK_STATE_CANCELING)
-    error = cancelled_error ();
+  /* ladle_task_cancel() does nothing once the body is finishing: the outcome stands. */
   complete (self, error);
 }
 
@@ -1915,7 +1912,9 @@ ladle_task_suspend (LadleTask *self)
  *
  * Cancels the task. It completes soon after, from the main loop, with %G_IO_ERROR_CANCELLED,
  * whatever state it was in (suspended tasks included). Does nothing to a task that already
- * completed or is being cancelled.
+ * completed or is being cancelled, nor to one whose whole body already arrived and is being
+ * delivered (a download emitted [signal@Ladle.DownloadTask::finished] and is being moved to
+ * its destination): that task completes with its outcome.
  */
 void
 ladle_task_cancel (LadleTask *self)
