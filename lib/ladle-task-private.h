@@ -73,6 +73,8 @@ void          _ladle_task_set_receive_offset      (LadleTask          *self,
                                                    gint64              expected_total);
 void          _ladle_task_set_bytes_expected_to_send (LadleTask       *self,
                                                       gint64           expected);
+void          _ladle_task_add_bytes_sent          (LadleTask          *self,
+                                                   gsize               n_bytes);
 void          _ladle_task_finish_body             (LadleTask          *self,
                                                    GError             *error);
 void          _ladle_task_start_with_response     (LadleTask          *self,

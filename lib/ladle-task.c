@@ -923,15 +923,24 @@ on_message_restarted (SoupMessage *message,
     priv->ops->message_restarted (self, message);
 }
 
+/* Body bytes written to the connection, by libsoup (wrote-body-data) or by Ladle itself (an
+ * upload task's direct body copy). */
+void
+_ladle_task_add_bytes_sent (LadleTask *self,
+                            gsize      n_bytes)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  priv->bytes_sent += n_bytes;
+  emit_upload_progress (self, FALSE);
+}
+
 static void
 on_message_wrote_body_data (SoupMessage *message,
                             guint        chunk_size,
                             LadleTask   *self)
 {
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  priv->bytes_sent += chunk_size;
-  emit_upload_progress (self, FALSE);
+  _ladle_task_add_bytes_sent (self, chunk_size);
 }
 
 static void

@@ -30,6 +30,7 @@
 #include "ladle-error.h"
 #include "ladle-multipart-form.h"
 #include "ladle-multipart-private.h"
+#include "ladle-request-body-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-upload-task.h"
@@ -48,7 +49,16 @@ struct _LadleUploadTask
   gint64               declared_length;  /* a streamed body's Content-Length, -1 for chunked */
   char                *content_type;
   char                *original_method;
+
+  /* The direct body copy (see ladle-request-body.c) */
+  LadleRequestBody    *request_body;     /* the body of the current send, when large enough */
+  SoupMessage         *request_body_message; /* the message it was set on; not a reference */
+  GIOStream           *connection;       /* the newest connection libsoup made for this task */
+  guint64              connection_id;    /* its identifier, unique in the session */
 };
+
+/* Bodies from this size up are copied to the connection by Ladle itself, when it can. */
+#define DIRECT_BODY_MIN_SIZE (64 * 1024)
 
 G_DEFINE_FINAL_TYPE (LadleUploadTask, ladle_upload_task, LADLE_TYPE_DATA_TASK)
 
@@ -73,6 +83,29 @@ method_has_no_body (const char *method)
   return g_strcmp0 (method, SOUP_METHOD_GET) == 0 || g_strcmp0 (method, SOUP_METHOD_HEAD) == 0;
 }
 
+/* Sets the body of the send about to start. A large body of known size goes through a
+ * LadleRequestBody, which lets on_message_wrote_headers() copy it to the connection itself. */
+static void
+set_body (LadleUploadTask *self,
+          SoupMessage     *message,
+          const char      *content_type,
+          GInputStream    *stream,
+          gint64           length)
+{
+  g_clear_object (&self->request_body);
+  self->request_body_message = NULL;
+
+  if (length >= DIRECT_BODY_MIN_SIZE)
+    {
+      self->request_body = _ladle_request_body_new (stream, length);
+      self->request_body_message = message;
+      soup_message_set_request_body (message, content_type,
+                                     G_INPUT_STREAM (self->request_body), length);
+    }
+  else
+    soup_message_set_request_body (message, content_type, stream, length);
+}
+
 static gboolean
 produce_body (LadleUploadTask  *self,
               SoupMessage      *message,
@@ -85,7 +118,7 @@ produce_body (LadleUploadTask  *self,
   switch (self->kind)
     {
     case LADLE_UPLOAD_BODY_KIND_BYTES:
-      soup_message_set_request_body_from_bytes (message, content_type, self->bytes);
+      stream = g_memory_input_stream_new_from_bytes (self->bytes);
       length = g_bytes_get_size (self->bytes);
       break;
 
@@ -124,7 +157,6 @@ produce_body (LadleUploadTask  *self,
           self->file_body = _ladle_multipart_form_new_raw_file (self->file, self->file_size);
         stream = ladle_multipart_form_new_stream (self->file_body);
         length = self->file_size;
-        soup_message_set_request_body (message, content_type, stream, length);
       }
       break;
 
@@ -137,23 +169,111 @@ produce_body (LadleUploadTask  *self,
           return FALSE;
         }
       length = self->declared_length;
-      soup_message_set_request_body (message, content_type, stream, length);
       break;
 
     case LADLE_UPLOAD_BODY_KIND_FORM:
       stream = ladle_multipart_form_new_stream (self->form);
       length = ladle_multipart_form_get_content_length (self->form);
-      soup_message_set_request_body (message, ladle_multipart_form_get_content_type (self->form),
-                                     stream, length);
+      content_type = ladle_multipart_form_get_content_type (self->form);
       break;
 
     default:
       g_assert_not_reached ();
     }
 
+  set_body (self, message, content_type, stream, length);
   _ladle_task_set_bytes_expected_to_send (LADLE_TASK (self), length);
 
   return TRUE;
+}
+
+static void
+on_direct_body_progress (gsize    n_written,
+                         gpointer user_data)
+{
+  g_autoptr(LadleTask) task = g_weak_ref_get (user_data);
+
+  if (task != NULL)
+    _ladle_task_add_bytes_sent (task, n_written);
+}
+
+static void
+free_weak_ref (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* libsoup emits COMPLETE once a connection it makes for the message is ready, with the stream
+ * its HTTP/1 writer writes to. Identifiers tell later which connection a message is written to. */
+static void
+on_message_network_event (SoupMessage        *message,
+                          GSocketClientEvent  event,
+                          GIOStream          *connection,
+                          LadleUploadTask    *self)
+{
+  if (event != G_SOCKET_CLIENT_COMPLETE || connection == NULL)
+    return;
+
+  g_set_object (&self->connection, connection);
+  self->connection_id = soup_message_get_connection_id (message);
+}
+
+/* The request headers are on the connection, and libsoup is about to copy the body in 8 KiB
+ * steps (two main-loop round trips each). When the body is large and the message is written to
+ * an HTTP/1 connection whose stream is known, Ladle copies the body itself, in large blocks.
+ * Anything else (a pooled connection made for another task, HTTP/2, Expect: 100-continue, where
+ * the body must wait for the server) leaves the body to libsoup. */
+static void
+on_message_wrote_headers (SoupMessage     *message,
+                          LadleUploadTask *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  GWeakRef *task_ref;
+
+  if (self->request_body == NULL || self->request_body_message != message ||
+      !_ladle_request_body_is_untouched (self->request_body))
+    return;
+  if (self->connection == NULL || self->connection_id == 0 ||
+      soup_message_get_connection_id (message) != self->connection_id)
+    return;
+  if (soup_message_get_http_version (message) == SOUP_HTTP_2_0)
+    return;
+  if (G_IS_TLS_CONNECTION (self->connection) &&
+      g_strcmp0 (g_tls_connection_get_negotiated_protocol (G_TLS_CONNECTION (self->connection)),
+                 "h2") == 0)
+    return;
+  if (soup_message_headers_get_expectations (headers) & SOUP_EXPECTATION_CONTINUE)
+    return;
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
+      soup_message_headers_get_content_length (headers) !=
+      _ladle_request_body_get_length (self->request_body))
+    return;
+
+  task_ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (task_ref, self);
+  _ladle_request_body_send_directly (self->request_body,
+                                     g_io_stream_get_output_stream (self->connection),
+                                     _ladle_task_get_cancellable (LADLE_TASK (self)),
+                                     on_direct_body_progress, task_ref, free_weak_ref);
+}
+
+static void
+watch_message (LadleUploadTask *self,
+               SoupMessage     *message)
+{
+  static GQuark watched_quark;
+
+  if (watched_quark == 0)
+    watched_quark = g_quark_from_static_string ("ladle-upload-task-watched");
+  if (g_object_get_qdata (G_OBJECT (message), watched_quark) == self)
+    return;
+  g_object_set_qdata (G_OBJECT (message), watched_quark, self);
+
+  g_signal_connect_object (message, "network-event",
+                           G_CALLBACK (on_message_network_event), self, 0);
+  g_signal_connect_object (message, "wrote-headers",
+                           G_CALLBACK (on_message_wrote_headers), self, 0);
 }
 
 static gboolean
@@ -168,8 +288,12 @@ upload_prepare_message (LadleTask    *task,
       !method_has_no_body (self->original_method))
     {
       _ladle_task_set_bytes_expected_to_send (task, 0);
+      g_clear_object (&self->request_body);
+      self->request_body_message = NULL;
       return TRUE;
     }
+
+  watch_message (self, message);
 
   return produce_body (self, message, error);
 }
@@ -200,6 +324,8 @@ ladle_upload_task_finalize (GObject *object)
 {
   LadleUploadTask *self = (LadleUploadTask *)object;
 
+  g_clear_object (&self->request_body);
+  g_clear_object (&self->connection);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_object (&self->file);
   g_clear_object (&self->file_body);
