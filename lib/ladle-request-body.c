@@ -10,11 +10,18 @@
  * at a time, with two main-loop round trips per step, which caps an upload at a few hundred MB/s
  * and keeps the application's main loop busy for the whole upload.
  *
- * Until _ladle_request_body_send_directly() is called, this stream passes reads on to its
- * source, and libsoup sends the body as usual. The upload task calls it from the message's
- * wrote-headers signal, once it has checked that the message is written to the HTTP/1 connection
- * it knows (see ladle-upload-task.c). From then on Ladle itself copies the source to that
- * connection, 256 KiB at a time, reading the next block while the previous one is written; the
+ * Until _ladle_request_body_send_directly() is called, this stream serves reads from its source
+ * through a 64 KiB read-ahead block, and libsoup sends the body as usual. Over HTTP/1 libsoup
+ * reads it with read_async(). Over HTTP/2, libsoup 3.2 mishandles a body that is not always
+ * ready: a body read with read_async() is read into a buffer that libsoup frees, without
+ * cancelling the read, when the response comes before the body is sent (a 401, say), and the
+ * late read then writes into freed memory; a pollable body that answers WOULD_BLOCK while
+ * libsoup handles its source fails an assertion. So this stream is pollable and its
+ * read_nonblocking() never answers WOULD_BLOCK: when the block is empty it reads the source
+ * synchronously (Ladle's own sources are memory and local files).
+ *
+ * From _ladle_request_body_send_directly() on, Ladle itself copies the source to the HTTP/1
+ * connection, 1 MiB at a time, reading the next block while the previous one is written; the
  * read libsoup makes meanwhile waits, and then reports the end of the stream (or the error that
  * stopped the copy). libsoup thus writes the headers, Ladle the body, and libsoup reads the
  * response: the connection carries exactly the bytes it would otherwise carry.
@@ -26,10 +33,15 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ladle-error.h"
 #include "ladle-request-body-private.h"
 
+/* Blocks of the direct copy: large writes are what makes it fast. */
 #define CHUNK_SIZE (1024 * 1024)
+/* The read-ahead block of ordinary reads (libsoup reads 8 KiB at a time, 16 KiB over HTTP/2). */
+#define AHEAD_SIZE (64 * 1024)
 
 typedef struct
 {
@@ -43,11 +55,27 @@ struct _LadleRequestBody
   GInputStream              parent_instance;
 
   GInputStream             *source;
-  goffset                   length;
-  gboolean                  touched;        /* a read was passed on to the source */
-  gboolean                  direct;         /* Ladle copies the body itself */
+  goffset                   length;         /* -1 when unknown (chunked) */
+  gboolean                  touched;        /* the source was read */
+  gboolean                  closed;
+  gboolean                  close_source;   /* close the source once no read of it is pending */
+  GCancellable             *ready;          /* cancelled to wake the pollers */
+  GTask                    *pending_read;   /* a read_async() waiting for data */
+  guint8                   *pending_buffer;
+  gsize                     pending_count;
+  GSource                  *pending_cancel_source;
+
+  /* Ordinary reads */
+  GCancellable             *fill_cancellable;
+  guint8                   *ahead;          /* AHEAD_SIZE bytes */
+  gsize                     ahead_pos;
+  gsize                     ahead_len;
+  gboolean                  filling;
+  gboolean                  source_eof;
+  GError                   *source_error;
 
   /* The direct copy */
+  gboolean                  direct;
   GOutputStream            *connection;
   GMainContext             *context;
   GCancellable             *cancellable;    /* stops the copy's own operations */
@@ -64,13 +92,18 @@ struct _LadleRequestBody
   goffset                   n_written;
   gboolean                  done;
   GError                   *error;          /* why the copy stopped, NULL when it succeeded */
-  GTask                    *waiter;         /* libsoup's read, waiting for the copy */
-  GSource                  *waiter_cancel_source;
 };
 
-G_DEFINE_FINAL_TYPE (LadleRequestBody, _ladle_request_body, G_TYPE_INPUT_STREAM)
+static void ladle_request_body_pollable_iface_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LadleRequestBody, _ladle_request_body, G_TYPE_INPUT_STREAM,
+                                G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
+                                                       ladle_request_body_pollable_iface_init))
 
 static void pump (LadleRequestBody *self);
+static void wake_pollers (LadleRequestBody *self);
+static void complete_pending_read (LadleRequestBody *self);
+static void close_source_if_idle (LadleRequestBody *self);
 
 static void
 clear_source (GSource **source)
@@ -79,21 +112,6 @@ clear_source (GSource **source)
     return;
   g_source_destroy (*source);
   g_clear_pointer (source, g_source_unref);
-}
-
-static void
-complete_waiter (LadleRequestBody *self)
-{
-  g_autoptr(GTask) task = g_steal_pointer (&self->waiter);
-
-  clear_source (&self->waiter_cancel_source);
-  if (task == NULL)
-    return;
-
-  if (self->error != NULL)
-    g_task_return_error (task, g_error_copy (self->error));
-  else
-    g_task_return_int (task, 0);
 }
 
 /* Ends the copy; @error (taken) is NULL when the whole body was written. */
@@ -112,7 +130,8 @@ finish (LadleRequestBody *self,
   if (error != NULL)
     g_cancellable_cancel (self->cancellable);
   clear_source (&self->cancel_source);
-  complete_waiter (self);
+  complete_pending_read (self);
+  wake_pollers (self);
 }
 
 static void
@@ -157,6 +176,7 @@ read_cb (GObject      *object,
 
   self->reading = FALSE;
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  close_source_if_idle (self);
 
   if (self->done)
     g_clear_error (&error);
@@ -255,6 +275,7 @@ _ladle_request_body_send_directly (LadleRequestBody         *self,
   g_return_if_fail (LADLE_IS_REQUEST_BODY (self));
   g_return_if_fail (G_IS_OUTPUT_STREAM (connection));
   g_return_if_fail (_ladle_request_body_is_untouched (self));
+  g_return_if_fail (self->length >= 0);
 
   self->direct = TRUE;
   self->connection = g_object_ref (connection);
@@ -282,7 +303,7 @@ _ladle_request_body_is_untouched (LadleRequestBody *self)
 {
   g_return_val_if_fail (LADLE_IS_REQUEST_BODY (self), FALSE);
 
-  return !self->direct && !self->touched && !g_input_stream_is_closed (G_INPUT_STREAM (self));
+  return !self->direct && !self->touched && !self->closed;
 }
 
 goffset
@@ -291,6 +312,241 @@ _ladle_request_body_get_length (LadleRequestBody *self)
   g_return_val_if_fail (LADLE_IS_REQUEST_BODY (self), -1);
 
   return self->length;
+}
+
+/* The read-ahead block: reads of the stream before (or without) a direct copy */
+
+#define NOT_READY (-2)
+
+/* What a read gets now: bytes, 0 at the end, -1 with @error, or NOT_READY. */
+static gssize
+serve (LadleRequestBody  *self,
+       guint8            *buffer,
+       gsize              count,
+       GError           **error)
+{
+  gsize n;
+
+  if (self->direct)
+    {
+      if (!self->done)
+        return NOT_READY;
+      if (self->error != NULL)
+        {
+          g_propagate_error (error, g_error_copy (self->error));
+          return -1;
+        }
+      return 0;
+    }
+
+  if (self->ahead_pos < self->ahead_len)
+    {
+      n = MIN (count, self->ahead_len - self->ahead_pos);
+      memcpy (buffer, self->ahead + self->ahead_pos, n);
+      self->ahead_pos += n;
+      if (self->ahead_pos == self->ahead_len)
+        self->ahead_pos = self->ahead_len = 0;
+      return n;
+    }
+  if (self->source_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->source_error));
+      return -1;
+    }
+  if (self->source_eof)
+    return 0;
+
+  return NOT_READY;
+}
+
+static void
+wake_pollers (LadleRequestBody *self)
+{
+  g_autoptr(GCancellable) ready = g_steal_pointer (&self->ready);
+
+  if (ready != NULL)
+    g_cancellable_cancel (ready);
+}
+
+static void
+return_pending_read (LadleRequestBody *self,
+                     gssize            n,
+                     GError           *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->pending_read);
+
+  clear_source (&self->pending_cancel_source);
+  self->pending_buffer = NULL;
+  self->pending_count = 0;
+  if (n < 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, n);
+}
+
+static void
+complete_pending_read (LadleRequestBody *self)
+{
+  GError *error = NULL;
+  gssize n;
+
+  if (self->pending_read == NULL)
+    return;
+
+  n = serve (self, self->pending_buffer, self->pending_count, &error);
+  if (n != NOT_READY)
+    return_pending_read (self, n, error);
+}
+
+/* The source cannot be closed while a read of it is pending: the close waits for it. */
+static void
+close_source_if_idle (LadleRequestBody *self)
+{
+  if (!self->close_source || self->filling || self->reading)
+    return;
+
+  self->close_source = FALSE;
+  g_input_stream_close_async (self->source, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+static void
+store_fill (LadleRequestBody *self,
+            gssize            n,
+            GError           *error)
+{
+  if (n < 0)
+    self->source_error = error;
+  else if (n == 0)
+    self->source_eof = TRUE;
+  else
+    {
+      self->ahead_pos = 0;
+      self->ahead_len = n;
+    }
+}
+
+static void
+fill_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(LadleRequestBody) self = user_data;
+  GError *error = NULL;
+  gssize n;
+
+  self->filling = FALSE;
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+
+  if (self->closed)
+    {
+      g_clear_error (&error);
+      close_source_if_idle (self);
+      return;
+    }
+
+  store_fill (self, n, error);
+  complete_pending_read (self);
+  wake_pollers (self);
+}
+
+static void
+fill (LadleRequestBody *self)
+{
+  if (self->filling || self->closed)
+    return;
+
+  if (self->ahead == NULL)
+    self->ahead = g_malloc (AHEAD_SIZE);
+  self->touched = TRUE;
+  self->filling = TRUE;
+  g_input_stream_read_async (self->source, self->ahead, AHEAD_SIZE, G_PRIORITY_DEFAULT,
+                             self->fill_cancellable, fill_cb, g_object_ref (self));
+}
+
+/* GPollableInputStream: libsoup 3.2's HTTP/2 writer */
+
+static gboolean
+ladle_request_body_can_poll (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static gboolean
+is_readable (LadleRequestBody *self)
+{
+  if (self->direct)
+    return self->done;
+
+  return !self->filling;
+}
+
+static gboolean
+ladle_request_body_is_readable (GPollableInputStream *stream)
+{
+  return is_readable (LADLE_REQUEST_BODY (stream));
+}
+
+static GSource *
+ladle_request_body_create_source (GPollableInputStream *stream,
+                                  GCancellable         *cancellable)
+{
+  LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
+  g_autoptr(GSource) ready = NULL;
+  GSource *source;
+
+  if (is_readable (self))
+    {
+      source = g_pollable_source_new_full (self, NULL, cancellable);
+      g_source_set_ready_time (source, 0);
+      return source;
+    }
+
+  /* Woken when the pending fill ends, or when the direct copy does. */
+  if (self->ready == NULL)
+    self->ready = g_cancellable_new ();
+  ready = g_cancellable_source_new (self->ready);
+
+  return g_pollable_source_new_full (self, ready, cancellable);
+}
+
+static gssize
+ladle_request_body_read_nonblocking (GPollableInputStream  *stream,
+                                     void                  *buffer,
+                                     gsize                  count,
+                                     GError               **error)
+{
+  LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
+  GError *fill_error = NULL;
+  gssize n;
+
+  n = serve (self, buffer, count, error);
+  if (n != NOT_READY)
+    return n;
+
+  if (self->direct || self->filling || self->closed)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "Reading the request body");
+      return -1;
+    }
+
+  /* Never WOULD_BLOCK otherwise (see the top of this file): read the source now. */
+  if (self->ahead == NULL)
+    self->ahead = g_malloc (AHEAD_SIZE);
+  self->touched = TRUE;
+  n = g_input_stream_read (self->source, self->ahead, AHEAD_SIZE, self->fill_cancellable,
+                           &fill_error);
+  store_fill (self, n, fill_error);
+
+  return serve (self, buffer, count, error);
+}
+
+static void
+ladle_request_body_pollable_iface_init (GPollableInputStreamInterface *iface)
+{
+  iface->can_poll = ladle_request_body_can_poll;
+  iface->is_readable = ladle_request_body_is_readable;
+  iface->create_source = ladle_request_body_create_source;
+  iface->read_nonblocking = ladle_request_body_read_nonblocking;
 }
 
 /* GInputStream */
@@ -302,41 +558,30 @@ ladle_request_body_read (GInputStream  *stream,
                          GCancellable  *cancellable,
                          GError       **error)
 {
-  LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
-
-  if (!self->direct)
-    {
-      self->touched = TRUE;
-      return g_input_stream_read (self->source, buffer, count, cancellable, error);
-    }
-
-  if (!self->done)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "The request body is being written to the connection");
-      return -1;
-    }
-  if (self->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      return -1;
-    }
-  return 0;
+  return ladle_request_body_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), buffer, count, error);
 }
 
-static void
-forward_read_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+static gboolean
+pending_read_cancelled_cb (GCancellable *cancellable,
+                           gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  LadleRequestBody *self = user_data;
   GError *error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
 
-  if (n < 0)
-    g_task_return_error (task, error);
+  if (self->direct && !self->done)
+    {
+      /* Stops the copy, which answers the read. */
+      finish_cancelled (self, cancellable);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  if (self->pending_read != NULL && error != NULL)
+    return_pending_read (self, -1, error);
   else
-    g_task_return_int (task, n);
+    g_clear_error (&error);
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -350,29 +595,42 @@ ladle_request_body_read_async (GInputStream        *stream,
 {
   LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
   g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  gssize n;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ladle_request_body_read_async);
   g_task_set_priority (task, io_priority);
 
-  if (!self->direct)
+  n = serve (self, buffer, count, &error);
+  if (n >= 0)
     {
-      self->touched = TRUE;
-      g_input_stream_read_async (self->source, buffer, count, io_priority, cancellable,
-                                 forward_read_cb, g_steal_pointer (&task));
+      g_task_return_int (task, n);
+      return;
+    }
+  if (n == -1)
+    {
+      g_task_return_error (task, error);
       return;
     }
 
-  /* GInputStream allows one read at a time: there is no other waiter. */
-  g_assert (self->waiter == NULL);
-  self->waiter = g_steal_pointer (&task);
-  if (self->done)
-    {
-      complete_waiter (self);
-      return;
-    }
+  /* GInputStream allows one read at a time: there is no other pending read. */
+  g_assert (self->pending_read == NULL);
+  self->pending_read = g_steal_pointer (&task);
+  self->pending_buffer = buffer;
+  self->pending_count = count;
   if (cancellable != NULL)
-    self->waiter_cancel_source = watch_cancellable (self, cancellable);
+    {
+      GMainContext *context = g_main_context_ref_thread_default ();
+
+      self->pending_cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (self->pending_cancel_source, G_SOURCE_FUNC (pending_read_cancelled_cb),
+                             self, NULL);
+      g_source_attach (self->pending_cancel_source, context);
+      g_main_context_unref (context);
+    }
+  if (!self->direct)
+    fill (self);
 }
 
 static gssize
@@ -387,11 +645,14 @@ ladle_request_body_read_finish (GInputStream  *stream,
 }
 
 static void
-stop_for_close (LadleRequestBody *self)
+close_now (LadleRequestBody *self)
 {
+  self->closed = TRUE;
   if (self->direct && !self->done)
     finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
                                        "The request body was closed before it was sent"));
+  g_cancellable_cancel (self->fill_cancellable);
+  wake_pollers (self);
 }
 
 static gboolean
@@ -401,7 +662,12 @@ ladle_request_body_close (GInputStream  *stream,
 {
   LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
 
-  stop_for_close (self);
+  close_now (self);
+  if (self->filling || self->reading)
+    {
+      self->close_source = TRUE;
+      return TRUE;
+    }
 
   return g_input_stream_close (self->source, cancellable, error);
 }
@@ -428,15 +694,22 @@ ladle_request_body_close_async (GInputStream        *stream,
                                 gpointer             user_data)
 {
   LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
-  GTask *task;
+  g_autoptr(GTask) task = NULL;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ladle_request_body_close_async);
   g_task_set_priority (task, io_priority);
 
-  stop_for_close (self);
+  close_now (self);
+  if (self->filling || self->reading)
+    {
+      self->close_source = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
 
-  g_input_stream_close_async (self->source, io_priority, cancellable, forward_close_cb, task);
+  g_input_stream_close_async (self->source, io_priority, cancellable, forward_close_cb,
+                              g_steal_pointer (&task));
 }
 
 static gboolean
@@ -456,9 +729,14 @@ ladle_request_body_finalize (GObject *object)
   LadleRequestBody *self = (LadleRequestBody *)object;
 
   /* Pending reads and writes hold a reference: none is left. */
-  g_assert (self->waiter == NULL);
+  g_assert (!self->filling && !self->reading && !self->writing);
+  g_assert (self->pending_read == NULL);
   clear_source (&self->cancel_source);
-  clear_source (&self->waiter_cancel_source);
+  clear_source (&self->pending_cancel_source);
+  g_clear_object (&self->ready);
+  g_clear_object (&self->fill_cancellable);
+  g_clear_pointer (&self->ahead, g_free);
+  g_clear_error (&self->source_error);
   if (self->progress_notify != NULL)
     self->progress_notify (self->progress_data);
   g_clear_pointer (&self->chunks[0].data, g_free);
@@ -491,9 +769,10 @@ _ladle_request_body_class_init (LadleRequestBodyClass *klass)
 static void
 _ladle_request_body_init (LadleRequestBody *self)
 {
+  self->fill_cancellable = g_cancellable_new ();
 }
 
-/* Takes no ownership of @source beyond a reference; @length is the Content-Length. */
+/* @length is the Content-Length, or -1 for a chunked body (never copied directly). */
 LadleRequestBody *
 _ladle_request_body_new (GInputStream *source,
                          goffset       length)
@@ -501,7 +780,7 @@ _ladle_request_body_new (GInputStream *source,
   LadleRequestBody *self;
 
   g_return_val_if_fail (G_IS_INPUT_STREAM (source), NULL);
-  g_return_val_if_fail (length >= 0, NULL);
+  g_return_val_if_fail (length >= -1, NULL);
 
   self = g_object_new (LADLE_TYPE_REQUEST_BODY, NULL);
   self->source = g_object_ref (source);

@@ -83,8 +83,9 @@ method_has_no_body (const char *method)
   return g_strcmp0 (method, SOUP_METHOD_GET) == 0 || g_strcmp0 (method, SOUP_METHOD_HEAD) == 0;
 }
 
-/* Sets the body of the send about to start. A large body of known size goes through a
- * LadleRequestBody, which lets on_message_wrote_headers() copy it to the connection itself. */
+/* Sets the body of the send about to start, always through a LadleRequestBody: it is pollable
+ * (see ladle-request-body.c for the libsoup 3.2 HTTP/2 bug that needs this), and it lets
+ * on_message_wrote_headers() copy a large body to the connection itself. */
 static void
 set_body (LadleUploadTask *self,
           SoupMessage     *message,
@@ -93,17 +94,9 @@ set_body (LadleUploadTask *self,
           gint64           length)
 {
   g_clear_object (&self->request_body);
-  self->request_body_message = NULL;
-
-  if (length >= DIRECT_BODY_MIN_SIZE)
-    {
-      self->request_body = _ladle_request_body_new (stream, length);
-      self->request_body_message = message;
-      soup_message_set_request_body (message, content_type,
-                                     G_INPUT_STREAM (self->request_body), length);
-    }
-  else
-    soup_message_set_request_body (message, content_type, stream, length);
+  self->request_body = _ladle_request_body_new (stream, length);
+  self->request_body_message = message;
+  soup_message_set_request_body (message, content_type, G_INPUT_STREAM (self->request_body), length);
 }
 
 static gboolean
@@ -232,6 +225,7 @@ on_message_wrote_headers (SoupMessage     *message,
   GWeakRef *task_ref;
 
   if (self->request_body == NULL || self->request_body_message != message ||
+      _ladle_request_body_get_length (self->request_body) < DIRECT_BODY_MIN_SIZE ||
       !_ladle_request_body_is_untouched (self->request_body))
     return;
   if (self->connection == NULL || self->connection_id == 0 ||

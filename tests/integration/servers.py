@@ -10,7 +10,7 @@ this module needs no third-party package).
 
     servers.check_available(nginx=True, php=True)   # raises servers.ServerMissing
 
-    with servers.Nginx() as nginx:                  # Nginx(limit_rate='16m', tls=True)
+    with servers.Nginx() as nginx:                  # Nginx(limit_rate='16m', tls=True, http2=False)
         nginx.write_file('big.bin', data)           # into the document root; returns its path
         nginx.path('big.bin')                       # <root>/big.bin
         nginx.url('/files/big.bin')                 # http://127.0.0.1:PORT/files/big.bin
@@ -231,10 +231,12 @@ class Nginx(_Server):
 
     name = 'nginx'
 
-    def __init__(self, limit_rate='16m', tls=True, user='ladle', password='s3cret-Pa55'):
+    def __init__(self, limit_rate='16m', tls=True, user='ladle', password='s3cret-Pa55', http2=False):
         super().__init__()
         self.limit_rate = limit_rate
         self.tls = tls
+        # http2: the TLS port offers h2 by ALPN (libsoup then speaks HTTP/2 to it)
+        self.http2 = http2
         self.user = user
         self.password = password
         self.port = None
@@ -333,12 +335,13 @@ class Nginx(_Server):
         if self.tls:
             tls_server = '''
     server {
-        listen 127.0.0.1:%d ssl;
+        listen 127.0.0.1:%d ssl%s;
         server_name localhost;
         ssl_certificate %s;
         ssl_certificate_key %s;
         %s
-    }''' % (self.tls_port, self.cert_path, self.key_path, self._locations())
+    }''' % (self.tls_port, ' http2' if self.http2 else '', self.cert_path, self.key_path,
+           self._locations())
         return '''%s
 worker_processes 1;
 error_log %s/error.log info;

@@ -317,6 +317,26 @@ delete_file (GFile *file)
   g_assert_no_error (error);
 }
 
+/* libsoup emits wrote-body-data for each block it writes itself; a body Ladle copies to the
+ * connection directly (large, known size, HTTP/1) produces none. */
+static void
+on_wrote_body_data (SoupMessage *message,
+                    guint        chunk_size,
+                    guint       *count)
+{
+  (*count)++;
+}
+
+static void
+count_soup_writes (LadleTask *task,
+                   guint     *count)
+{
+  SoupMessage *message = ladle_task_get_current_request (task);
+
+  g_assert_nonnull (message);
+  g_signal_connect (message, "wrote-body-data", G_CALLBACK (on_wrote_body_data), count);
+}
+
 static LadleSession *
 new_session (void)
 {
@@ -584,11 +604,13 @@ test_upload (gconstpointer data)
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
+  guint n_soup_writes = 0;
 
   task = create_task (session, SOUP_METHOD_POST, uri, kind, &body);
   run = run_new (session, LADLE_TASK (task));
   if (kind_is_streamed (kind))
     run->stream_content = g_bytes_ref (body.content);
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
 
   g_assert_cmpint (ladle_upload_task_get_body_kind (task), ==,
                    kind == KIND_BYTES ? LADLE_UPLOAD_BODY_KIND_BYTES :
@@ -616,6 +638,11 @@ test_upload (gconstpointer data)
   if (kind == KIND_FORM)
     g_assert_cmpuint (body.form->n_factory_calls, ==, 1);
   g_assert_cmpuint (run->n_authenticate, ==, 0);
+  /* Every body here is large: Ladle copied those of known size itself, libsoup the chunked one. */
+  if (kind == KIND_STREAMED)
+    g_assert_cmpuint (n_soup_writes, >, 0);
+  else
+    g_assert_cmpuint (n_soup_writes, ==, 0);
 
   body_clear (&body);
 }
@@ -687,6 +714,7 @@ test_auth_resend (gconstpointer data)
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
   UploadRequest *request;
+  guint n_soup_writes = 0;
 
   task = create_task (session, SOUP_METHOD_POST, uri, c->kind, &body);
   run = run_new (session, LADLE_TASK (task));
@@ -694,6 +722,7 @@ test_auth_resend (gconstpointer data)
   run->authenticate_later = c->later;
   if (kind_is_streamed (c->kind))
     run->stream_content = g_bytes_ref (body.content);
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
 
   run_start_and_wait (run);
   g_assert_no_error (run->error);
@@ -721,6 +750,11 @@ test_auth_resend (gconstpointer data)
 
   assert_progress (run, c->kind == KIND_STREAMED ? -1 : (gint64) g_bytes_get_size (body.content));
   assert_response (run, body.content);
+  /* The resend was copied directly too, whether it went out on the same connection or a new one. */
+  if (c->kind == KIND_STREAMED)
+    g_assert_cmpuint (n_soup_writes, >, 0);
+  else
+    g_assert_cmpuint (n_soup_writes, ==, 0);
 
   body_clear (&body);
 }
@@ -1000,6 +1034,215 @@ test_large_file_progress (void)
   delete_file (file);
 }
 
+
+/* Tests: the direct body copy. Ladle writes a large body of known size to the HTTP/1 connection
+ * itself; whenever it cannot know the connection's stream, libsoup writes the body as before. */
+
+/* A small body is left to libsoup. */
+static void
+test_direct_small_body (void)
+{
+  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
+  g_autoptr(GBytes) content = upload_content_new (30, 1000);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+  guint n_soup_writes = 0;
+
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
+  run_start_and_wait (run);
+  g_assert_no_error (run->error);
+  upload_server_wait_idle (server);
+  g_assert_cmpuint (server->requests->len, ==, 1);
+  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_POST, content, FALSE);
+  assert_progress (run, (gint64) g_bytes_get_size (content));
+  g_assert_cmpuint (n_soup_writes, >, 0);
+}
+
+/* A connection from the pool, made for another task: its stream is unknown to this task, so
+ * libsoup writes the body; the bytes are the same. */
+static void
+test_direct_reused_connection (void)
+{
+  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) first_message = soup_message_new (SOUP_METHOD_GET, uri);
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
+  g_autoptr(GBytes) content = upload_content_new (31, 3 * 1000 * 1000 + 1);
+  g_autoptr(LadleDataTask) first = ladle_session_create_data_task (session, first_message);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  g_autoptr(Run) first_run = run_new (session, LADLE_TASK (first));
+  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+  guint n_soup_writes = 0;
+
+  run_start_and_wait (first_run);
+  g_assert_no_error (first_run->error);
+
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
+  run_start_and_wait (run);
+  g_assert_no_error (run->error);
+
+  /* The premise: the PUT went out on the GET's connection. */
+  g_assert_cmpuint (soup_message_get_connection_id (message), !=, 0);
+  g_assert_cmpuint (soup_message_get_connection_id (message), ==,
+                    soup_message_get_connection_id (first_message));
+
+  upload_server_wait_idle (server);
+  g_assert_cmpuint (server->requests->len, ==, 2);
+  assert_request_body (upload_server_get_request (server, 1), SOUP_METHOD_PUT, content, FALSE);
+  assert_progress (run, (gint64) g_bytes_get_size (content));
+  g_assert_cmpuint (n_soup_writes, >, 0);
+}
+
+/* Expect: 100-continue: the body waits for the server's answer, which libsoup reads: libsoup
+ * writes the body. */
+static void
+test_direct_expect_continue (void)
+{
+  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
+  g_autoptr(GBytes) content = upload_content_new (32, 2 * 1000 * 1000 + 5);
+  g_autoptr(LadleUploadTask) task = NULL;
+  g_autoptr(Run) run = NULL;
+  guint n_soup_writes = 0;
+
+  soup_message_headers_set_expectations (soup_message_get_request_headers (message),
+                                         SOUP_EXPECTATION_CONTINUE);
+  task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  run = run_new (session, LADLE_TASK (task));
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
+  run_start_and_wait (run);
+  g_assert_no_error (run->error);
+  upload_server_wait_idle (server);
+  g_assert_cmpuint (server->requests->len, ==, 1);
+  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_POST, content, FALSE);
+  assert_progress (run, (gint64) g_bytes_get_size (content));
+  g_assert_cmpuint (n_soup_writes, >, 0);
+}
+
+/* A streamed body shorter than the Content-Length set on the request fails at once with
+ * BODY_CHANGED, instead of leaving the server waiting for the missing bytes. */
+static void
+test_direct_short_stream (void)
+{
+  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
+  g_autoptr(LadleUploadTask) task = NULL;
+  g_autoptr(Run) run = NULL;
+
+  soup_message_headers_set_content_length (soup_message_get_request_headers (message), 1000 * 1000);
+  task = ladle_session_create_upload_task_streamed (session, message);
+  run = run_new (session, LADLE_TASK (task));
+  run->stream_content = upload_content_new (33, 300 * 1000);
+
+  run_start_and_wait (run);
+  g_assert_error (run->error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED);
+  g_assert_null (strchr (run->events->str, 'R'));
+  upload_server_wait_idle (server);
+  g_assert_cmpuint (server->requests->len, ==, 0);
+}
+
+static gboolean
+cancel_task_cb (gpointer data)
+{
+  ladle_task_cancel (data);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_progress_cancel_later (LadleTask *task,
+                          gint64     sent_now,
+                          gint64     total_sent,
+                          gint64     total_expected,
+                          guint     *cancel_source)
+{
+  if (*cancel_source == 0)
+    *cancel_source = g_timeout_add_full (G_PRIORITY_DEFAULT, 300, cancel_task_cb,
+                                         g_object_ref (task), g_object_unref);
+}
+
+/* A server that stops reading: the copy waits for the connection, and a cancel ends the task
+ * at once with CANCELLED. */
+static void
+test_direct_cancel (void)
+{
+  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_STALL);
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
+  g_autoptr(GBytes) content = upload_content_new (34, 48 * 1024 * 1024);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+  guint cancel_source = 0;
+  gint64 started;
+
+  g_signal_connect (task, "upload-progress", G_CALLBACK (on_progress_cancel_later), &cancel_source);
+  started = g_get_monotonic_time ();
+  run_start_and_wait (run);
+
+  g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (cancel_source, !=, 0);
+  /* Some of the body went out, not all of it: the server never read it. */
+  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), >, 0);
+  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
+  g_assert_cmpuint (raw_server_get_n_requests (server), ==, 1);
+  g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - started) / 1000);
+  g_signal_handlers_disconnect_by_data (task, &cancel_source);
+}
+
+/* The same server with the session's timeout: the copy fails with TIMED_OUT, as a body written
+ * by libsoup would. */
+static void
+test_direct_timeout (void)
+{
+  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_STALL);
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleSession) session = NULL;
+  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
+  g_autoptr(GBytes) content = upload_content_new (35, 48 * 1024 * 1024);
+  g_autoptr(LadleUploadTask) task = NULL;
+  g_autoptr(Run) run = NULL;
+
+  ladle_session_configuration_set_timeout (configuration, 1);
+  session = ladle_session_new (configuration);
+  task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  run = run_new (session, LADLE_TASK (task));
+  run_start_and_wait (run);
+
+  g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
+}
+
+/* A server that answers early and closes: the copy's write fails and the task fails with an
+ * I/O error; nothing hangs. */
+static void
+test_direct_server_closes (void)
+{
+  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_REJECT);
+  g_autoptr(LadleSession) session = new_session ();
+  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
+  g_autoptr(GBytes) content = upload_content_new (36, 48 * 1024 * 1024);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+
+  run_start_and_wait (run);
+  g_assert_nonnull (run->error);
+  g_test_message ("error: %s", run->error->message);
+  g_assert_true (run->error->domain == G_IO_ERROR);
+  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
+}
+
 static const AuthCase auth_cases[] = {
   { KIND_BYTES, FALSE },
   { KIND_FILE, FALSE },
@@ -1082,6 +1325,14 @@ main (int   argc,
                                                changed_cases[i].later ? "shrinks" : "grows");
       g_test_add_data_func (name, &changed_cases[i], test_body_changed);
     }
+
+  g_test_add_func ("/Ladle/Upload/direct/small-body", test_direct_small_body);
+  g_test_add_func ("/Ladle/Upload/direct/reused-connection", test_direct_reused_connection);
+  g_test_add_func ("/Ladle/Upload/direct/expect-continue", test_direct_expect_continue);
+  g_test_add_func ("/Ladle/Upload/direct/short-stream", test_direct_short_stream);
+  g_test_add_func ("/Ladle/Upload/direct/cancel", test_direct_cancel);
+  g_test_add_func ("/Ladle/Upload/direct/timeout", test_direct_timeout);
+  g_test_add_func ("/Ladle/Upload/direct/server-closes", test_direct_server_closes);
 
   /* Last: upload-progress across a redirect (a failure here aborts the program). */
   g_test_add_data_func ("/Ladle/Upload/redirect-progress/307", GUINT_TO_POINTER (307), test_redirect_progress);

@@ -278,3 +278,159 @@ upload_content_new (guint32 seed,
 
   return g_bytes_new_take (data, length);
 }
+
+/* RawServer */
+
+struct _RawServer
+{
+  GSocketService *service;
+  RawServerMode   mode;
+  guint           port;
+  GMutex          lock;
+  GCond           cond;
+  gboolean        stopping;
+  guint           n_active;     /* connection threads running */
+  guint           n_requests;   /* request heads read */
+};
+
+#define RAW_SERVER_REJECT_AFTER (128 * 1024)
+
+static gboolean
+read_head (GInputStream *in)
+{
+  char window[4] = { 0 };
+
+  /* Byte by byte: nothing past the head is consumed. */
+  for (gsize n = 0; n < 64 * 1024; n++)
+    {
+      char c;
+
+      if (g_input_stream_read (in, &c, 1, NULL, NULL) != 1)
+        return FALSE;
+      memmove (window, window + 1, 3);
+      window[3] = c;
+      if (memcmp (window, "\r\n\r\n", 4) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+raw_server_run (GThreadedSocketService *service,
+                GSocketConnection      *connection,
+                GObject                *source_object,
+                gpointer                user_data)
+{
+  RawServer *self = user_data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  g_mutex_lock (&self->lock);
+  if (self->stopping)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  self->n_active++;
+  g_mutex_unlock (&self->lock);
+
+  if (read_head (in))
+    {
+      g_mutex_lock (&self->lock);
+      self->n_requests++;
+      g_mutex_unlock (&self->lock);
+
+      if (self->mode == RAW_SERVER_STALL)
+        {
+          /* At most a minute, so that the test program always ends. */
+          gint64 deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+
+          g_mutex_lock (&self->lock);
+          while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, deadline))
+            ;
+          g_mutex_unlock (&self->lock);
+        }
+      else
+        {
+          static const char response[] = "HTTP/1.1 413 Request Entity Too Large\r\n"
+                                         "Content-Length: 0\r\nConnection: close\r\n\r\n";
+          g_autofree char *buffer = g_malloc (RAW_SERVER_REJECT_AFTER);
+
+          g_input_stream_read_all (in, buffer, RAW_SERVER_REJECT_AFTER, NULL, NULL, NULL);
+          g_output_stream_write_all (out, response, strlen (response), NULL, NULL, NULL);
+        }
+    }
+
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  self->n_active--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+RawServer *
+raw_server_new (RawServerMode mode)
+{
+  RawServer *self = g_new0 (RawServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->mode = mode;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->service = g_threaded_socket_service_new (4);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &effective, &error);
+  g_assert_no_error (error);
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (self->service, "run", G_CALLBACK (raw_server_run), self);
+  g_socket_service_start (self->service);
+
+  return self;
+}
+
+void
+raw_server_free (RawServer *self)
+{
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->cond);
+  while (self->n_active > 0)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
+  g_signal_handlers_disconnect_by_data (self->service, self);
+  g_clear_object (&self->service);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+char *
+raw_server_dup_uri (RawServer  *self,
+                    const char *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", self->port, path);
+}
+
+guint
+raw_server_get_n_requests (RawServer *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->n_requests;
+  g_mutex_unlock (&self->lock);
+
+  return n;
+}

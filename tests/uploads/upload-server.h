@@ -58,6 +58,33 @@ void          upload_server_wait_idle  (UploadServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UploadServer, upload_server_free)
 
+/*
+ * RawServer: a plain TCP server on 127.0.0.1 (port 0), each connection handled in its own thread,
+ * for the failures a SoupServer cannot produce. It reads a request's head, then:
+ *
+ *   RAW_SERVER_STALL   reads nothing more and never answers, until the server is freed
+ *   RAW_SERVER_REJECT  reads 128 KiB of the body, answers 413 with Connection: close, and
+ *                      closes the connection
+ *
+ * Freeing it wakes and waits for every connection thread.
+ */
+
+typedef enum
+{
+  RAW_SERVER_STALL,
+  RAW_SERVER_REJECT,
+} RawServerMode;
+
+typedef struct _RawServer RawServer;
+
+RawServer *raw_server_new            (RawServerMode  mode);
+void       raw_server_free           (RawServer     *self);
+char      *raw_server_dup_uri        (RawServer     *self,
+                                      const char    *path);
+guint      raw_server_get_n_requests (RawServer     *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RawServer, raw_server_free)
+
 /* Deterministic content: a different stream of bytes for every @seed. */
 GBytes *upload_content_new (guint32 seed,
                             gsize   length);
