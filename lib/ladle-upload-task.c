@@ -21,6 +21,13 @@
  *
  * [signal@Ladle.Task::upload-progress] reports the bytes written; the response body is
  * delivered and accumulated as for any [class@Ladle.DataTask].
+ *
+ * A body of known size of 64 KiB or more sent over HTTP/1.x is written to the connection by Ladle
+ * itself, in 1 MiB blocks, rather than by libsoup 3.2's 8 KiB copy loop (see
+ * [Ladle and libsoup 3.2](libsoup-3.2.html)): libsoup's `wrote-body-data` signal on the request, and a
+ * `SoupLogger`'s body logging, do not see such a body; upload-progress does. A streamed upload
+ * whose stream ends before the Content-Length set on its request fails with
+ * %LADLE_ERROR_BODY_CHANGED.
  */
 
 #include "config.h"

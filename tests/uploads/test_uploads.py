@@ -361,16 +361,60 @@ class Body:
         return -1 if self.chunked else len(self.content)
 
 
+def count_soup_writes(task):
+    """libsoup emits wrote-body-data for the body blocks it writes itself, none for a body Ladle
+    copies to the connection."""
+    count = [0]
+
+    def on_wrote_body_data(message, chunk_size):
+        count[0] += 1
+
+    task.get_current_request().connect("wrote-body-data", on_wrote_body_data)
+    return count
+
+
 # Tests
+
+def test_small_body_written_by_libsoup(server, session):
+    data = content(30, 1000)
+    message = Soup.Message.new("POST", server.uri("/upload"))
+    task = session.create_upload_task_from_bytes(message, GLib.Bytes.new(data))
+    soup_writes = count_soup_writes(task)
+    run = Run(task).run()
+
+    assert run.error is None
+    server.wait_idle()
+    assert server.requests[0].body == data
+    run.assert_progress(len(data))
+    assert soup_writes[0] > 0
+
+
+def test_short_streamed_body_fails(server, session):
+    message = Soup.Message.new("POST", server.uri("/upload"))
+    message.get_request_headers().set_content_length(1000 * 1000)
+    task = session.create_upload_task_streamed(message)
+    run = Run(task, stream_content=content(31, 300 * 1000)).run()
+
+    assert run.error.matches(Ladle.error_quark(), Ladle.Error.BODY_CHANGED)
+    assert "R" not in run.events
+    server.wait_idle()
+    assert server.requests == []
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_post(server, session, tmp_path, kind):
     body = Body(kind, tmp_path)
     task = body.create_task(session, "POST", server.uri("/upload"))
     assert isinstance(task, Ladle.UploadTask)
+    soup_writes = count_soup_writes(task)
     run = Run(task, stream_content=body.content if body.streamed else None).run()
 
     assert run.error is None
+    # Large bodies of known size go to the connection from Ladle; libsoup writes a chunked one.
+    if body.chunked:
+        assert soup_writes[0] > 0
+    else:
+        assert soup_writes[0] == 0
     assert task.get_status_code() == 200
     server.wait_idle()
     assert len(server.requests) == 1
