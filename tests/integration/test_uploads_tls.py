@@ -8,7 +8,6 @@ certificate pinned by an accept-certificate handler: the 401, the resend, and th
 stored must be byte-identical to the source. libsoup emits wrote-body-data only for body bytes it
 writes itself, which tells which of the two wrote the body."""
 
-import hashlib
 import os
 
 import gi
@@ -18,14 +17,12 @@ gi.require_version('Gio', '2.0')
 gi.require_version('Soup', '3.0')
 gi.require_version('Ladle', '1')
 
-from gi.repository import GLib, Gio, Ladle, Soup  # noqa: E402
+from gi.repository import Gio, Ladle, Soup  # noqa: E402
 
 import pytest  # noqa: E402
 
 import servers  # noqa: E402
-
-FAILSAFE_SECONDS = 60 * int(os.environ.get('LADLE_TEST_TIMEOUT_MULTIPLIER', '1'))
-MiB = 1024 * 1024
+from test_uploads_webdav import MiB, Put, random_file, sha256_file  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -39,44 +36,17 @@ def h2_nginx():
     server.stop()
 
 
-def random_file(path, size):
-    checksum = hashlib.sha256()
-    with open(path, 'wb') as f:
-        remaining = size
-        while remaining:
-            block = os.urandom(min(remaining, 4 * MiB))
-            checksum.update(block)
-            f.write(block)
-            remaining -= len(block)
-    return checksum.hexdigest()
-
-
-def sha256_file(path):
-    checksum = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(4 * MiB), b''):
-            checksum.update(block)
-    return checksum.hexdigest()
-
-
-class SecurePut:
-    """A PUT of @task's body over TLS, answering nginx's challenge and pinning its certificate."""
+class SecurePut(Put):
+    """A PUT that also pins nginx's certificate and counts the body blocks libsoup writes."""
 
     def __init__(self, task, server):
-        self.task = task
-        self.server = server
+        super().__init__(task, server.user, server.password)
         self.pinned = Gio.TlsCertificate.new_from_file(server.cert_path)
         self.certificate_calls = 0
-        self.authenticate_calls = []
-        self.progress = []
-        self.errors = []
         self.soup_writes = 0
         self.message = task.get_current_request()
         self.message.connect('wrote-body-data', self.on_wrote_body_data)
         task.connect('accept-certificate', self.on_accept_certificate)
-        task.connect('authenticate', self.on_authenticate)
-        task.connect('upload-progress', lambda t, now, total, expected: self.progress.append((now, total, expected)))
-        task.connect('completed', lambda t, error: self.errors.append(error))
 
     def on_wrote_body_data(self, message, chunk_size):
         self.soup_writes += 1
@@ -84,41 +54,6 @@ class SecurePut:
     def on_accept_certificate(self, task, certificate, errors):
         self.certificate_calls += 1
         return certificate.is_same(self.pinned)
-
-    def on_authenticate(self, task, auth, retrying):
-        self.authenticate_calls.append(retrying)
-        if retrying:
-            return False
-        auth.authenticate(self.server.user, self.server.password)
-        return True
-
-    def run(self):
-        context = GLib.MainContext.default()
-        state = {'timed_out': False}
-
-        def on_timeout():
-            state['timed_out'] = True
-            return GLib.SOURCE_REMOVE
-
-        source = GLib.timeout_add_seconds(FAILSAFE_SECONDS, on_timeout)
-        self.task.resume()
-        while not self.errors and not state['timed_out']:
-            context.iteration(True)
-        if not state['timed_out']:
-            GLib.source_remove(source)
-        assert self.errors, f'failsafe: the PUT did not complete within {FAILSAFE_SECONDS} s'
-        while context.iteration(False):
-            pass
-        assert self.errors == [None], self.errors[0].message
-        return self
-
-    def assert_progress(self, size):
-        sent = 0
-        assert self.progress
-        for now, total_sent, expected in self.progress:
-            assert now > 0 and total_sent == sent + now and expected == size
-            sent = total_sent
-        assert sent == size == self.task.get_bytes_sent()
 
 
 def put_file(server, tmp_path, name, size):
@@ -130,12 +65,12 @@ def put_file(server, tmp_path, name, size):
     put = SecurePut(task, server).run()
     assert put.task.get_status_code() == 201
     # The 401 and the resend: both sent the whole body.
-    assert put.authenticate_calls == [False]
+    assert put.authenticate_calls == [('Basic', 'Ladle', False)]
     assert put.certificate_calls >= 1
     stored = server.dav_path(name)
     assert os.path.getsize(stored) == size
     assert sha256_file(stored) == checksum
-    put.assert_progress(size)
+    put.assert_progress(size, size)
     return put
 
 

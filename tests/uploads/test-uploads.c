@@ -1038,6 +1038,32 @@ test_large_file_progress (void)
 /* Tests: the direct body copy. Ladle writes a large body of known size to the HTTP/1 connection
  * itself; whenever it cannot know the connection's stream, libsoup writes the body as before. */
 
+/* Uploads @content with @message (the caller sets it up) as the @index-th request the server
+ * receives, checks the bytes and the progress, and returns how many body blocks libsoup wrote. */
+static guint
+upload_bytes_and_check (UploadServer *server,
+                        LadleSession *session,
+                        SoupMessage  *message,
+                        GBytes       *content,
+                        guint         index)
+{
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+  guint n_soup_writes = 0;
+
+  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
+  run_start_and_wait (run);
+  g_assert_no_error (run->error);
+  upload_server_wait_idle (server);
+  g_assert_cmpuint (server->requests->len, ==, index + 1);
+  assert_request_body (upload_server_get_request (server, index), soup_message_get_method (message),
+                       content, FALSE);
+  assert_progress (run, (gint64) g_bytes_get_size (content));
+  g_signal_handlers_disconnect_by_data (message, &n_soup_writes);
+
+  return n_soup_writes;
+}
+
 /* A small body is left to libsoup. */
 static void
 test_direct_small_body (void)
@@ -1047,18 +1073,8 @@ test_direct_small_body (void)
   g_autofree char *uri = upload_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
   g_autoptr(GBytes) content = upload_content_new (30, 1000);
-  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
-  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
-  guint n_soup_writes = 0;
 
-  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
-  run_start_and_wait (run);
-  g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_POST, content, FALSE);
-  assert_progress (run, (gint64) g_bytes_get_size (content));
-  g_assert_cmpuint (n_soup_writes, >, 0);
+  g_assert_cmpuint (upload_bytes_and_check (server, session, message, content, 0), >, 0);
 }
 
 /* A connection from the pool, made for another task: its stream is unknown to this task, so
@@ -1073,28 +1089,16 @@ test_direct_reused_connection (void)
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
   g_autoptr(GBytes) content = upload_content_new (31, 3 * 1000 * 1000 + 1);
   g_autoptr(LadleDataTask) first = ladle_session_create_data_task (session, first_message);
-  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
   g_autoptr(Run) first_run = run_new (session, LADLE_TASK (first));
-  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
-  guint n_soup_writes = 0;
 
   run_start_and_wait (first_run);
   g_assert_no_error (first_run->error);
 
-  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
-  run_start_and_wait (run);
-  g_assert_no_error (run->error);
-
+  g_assert_cmpuint (upload_bytes_and_check (server, session, message, content, 1), >, 0);
   /* The premise: the PUT went out on the GET's connection. */
   g_assert_cmpuint (soup_message_get_connection_id (message), !=, 0);
   g_assert_cmpuint (soup_message_get_connection_id (message), ==,
                     soup_message_get_connection_id (first_message));
-
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 2);
-  assert_request_body (upload_server_get_request (server, 1), SOUP_METHOD_PUT, content, FALSE);
-  assert_progress (run, (gint64) g_bytes_get_size (content));
-  g_assert_cmpuint (n_soup_writes, >, 0);
 }
 
 /* Expect: 100-continue: the body waits for the server's answer, which libsoup reads: libsoup
@@ -1107,22 +1111,10 @@ test_direct_expect_continue (void)
   g_autofree char *uri = upload_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
   g_autoptr(GBytes) content = upload_content_new (32, 2 * 1000 * 1000 + 5);
-  g_autoptr(LadleUploadTask) task = NULL;
-  g_autoptr(Run) run = NULL;
-  guint n_soup_writes = 0;
 
   soup_message_headers_set_expectations (soup_message_get_request_headers (message),
                                          SOUP_EXPECTATION_CONTINUE);
-  task = ladle_session_create_upload_task_from_bytes (session, message, content);
-  run = run_new (session, LADLE_TASK (task));
-  count_soup_writes (LADLE_TASK (task), &n_soup_writes);
-  run_start_and_wait (run);
-  g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_POST, content, FALSE);
-  assert_progress (run, (gint64) g_bytes_get_size (content));
-  g_assert_cmpuint (n_soup_writes, >, 0);
+  g_assert_cmpuint (upload_bytes_and_check (server, session, message, content, 0), >, 0);
 }
 
 /* A streamed body shorter than the Content-Length set on the request fails at once with
@@ -1199,6 +1191,26 @@ test_direct_cancel (void)
   g_signal_handlers_disconnect_by_data (task, &cancel_source);
 }
 
+/* PUTs 48 MiB to @server (which never reads it all) and waits for the task to complete. */
+static Run *
+upload_to_raw_server (LadleSession *session,
+                      RawServer    *server,
+                      guint32       seed)
+{
+  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
+  g_autoptr(GBytes) content = upload_content_new (seed, 48 * 1024 * 1024);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
+  Run *run = run_new (session, LADLE_TASK (task));
+
+  run_start_and_wait (run);
+  g_assert_nonnull (run->error);
+  g_test_message ("error: %s", run->error->message);
+  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
+
+  return run;
+}
+
 /* The same server with the session's timeout: the copy fails with TIMED_OUT, as a body written
  * by libsoup would. */
 static void
@@ -1207,20 +1219,12 @@ test_direct_timeout (void)
   g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_STALL);
   g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
   g_autoptr(LadleSession) session = NULL;
-  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
-  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (35, 48 * 1024 * 1024);
-  g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
 
   ladle_session_configuration_set_timeout (configuration, 1);
   session = ladle_session_new (configuration);
-  task = ladle_session_create_upload_task_from_bytes (session, message, content);
-  run = run_new (session, LADLE_TASK (task));
-  run_start_and_wait (run);
-
+  run = upload_to_raw_server (session, server, 35);
   g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
 }
 
 /* A server that answers early and closes: the copy's write fails and the task fails with an
@@ -1230,17 +1234,10 @@ test_direct_server_closes (void)
 {
   g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_REJECT);
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
-  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (36, 48 * 1024 * 1024);
-  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
-  g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
+  g_autoptr(Run) run = upload_to_raw_server (session, server, 36);
 
-  run_start_and_wait (run);
-  g_assert_nonnull (run->error);
-  g_test_message ("error: %s", run->error->message);
   g_assert_true (run->error->domain == G_IO_ERROR);
-  g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
+  g_assert_cmpuint (raw_server_get_n_requests (server), ==, 1);
 }
 
 static const AuthCase auth_cases[] = {
