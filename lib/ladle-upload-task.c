@@ -407,6 +407,11 @@ ladle_upload_task_class_init (LadleUploadTaskClass *klass)
    * The size of the body is the Content-Length header of the task's request, when the
    * application set one; otherwise the body is sent with chunked encoding.
    *
+   * Over HTTP/1 the stream is read asynchronously. Over HTTP/2 it is read with blocking reads on
+   * the session's main context, because libsoup 3.2's HTTP/2 writer mishandles a body that is
+   * not always ready (see [Ladle and libsoup 3.2](libsoup-3.2.html)): there, return a stream
+   * whose reads do not block for long, such as a file or memory stream.
+   *
    * Returns: (transfer full) (nullable): a new stream for the body
    */
   signals[NEED_BODY_STREAM] =
