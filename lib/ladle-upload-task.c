@@ -238,6 +238,11 @@ on_message_wrote_headers (SoupMessage     *message,
   if (self->connection == NULL || self->connection_id == 0 ||
       soup_message_get_connection_id (message) != self->connection_id)
     return;
+  /* An https request is written to a TLS stream, an http one never (a proxy tunnel's stream is
+   * replaced by its TLS stream on the same connection). */
+  if (G_IS_TLS_CONNECTION (self->connection) !=
+      (g_ascii_strcasecmp (g_uri_get_scheme (soup_message_get_uri (message)), "https") == 0))
+    return;
   if (soup_message_get_http_version (message) == SOUP_HTTP_2_0)
     return;
   if (G_IS_TLS_CONNECTION (self->connection) &&
