@@ -10,7 +10,8 @@ this module needs no third-party package).
 
     servers.check_available(nginx=True, php=True)   # raises servers.ServerMissing
 
-    with servers.Nginx() as nginx:                  # Nginx(limit_rate='16m', tls=True, http2=False)
+    with servers.Nginx() as nginx:                  # Nginx(limit_rate='16m', tls=True, http2=False,
+                                                    #       forward_proxy=False)
         nginx.write_file('big.bin', data)           # into the document root; returns its path
         nginx.path('big.bin')                       # <root>/big.bin
         nginx.url('/files/big.bin')                 # http://127.0.0.1:PORT/files/big.bin
@@ -37,6 +38,9 @@ this module needs no third-party package).
                                     Proxy-Authorization, Range, If-Range, User-Agent, Content-Type,
                                     Content-Length, and the method as "Name: value" lines
         /status/CODE                CODE for 200 204 301 400 401 403 404 416 500 503 (empty body)
+
+    With forward_proxy=True, nginx.proxy_port is also an HTTP forward proxy: absolute-form
+    requests (http://127.0.0.1:PORT/...) are passed to nginx.port, bodies unbuffered.
 
     access_log() entries (one per request, written when the request ends), keys:
         method, uri (with query), status (int), body_bytes_sent (int), bytes_sent (int),
@@ -231,12 +235,16 @@ class Nginx(_Server):
 
     name = 'nginx'
 
-    def __init__(self, limit_rate='16m', tls=True, user='ladle', password='s3cret-Pa55', http2=False):
+    def __init__(self, limit_rate='16m', tls=True, user='ladle', password='s3cret-Pa55', http2=False,
+                 forward_proxy=False):
         super().__init__()
         self.limit_rate = limit_rate
         self.tls = tls
         # http2: the TLS port offers h2 by ALPN (libsoup then speaks HTTP/2 to it)
         self.http2 = http2
+        # forward_proxy: proxy_port is an HTTP forward proxy (absolute-form requests) to port
+        self.forward_proxy = forward_proxy
+        self.proxy_port = None
         self.user = user
         self.password = password
         self.port = None
@@ -342,6 +350,19 @@ class Nginx(_Server):
         %s
     }''' % (self.tls_port, ' http2' if self.http2 else '', self.cert_path, self.key_path,
            self._locations())
+        proxy_server = ''
+        if self.forward_proxy:
+            proxy_server = '''
+    server {
+        listen 127.0.0.1:%d;
+        location / {
+            proxy_pass http://127.0.0.1:%d;
+            proxy_request_buffering off;
+            proxy_http_version 1.1;
+            client_max_body_size 0;
+        }
+    }''' % (self.proxy_port, self.port)
+        tls_server += proxy_server
         return '''%s
 worker_processes 1;
 error_log %s/error.log info;
@@ -385,12 +406,16 @@ http {
             self.tls_port = free_port() if self.tls else None
             while self.tls and self.tls_port == self.port:
                 self.tls_port = free_port()
+            self.proxy_port = free_port() if self.forward_proxy else None
+            while self.forward_proxy and self.proxy_port in (self.port, self.tls_port):
+                self.proxy_port = free_port()
             with open(self.conf_path, 'w') as f:
                 f.write(self._config())
             argv = [_find('nginx'), '-p', self.dir + '/', '-e', self.error_log_path,
                     '-c', self.conf_path,
                     '-g', 'daemon off; master_process on; pid %s/nginx.pid;' % self.dir]
-            ports = [self.port] + ([self.tls_port] if self.tls else [])
+            ports = ([self.port] + ([self.tls_port] if self.tls else [])
+                     + ([self.proxy_port] if self.forward_proxy else []))
             if self._spawn(argv, os.path.join(self.dir, 'stderr.log'), ports):
                 return self
             errors = self.error_log() + self._read(os.path.join(self.dir, 'stderr.log'))
