@@ -401,6 +401,33 @@ def test_short_streamed_body_fails(server, session):
     assert server.requests == []
 
 
+@pytest.mark.parametrize("fail_at", ["factory", "short"])
+def test_form_stream_part_failing_mid_body(server, session, fail_at):
+    """A form part that cannot be produced while Ladle copies the body (no stream, or one shorter
+    than announced): the task fails with that part's error, and the server never sees a complete
+    request."""
+    def factory():
+        if fail_at == "factory":
+            return None
+        return Gio.MemoryInputStream.new_from_bytes(GLib.Bytes.new(content(41, 50 * 1000)))
+
+    form = Ladle.MultipartForm.new()
+    form.append_bytes("head", "head.bin", "application/octet-stream",
+                      GLib.Bytes.new(content(40, 500 * 1000)))
+    form.append_stream("tail", "tail.bin", "application/octet-stream", 100 * 1000, factory)
+    message = Soup.Message.new("POST", server.uri("/upload"))
+    task = session.create_upload_task_from_form(message, form)
+    run = Run(task).run()
+
+    if fail_at == "factory":
+        assert run.error.matches(Ladle.error_quark(), Ladle.Error.NO_BODY_STREAM), run.error.message
+    else:
+        assert run.error.matches(Ladle.error_quark(), Ladle.Error.BODY_CHANGED), run.error.message
+    assert "R" not in run.events
+    server.wait_idle()
+    assert server.requests == []
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_post(server, session, tmp_path, kind):
     body = Body(kind, tmp_path)
