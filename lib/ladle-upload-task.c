@@ -58,7 +58,7 @@ struct _LadleUploadTask
   char                *original_method;
 
   /* The direct body copy (see ladle-request-body.c) */
-  LadleRequestBody    *request_body;     /* the body of the current send, when large enough */
+  LadleRequestBody    *request_body;     /* the body of the current send */
   SoupMessage         *request_body_message; /* the message it was set on; not a reference */
   GIOStream           *connection;       /* the newest connection libsoup made for this task */
   guint64              connection_id;    /* its identifier, unique in the session */
@@ -243,11 +243,8 @@ on_message_wrote_headers (SoupMessage     *message,
   if (G_IS_TLS_CONNECTION (self->connection) !=
       (g_ascii_strcasecmp (g_uri_get_scheme (soup_message_get_uri (message)), "https") == 0))
     return;
+  /* libsoup sets the message's version from the connection's negotiated protocol. */
   if (soup_message_get_http_version (message) == SOUP_HTTP_2_0)
-    return;
-  if (G_IS_TLS_CONNECTION (self->connection) &&
-      g_strcmp0 (g_tls_connection_get_negotiated_protocol (G_TLS_CONNECTION (self->connection)),
-                 "h2") == 0)
     return;
   if (soup_message_headers_get_expectations (headers) & SOUP_EXPECTATION_CONTINUE)
     return;
@@ -268,10 +265,8 @@ static void
 watch_message (LadleUploadTask *self,
                SoupMessage     *message)
 {
-  static GQuark watched_quark;
+  GQuark watched_quark = g_quark_from_static_string ("ladle-upload-task-watched");
 
-  if (watched_quark == 0)
-    watched_quark = g_quark_from_static_string ("ladle-upload-task-watched");
   if (g_object_get_qdata (G_OBJECT (message), watched_quark) == self)
     return;
   g_object_set_qdata (G_OBJECT (message), watched_quark, self);
