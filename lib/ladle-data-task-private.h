@@ -10,10 +10,17 @@
 
 G_BEGIN_DECLS
 
-const LadleTaskOps *_ladle_data_task_get_ops    (void);
-gboolean            _ladle_data_task_body_chunk (LadleTask     *task,
-                                                 const guint8  *data,
-                                                 gsize          length,
-                                                 GError       **error);
+struct _LadleDataTask
+{
+  LadleTask parent_instance;
+};
+
+struct _LadleDataTaskClass
+{
+  LadleTaskClass parent_class;
+
+  void (*data_received) (LadleDataTask *self,
+                         GBytes        *chunk);
+};
 
 G_END_DECLS

@@ -50,9 +50,9 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static gboolean
-data_task_body_begin (LadleTask    *task,
-                      SoupMessage  *message,
-                      GError      **error)
+ladle_data_task_body_begin (LadleTask    *task,
+                            SoupMessage  *message,
+                            GError      **error)
 {
   LadleDataTask *self = LADLE_DATA_TASK (task);
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
@@ -64,34 +64,33 @@ data_task_body_begin (LadleTask    *task,
   return TRUE;
 }
 
-gboolean
-_ladle_data_task_body_chunk (LadleTask     *task,
-                             const guint8  *data,
-                             gsize          length,
-                             GError       **error)
+static void
+ladle_data_task_body_chunk (LadleTask       *task,
+                            LadleBodyBuffer *buffer)
 {
   LadleDataTask *self = LADLE_DATA_TASK (task);
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
 
   if (priv->body != NULL)
-    g_byte_array_append (priv->body, data, length);
+    g_byte_array_append (priv->body, buffer->data, buffer->length);
 
   /* No copy of the chunk when nobody listens. */
   if (g_signal_has_handler_pending (self, signals[DATA_RECEIVED], 0, TRUE) ||
       LADLE_DATA_TASK_GET_CLASS (self)->data_received != NULL)
     {
-      g_autoptr(GBytes) chunk = g_bytes_new (data, length);
+      g_autoptr(GBytes) chunk = g_bytes_new (buffer->data, buffer->length);
 
       g_signal_emit (self, signals[DATA_RECEIVED], 0, chunk);
     }
 
-  return TRUE;
+  _ladle_task_buffer_consumed (task, buffer, NULL);
 }
 
+/* The session makes the download task; it receives this response's body from now on. */
 static gboolean
-data_task_become_download (LadleTask    *task,
-                           SoupMessage  *message,
-                           GInputStream *stream)
+ladle_data_task_become_download (LadleTask    *task,
+                                 SoupMessage  *message,
+                                 GInputStream *stream)
 {
   g_autoptr(LadleSession) session = ladle_task_dup_session (task);
   g_autoptr(LadleDownloadTask) download = NULL;
@@ -107,28 +106,14 @@ data_task_become_download (LadleTask    *task,
 }
 
 static void
-data_task_will_complete (LadleTask    *task,
-                         const GError *error)
+ladle_data_task_will_complete (LadleTask    *task,
+                               const GError *error)
 {
   LadleDataTask *self = LADLE_DATA_TASK (task);
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
 
   if (priv->body != NULL)
     priv->final_body = g_byte_array_free_to_bytes (g_steal_pointer (&priv->body));
-}
-
-static const LadleTaskOps data_task_ops = {
-  .read_size = 64 * 1024,
-  .body_begin = data_task_body_begin,
-  .body_chunk = _ladle_data_task_body_chunk,
-  .become_download = data_task_become_download,
-  .will_complete = data_task_will_complete,
-};
-
-const LadleTaskOps *
-_ladle_data_task_get_ops (void)
-{
-  return &data_task_ops;
 }
 
 static void
@@ -183,10 +168,19 @@ static void
 ladle_data_task_class_init (LadleDataTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  LadleTaskClass *task_class = LADLE_TASK_CLASS (klass);
 
   object_class->finalize = ladle_data_task_finalize;
   object_class->get_property = ladle_data_task_get_property;
   object_class->set_property = ladle_data_task_set_property;
+
+  task_class->kind = LADLE_TASK_KIND_DATA;
+  task_class->read_size = 64 * 1024;
+  task_class->n_buffers = 1;
+  task_class->body_begin = ladle_data_task_body_begin;
+  task_class->body_chunk = ladle_data_task_body_chunk;
+  task_class->become_download = ladle_data_task_become_download;
+  task_class->will_complete = ladle_data_task_will_complete;
 
   /**
    * LadleDataTask:accumulate:
@@ -244,7 +238,6 @@ ladle_data_task_init (LadleDataTask *self)
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
 
   priv->accumulate = TRUE;
-  _ladle_task_set_ops (LADLE_TASK (self), &data_task_ops);
 }
 
 /**

@@ -14,7 +14,7 @@ void     _ladle_download_task_set_partial_directory (LadleDownloadTask  *self,
                                                      GFile              *directory);
 /* Takes @data on success. */
 gboolean _ladle_download_task_prepare_resume        (LadleDownloadTask  *self,
-                                                     LadleResumeData    *data,
+                                                     LadleTaskRecord    *data,
                                                      GError            **error);
 
 G_END_DECLS

@@ -31,45 +31,49 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
-
 #include "ladle-download-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-enum-types.h"
 #include "ladle-error.h"
+#include "ladle-partial-file-private.h"
 #include "ladle-resume-data-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-util-private.h"
 
+/* Large reads keep throughput high; three blocks let the network read the next block while
+ * the previous ones are written to disk by the partial file's worker. */
 #define DOWNLOAD_READ_SIZE (256 * 1024)
+#define DOWNLOAD_BUFFERS   3
 
 struct _LadleDownloadTask
 {
   LadleTask              parent_instance;
 
   GFile                 *destination;
-  LadleDestinationFlags  destination_flags;
   GFile                 *partial_directory;
-  GFile                 *partial_file;
-  GOutputStream         *output;
+  LadlePartialFile      *partial;
+  GQueue                 writing;        /* blocks queued for the disk, in order */
+  gint64                 resumed_offset; /* ::resumed waits for the partial file to open */
+  gint64                 resumed_total;
+  gboolean               announce_resumed;
   char                  *suggested_filename;
 
-  /* From the resume data this task was made with. */
-  LadleResumeData       *resuming;
+  /* The record of the resume data this task was made with. */
+  LadleTaskRecord       *resuming;
 
-  /* Validators and totals of the response being written. */
-  char                  *etag;
-  char                  *last_modified;
   gboolean               ranges_refused;
-  gint64                 expected_total;
-  gint64                 written;
   gboolean               owns_partial;   /* this task wrote to the partial file */
   gboolean               discard_body;   /* a 416 body: the partial file is already complete */
 
   GBytes                *resume_data;
   gboolean               produce_resume_data;
   GTask                 *resume_data_task;
+};
+
+struct _LadleDownloadTaskClass
+{
+  LadleTaskClass parent_class;
 };
 
 G_DEFINE_FINAL_TYPE (LadleDownloadTask, ladle_download_task, LADLE_TYPE_TASK)
@@ -180,131 +184,34 @@ suggest_filename (SoupMessage *message)
   return ladle_sanitize_filename (g_uri_get_host (soup_message_get_uri (message)));
 }
 
-/* Partial file */
-
-static GError *
-partial_file_error (const char *format,
-                    ...) G_GNUC_PRINTF (1, 2);
-
-static GError *
-partial_file_error (const char *format,
-                    ...)
+/* The record holds the validators and counts of the response being stored. */
+static LadleTaskRecord *
+record_of (LadleDownloadTask *self)
 {
-  va_list args;
-  GError *error;
-
-  va_start (args, format);
-  error = g_error_new_valist (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, format, args);
-  va_end (args);
-
-  return error;
+  return _ladle_task_get_record (LADLE_TASK (self));
 }
 
-/* The partial file must be a regular file (not a link) of exactly the recorded size. */
-static gboolean
-check_partial_file (GFile    *file,
-                    guint64   expected_size,
-                    GError  **error)
-{
-  g_autoptr(GFileInfo) info = NULL;
-  g_autoptr(GError) local_error = NULL;
-
-  info = g_file_query_info (file,
-                            G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
-  if (info == NULL)
-    {
-      g_autofree char *path = g_file_get_path (file);
-
-      g_propagate_error (error, partial_file_error ("The partial file %s cannot be read: %s",
-                                                    path, local_error->message));
-      return FALSE;
-    }
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    {
-      g_autofree char *path = g_file_get_path (file);
-
-      g_propagate_error (error, partial_file_error ("The partial file %s is not a regular file", path));
-      return FALSE;
-    }
-  if ((guint64)g_file_info_get_size (info) != expected_size)
-    {
-      g_autofree char *path = g_file_get_path (file);
-
-      g_propagate_error (error, partial_file_error ("The partial file %s has %" G_GOFFSET_FORMAT
-                                                    " bytes; the resume data records %" G_GUINT64_FORMAT,
-                                                    path, g_file_info_get_size (info), expected_size));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-create_partial_file (LadleDownloadTask  *self,
-                     GError            **error)
-{
-  g_autofree char *directory = g_file_get_path (self->partial_directory);
-
-  if (g_mkdir_with_parents (directory, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "Cannot create the download directory %s: %s",
-                   directory, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  for (guint attempt = 0; attempt < 8; attempt++)
-    {
-      g_autofree char *uuid = g_uuid_string_random ();
-      g_autofree char *name = g_strconcat (uuid, ".part", NULL);
-      g_autoptr(GFile) file = g_file_get_child (self->partial_directory, name);
-      g_autoptr(GFileOutputStream) output = NULL;
-      g_autoptr(GError) local_error = NULL;
-
-      output = g_file_create (file, G_FILE_CREATE_PRIVATE, NULL, &local_error);
-      if (output != NULL)
-        {
-          g_set_object (&self->partial_file, file);
-          self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
-          self->owns_partial = TRUE;
-          return TRUE;
-        }
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-    }
-
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot name a new partial file");
-  return FALSE;
-}
+/* Partial file: every operation runs on the partial file's worker (ladle-partial-file.c) */
 
 static void
-close_output (LadleDownloadTask *self)
+forget_partial (LadleDownloadTask *self)
 {
-  if (self->output != NULL)
-    {
-      g_output_stream_close (self->output, NULL, NULL);
-      g_clear_object (&self->output);
-    }
+  g_clear_object (&self->partial);
+  g_clear_pointer (&record_of (self)->partial_name, g_free);
 }
 
 /* A task deletes only a partial file it wrote to: a resume that failed before its response
  * leaves the file it was given as it was. */
 static void
-delete_partial_file (LadleDownloadTask *self)
+delete_partial_file (LadleDownloadTask        *self,
+                     LadlePartialFileCallback  callback,
+                     gpointer                  user_data)
 {
-  close_output (self);
-  if (self->partial_file != NULL)
-    {
-      if (self->owns_partial)
-        g_file_delete (self->partial_file, NULL, NULL);
-      g_clear_object (&self->partial_file);
-    }
+  if (self->owns_partial)
+    _ladle_partial_file_delete (self->partial, callback, user_data);
+  else
+    _ladle_partial_file_close (self->partial, callback, user_data);
+  forget_partial (self);
 }
 
 /* Resume data */
@@ -315,27 +222,6 @@ is_strong_etag (const char *etag)
   return etag != NULL && etag[0] == '"';
 }
 
-static void
-copy_request_header (const char *name,
-                     const char *value,
-                     gpointer    user_data)
-{
-  GPtrArray *headers = user_data;
-  static const char * const skipped[] = {
-    "Host", "Range", "If-Range", "Authorization", "Proxy-Authorization", "Cookie",
-    "Accept-Encoding", "Connection", "Content-Length", "Transfer-Encoding", "User-Agent",
-  };
-
-  /* Secrets are never written to resume data: the session's authentication handlers answer
-   * again when the resumed request needs credentials. */
-  for (guint i = 0; i < G_N_ELEMENTS (skipped); i++)
-    if (g_ascii_strcasecmp (name, skipped[i]) == 0)
-      return;
-
-  g_ptr_array_add (headers, g_strdup (name));
-  g_ptr_array_add (headers, g_strdup (value));
-}
-
 /* @check_status: the partial file holds the body of the task's response, which must be the
  * resource itself (200 or 206), not an error page. Without it, the partial file is the one the
  * task was resumed from and still stands as it was. */
@@ -344,45 +230,71 @@ build_resume_data (LadleDownloadTask *self,
                    gboolean           check_status)
 {
   LadleTask *task = LADLE_TASK (self);
-  SoupMessage *request = ladle_task_get_current_request (task);
-  g_autoptr(LadleResumeData) data = NULL;
-  g_autoptr(GUri) uri = NULL;
+  LadleTaskRecord *record = record_of (self);
   guint status = ladle_task_get_status_code (task);
 
-  if (self->partial_file == NULL || self->written <= 0 || self->ranges_refused || request == NULL)
+  if (self->partial == NULL || record->bytes_on_disk <= 0 || self->ranges_refused ||
+      record->uri == NULL)
     return NULL;
   if (check_status && status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
     return NULL;
-  if (!is_strong_etag (self->etag) && self->last_modified == NULL)
+  if (!is_strong_etag (record->etag) && record->last_modified == NULL)
     return NULL;
 
-  data = _ladle_resume_data_new ();
-  uri = g_uri_build (G_URI_FLAGS_NONE,
-                     g_uri_get_scheme (soup_message_get_uri (request)), NULL,
-                     g_uri_get_host (soup_message_get_uri (request)),
-                     g_uri_get_port (soup_message_get_uri (request)),
-                     g_uri_get_path (soup_message_get_uri (request)),
-                     g_uri_get_query (soup_message_get_uri (request)),
-                     NULL);
-  data->url = g_uri_to_string (uri);
-  data->method = g_strdup (soup_message_get_method (request));
-  soup_message_headers_foreach (soup_message_get_request_headers (request),
-                                copy_request_header, data->headers);
-  data->partial_name = g_file_get_basename (self->partial_file);
-  data->bytes_received = self->written;
-  data->etag = is_strong_etag (self->etag) ? g_strdup (self->etag) : NULL;
-  data->last_modified = g_strdup (self->last_modified);
-  data->expected_total = self->expected_total;
+  g_free (record->partial_name);
+  record->partial_name = _ladle_partial_file_dup_name (self->partial);
 
-  return _ladle_resume_data_serialize (data);
+  return _ladle_resume_data_serialize (record);
 }
 
-/* Task hooks */
+/* Task vfuncs */
+
+static void
+check_cb (LadlePartialFile *file,
+          const GError     *error,
+          gpointer          user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* A resumed download checks its partial file, on the worker, before the request goes out. */
+static void
+ladle_download_task_prepare_async (LadleTask           *task,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+  g_autoptr(GTask) gtask = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (gtask, ladle_download_task_prepare_async);
+  if (self->resuming == NULL)
+    {
+      g_task_return_boolean (gtask, TRUE);
+      return;
+    }
+
+  _ladle_partial_file_check (self->partial, self->resuming->bytes_on_disk, check_cb,
+                             g_steal_pointer (&gtask));
+}
 
 static gboolean
-download_prepare_message (LadleTask    *task,
-                          SoupMessage  *message,
-                          GError      **error)
+ladle_download_task_prepare_finish (LadleTask     *task,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+ladle_download_task_prepare_message (LadleTask    *task,
+                                     SoupMessage  *message,
+                                     GError      **error)
 {
   LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
@@ -395,10 +307,7 @@ download_prepare_message (LadleTask    *task,
 
   if (self->resuming != NULL)
     {
-      if (!check_partial_file (self->partial_file, self->resuming->bytes_received, error))
-        return FALSE;
-
-      soup_message_headers_set_range (headers, self->resuming->bytes_received, -1);
+      soup_message_headers_set_range (headers, self->resuming->bytes_on_disk, -1);
       if (is_strong_etag (self->resuming->etag))
         soup_message_headers_replace (headers, "If-Range", self->resuming->etag);
       else if (self->resuming->last_modified != NULL)
@@ -421,22 +330,25 @@ static void
 record_validators (LadleDownloadTask  *self,
                    SoupMessageHeaders *headers)
 {
+  LadleTaskRecord *record = record_of (self);
   const char *accept_ranges = soup_message_headers_get_one (headers, "Accept-Ranges");
 
-  _ladle_set_str (&self->etag, soup_message_headers_get_one (headers, "ETag"));
-  _ladle_set_str (&self->last_modified, soup_message_headers_get_one (headers, "Last-Modified"));
+  _ladle_set_str (&record->etag, soup_message_headers_get_one (headers, "ETag"));
+  _ladle_set_str (&record->last_modified, soup_message_headers_get_one (headers, "Last-Modified"));
   self->ranges_refused = accept_ranges != NULL && g_ascii_strcasecmp (accept_ranges, "none") == 0;
 }
 
+/* Checks the answer to a resumed download and says how the partial file continues. */
 static gboolean
-begin_resumed_body (LadleDownloadTask  *self,
-                    SoupMessage        *message,
-                    GError            **error)
+begin_resumed_body (LadleDownloadTask     *self,
+                    SoupMessage           *message,
+                    LadlePartialFileMode  *mode,
+                    GError               **error)
 {
+  LadleTaskRecord *record = record_of (self);
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
   guint status = soup_message_get_status (message);
-  gint64 offset = self->resuming->bytes_received;
-  g_autoptr(GFileOutputStream) output = NULL;
+  gint64 offset = self->resuming->bytes_on_disk;
 
   if (status == SOUP_STATUS_PARTIAL_CONTENT)
     {
@@ -458,45 +370,32 @@ begin_resumed_body (LadleDownloadTask  *self,
                        etag, self->resuming->etag);
           return FALSE;
         }
-      if (!check_partial_file (self->partial_file, offset, error))
-        return FALSE;
 
-      output = g_file_append_to (self->partial_file, G_FILE_CREATE_PRIVATE, NULL, error);
-      if (output == NULL)
-        return FALSE;
-
-      self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
-      self->owns_partial = TRUE;
-      self->written = offset;
-      self->expected_total = total >= 0 ? total : -1;
-      if (self->expected_total < 0 && soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
-        self->expected_total = offset + soup_message_headers_get_content_length (headers);
+      /* The worker checks the size again as it opens the file. */
+      *mode = LADLE_PARTIAL_FILE_APPEND;
+      record->bytes_on_disk = offset;
+      record->expected_total = total >= 0 ? total : -1;
+      if (record->expected_total < 0 && soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+        record->expected_total = offset + soup_message_headers_get_content_length (headers);
       record_validators (self, headers);
-      if (self->etag == NULL)
-        _ladle_set_str (&self->etag, self->resuming->etag);
-      if (self->last_modified == NULL)
-        _ladle_set_str (&self->last_modified, self->resuming->last_modified);
-
-      _ladle_task_set_receive_offset (LADLE_TASK (self), offset, self->expected_total);
-      g_signal_emit (self, signals[RESUMED], 0, offset, self->expected_total);
+      if (record->etag == NULL)
+        _ladle_set_str (&record->etag, self->resuming->etag);
+      if (record->last_modified == NULL)
+        _ladle_set_str (&record->last_modified, self->resuming->last_modified);
+      self->resumed_offset = offset;
+      self->resumed_total = record->expected_total;
       return TRUE;
     }
 
   if (status == SOUP_STATUS_OK)
     {
       /* The resource changed, or the server ignores ranges: start over. */
-      output = g_file_replace (self->partial_file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error);
-      if (output == NULL)
-        return FALSE;
-
-      self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
-      self->owns_partial = TRUE;
-      self->written = 0;
-      self->expected_total = response_total (headers);
+      *mode = LADLE_PARTIAL_FILE_REPLACE;
+      record->bytes_on_disk = 0;
+      record->expected_total = response_total (headers);
       record_validators (self, headers);
-
-      _ladle_task_set_receive_offset (LADLE_TASK (self), 0, self->expected_total);
-      g_signal_emit (self, signals[RESUMED], 0, (gint64)0, self->expected_total);
+      self->resumed_offset = 0;
+      self->resumed_total = record->expected_total;
       return TRUE;
     }
 
@@ -512,16 +411,12 @@ begin_resumed_body (LadleDownloadTask  *self,
           g_ascii_string_to_signed (range + strlen ("bytes */"), 10, 0, G_MAXINT64, &total, NULL) &&
           total == offset)
         {
-          output = g_file_append_to (self->partial_file, G_FILE_CREATE_PRIVATE, NULL, error);
-          if (output == NULL)
-            return FALSE;
-          self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
-          self->owns_partial = TRUE;
-          self->written = offset;
-          self->expected_total = offset;
+          *mode = LADLE_PARTIAL_FILE_APPEND;
+          record->bytes_on_disk = offset;
+          record->expected_total = offset;
           self->discard_body = TRUE;
-          _ladle_task_set_receive_offset (LADLE_TASK (self), offset, offset);
-          g_signal_emit (self, signals[RESUMED], 0, offset, offset);
+          self->resumed_offset = offset;
+          self->resumed_total = offset;
           return TRUE;
         }
     }
@@ -532,13 +427,49 @@ begin_resumed_body (LadleDownloadTask  *self,
   return FALSE;
 }
 
-static gboolean
-download_body_begin (LadleTask    *task,
-                     SoupMessage  *message,
-                     GError      **error)
+static void
+opened_cb (LadlePartialFile *file,
+           const GError     *error,
+           gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+
+  if (error != NULL)
+    {
+      /* A resumed task keeps its partial file and the resume data it was made with. */
+      if (self->resuming != NULL && self->resume_data == NULL)
+        {
+          self->owns_partial = FALSE;
+          self->resume_data = build_resume_data (self, FALSE);
+        }
+      g_task_return_error (gtask, g_error_copy (error));
+      return;
+    }
+
+  if (self->announce_resumed)
+    {
+      _ladle_task_set_receive_offset (LADLE_TASK (self), self->resumed_offset, self->resumed_total);
+      g_signal_emit (self, signals[RESUMED], 0, self->resumed_offset, self->resumed_total);
+    }
+  g_task_return_boolean (gtask, TRUE);
+}
+
+/* The body goes to the partial file, which is opened on its worker first. */
+static void
+ladle_download_task_body_begin_async (LadleTask           *task,
+                                      SoupMessage         *message,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
 {
   LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+  LadleTaskRecord *record = record_of (self);
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  g_autoptr(GTask) gtask = g_task_new (self, NULL, callback, user_data);
+  LadlePartialFileMode mode = LADLE_PARTIAL_FILE_CREATE;
+  GError *error = NULL;
+
+  g_task_set_source_tag (gtask, ladle_download_task_body_begin_async);
 
   g_free (self->suggested_filename);
   self->suggested_filename = suggest_filename (message);
@@ -546,144 +477,197 @@ download_body_begin (LadleTask    *task,
 
   if (self->resuming != NULL)
     {
-      gboolean ok = begin_resumed_body (self, message, error);
-
-      /* Whatever happened, the resume data has been used: a failure keeps the partial file
-       * and the resume data this task was made with. */
-      if (!ok)
-        self->resume_data = build_resume_data (self, FALSE);
-      return ok;
+      if (!begin_resumed_body (self, message, &mode, &error))
+        {
+          /* Whatever happened, the resume data has been used: a failure keeps the partial
+           * file and the resume data this task was made with. */
+          self->resume_data = build_resume_data (self, FALSE);
+          g_task_return_error (gtask, error);
+          return;
+        }
+      self->announce_resumed = TRUE;
+    }
+  else
+    {
+      if (self->partial != NULL)
+        delete_partial_file (self, NULL, NULL);
+      self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
+      record->bytes_on_disk = 0;
+      record->expected_total = response_total (headers);
+      record_validators (self, headers);
     }
 
-  delete_partial_file (self);
-  if (!create_partial_file (self, error))
-    return FALSE;
-
-  self->written = 0;
-  self->expected_total = response_total (headers);
-  record_validators (self, headers);
-
-  return TRUE;
+  self->owns_partial = TRUE;
+  _ladle_partial_file_open (self->partial, mode, record->bytes_on_disk, opened_cb, g_steal_pointer (&gtask));
 }
 
 static gboolean
-download_body_chunk (LadleTask     *task,
-                     const guint8  *data,
-                     gsize          length,
-                     GError       **error)
+ladle_download_task_body_begin_finish (LadleTask     *task,
+                                       GAsyncResult  *result,
+                                       GError       **error)
 {
-  LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
-  gsize written = 0;
-
-  if (self->discard_body)
-    return TRUE;
-
-  if (!g_output_stream_write_all (self->output, data, length, &written,
-                                  _ladle_task_get_cancellable (task), error))
-    {
-      self->written += written;
-      return FALSE;
-    }
-
-  self->written += written;
-
-  return TRUE;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
-move_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
+write_cb (LadlePartialFile *file,
+          const GError     *error,
+          gpointer          user_data)
 {
   g_autoptr(LadleDownloadTask) self = user_data;
-  GError *error = NULL;
+  LadleBodyBuffer *buffer = g_queue_pop_head (&self->writing);
 
-  if (!g_file_move_finish (G_FILE (object), result, &error))
-    {
-      g_prefix_error (&error, "Cannot move the download to its destination: ");
-      delete_partial_file (self);
-    }
-  else
-    g_clear_object (&self->partial_file);
-
-  _ladle_task_finish_body (LADLE_TASK (self), error);
+  record_of (self)->bytes_on_disk = _ladle_partial_file_get_size (file);
+  _ladle_task_buffer_consumed (LADLE_TASK (self), buffer, error ? g_error_copy (error) : NULL);
 }
 
 static void
-download_body_end (LadleTask *task)
+ladle_download_task_body_chunk (LadleTask       *task,
+                                LadleBodyBuffer *buffer)
 {
   LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+
+  if (self->discard_body)
+    {
+      _ladle_task_buffer_consumed (task, buffer, NULL);
+      return;
+    }
+
+  g_queue_push_tail (&self->writing, buffer);
+  _ladle_partial_file_write (self->partial, buffer->data, buffer->length, write_cb, g_object_ref (self));
+}
+
+static void
+move_failed_cb (LadlePartialFile *file,
+                const GError     *error,
+                gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+
+  g_task_return_error (gtask, g_error_copy (g_task_get_task_data (gtask)));
+}
+
+static void
+delivered_cb (LadlePartialFile *file,
+              const GError     *error,
+              gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+
+  if (error != NULL)
+    {
+      /* A failed move deletes the download (the destination is left as it was); the task
+       * fails with the move's error once the file is gone. */
+      g_task_set_task_data (gtask, g_error_copy (error), (GDestroyNotify)g_error_free);
+      delete_partial_file (self, move_failed_cb, g_steal_pointer (&gtask));
+      return;
+    }
+
+  forget_partial (self);
+  g_task_return_boolean (gtask, TRUE);
+}
+
+static void
+closed_cb (LadlePartialFile *file,
+           const GError     *error,
+           gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
   g_autoptr(LadleSession) session = NULL;
-  g_autoptr(GError) error = NULL;
   guint status;
-  GFileCopyFlags flags = G_FILE_COPY_NOFOLLOW_SYMLINKS;
+
+  if (error != NULL)
+    {
+      g_task_return_error (gtask, g_error_copy (error));
+      return;
+    }
+
+  g_signal_emit (self, signals[FINISHED], 0, _ladle_partial_file_get_file (self->partial));
+  session = ladle_task_dup_session (LADLE_TASK (self));
+  if (session != NULL)
+    _ladle_session_delegate_download_finished (session, self, _ladle_partial_file_get_file (self->partial));
+
+  /* Handlers may have taken the file already: the worker then finds nothing to move. A 416
+   * that proved the partial file complete delivers it like a 2xx. */
+  status = ladle_task_get_status_code (LADLE_TASK (self));
+  if (self->destination == NULL || !(SOUP_STATUS_IS_SUCCESSFUL (status) || self->discard_body))
+    {
+      _ladle_partial_file_delete (self->partial, delivered_cb, g_steal_pointer (&gtask));
+      return;
+    }
+
+  _ladle_partial_file_move (self->partial, self->destination,
+                            record_of (self)->destination_flags & LADLE_DESTINATION_FLAGS_CREATE_PARENTS,
+                            record_of (self)->destination_flags & LADLE_DESTINATION_FLAGS_REPLACE,
+                            delivered_cb, g_steal_pointer (&gtask));
+}
+
+static void
+ladle_download_task_body_end_async (LadleTask           *task,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+  LadleTaskRecord *record = record_of (self);
+  g_autoptr(GTask) gtask = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (gtask, ladle_download_task_body_end_async);
 
   /* A body that stops short of the announced total is never a finished download. */
-  if (self->expected_total >= 0 && self->written != self->expected_total)
+  if (record->expected_total >= 0 && record->bytes_on_disk != record->expected_total)
     {
-      _ladle_task_finish_body (task, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                                  "The download ended after %" G_GINT64_FORMAT
-                                                  " of %" G_GINT64_FORMAT " bytes",
-                                                  self->written, self->expected_total));
+      g_task_return_new_error (gtask, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
+                               "The download ended after %" G_GINT64_FORMAT
+                               " of %" G_GINT64_FORMAT " bytes",
+                               record->bytes_on_disk, record->expected_total);
       return;
     }
 
-  if (!g_output_stream_close (self->output, NULL, &error))
-    {
-      g_clear_object (&self->output);
-      _ladle_task_finish_body (task, g_steal_pointer (&error));
-      return;
-    }
-  g_clear_object (&self->output);
+  _ladle_partial_file_close (self->partial, closed_cb, g_steal_pointer (&gtask));
+}
 
-  g_signal_emit (self, signals[FINISHED], 0, self->partial_file);
-  session = ladle_task_dup_session (task);
-  if (session != NULL)
-    _ladle_session_emit_download_finished (session, self, self->partial_file);
-
-  /* Handlers may have taken the file already. */
-  /* A 416 that proved the partial file complete delivers it like a 2xx. */
-  status = ladle_task_get_status_code (task);
-  if (self->destination == NULL || !(SOUP_STATUS_IS_SUCCESSFUL (status) || self->discard_body) ||
-      !g_file_query_exists (self->partial_file, NULL))
-    {
-      delete_partial_file (self);
-      _ladle_task_finish_body (task, NULL);
-      return;
-    }
-
-  if (self->destination_flags & LADLE_DESTINATION_FLAGS_CREATE_PARENTS)
-    {
-      g_autoptr(GFile) parent = g_file_get_parent (self->destination);
-
-      if (parent != NULL &&
-          !g_file_make_directory_with_parents (parent, NULL, &error) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        {
-          g_prefix_error (&error, "Cannot create the destination's directory: ");
-          delete_partial_file (self);
-          _ladle_task_finish_body (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  if (self->destination_flags & LADLE_DESTINATION_FLAGS_REPLACE)
-    flags |= G_FILE_COPY_OVERWRITE;
-
-  g_file_move_async (self->partial_file, self->destination, flags, G_PRIORITY_DEFAULT,
-                     NULL, NULL, NULL, move_cb, g_object_ref (self));
+static gboolean
+ladle_download_task_body_end_finish (LadleTask     *task,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
-download_will_complete (LadleTask    *task,
-                        const GError *error)
+cleaned_cb (LadlePartialFile *file,
+            const GError     *error,
+            gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+
+  /* Another task may take the partial file from now on (its resume data). */
+  _ladle_partial_file_release (file);
+  g_task_return_boolean (gtask, TRUE);
+}
+
+/* Before ::completed: the partial file is deleted, or closed and kept for the resume data. */
+static void
+ladle_download_task_will_complete_async (LadleTask           *task,
+                                         const GError        *error,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
 {
   LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+  g_autoptr(GTask) gtask = g_task_new (self, NULL, callback, user_data);
 
-  close_output (self);
+  g_task_set_source_tag (gtask, ladle_download_task_will_complete_async);
+  if (self->partial == NULL)
+    {
+      g_task_return_boolean (gtask, TRUE);
+      return;
+    }
 
   if (error == NULL)
     {
-      delete_partial_file (self);
+      delete_partial_file (self, cleaned_cb, g_steal_pointer (&gtask));
       return;
     }
 
@@ -692,7 +676,7 @@ download_will_complete (LadleTask    *task,
   if (!self->produce_resume_data && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       self->owns_partial = TRUE;
-      delete_partial_file (self);
+      delete_partial_file (self, cleaned_cb, g_steal_pointer (&gtask));
       return;
     }
 
@@ -702,11 +686,24 @@ download_will_complete (LadleTask    *task,
     self->resume_data = build_resume_data (self, self->owns_partial);
 
   if (self->resume_data == NULL)
-    delete_partial_file (self);
+    delete_partial_file (self, cleaned_cb, g_steal_pointer (&gtask));
+  else
+    {
+      LadlePartialFile *partial = self->partial;
+
+      _ladle_partial_file_close (partial, cleaned_cb, g_steal_pointer (&gtask));
+    }
 }
 
 static void
-download_did_complete (LadleTask *task)
+ladle_download_task_will_complete_finish (LadleTask    *task,
+                                          GAsyncResult *result)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}
+
+static void
+ladle_download_task_did_complete (LadleTask *task)
 {
   LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
   g_autoptr(GTask) pending = g_steal_pointer (&self->resume_data_task);
@@ -717,22 +714,14 @@ download_did_complete (LadleTask *task)
                            (GDestroyNotify)g_bytes_unref);
 }
 
-static const LadleTaskOps download_task_ops = {
-  .read_size = DOWNLOAD_READ_SIZE,
-  .prepare_message = download_prepare_message,
-  .body_begin = download_body_begin,
-  .body_chunk = download_body_chunk,
-  .body_end = download_body_end,
-  .will_complete = download_will_complete,
-  .did_complete = download_did_complete,
-};
-
 static void
 ladle_download_task_dispose (GObject *object)
 {
   LadleDownloadTask *self = (LadleDownloadTask *)object;
 
-  close_output (self);
+  if (self->partial != NULL)
+    _ladle_partial_file_close (self->partial, NULL, NULL);
+  g_clear_object (&self->partial);
 
   G_OBJECT_CLASS (ladle_download_task_parent_class)->dispose (object);
 }
@@ -744,11 +733,8 @@ ladle_download_task_finalize (GObject *object)
 
   g_clear_object (&self->destination);
   g_clear_object (&self->partial_directory);
-  g_clear_object (&self->partial_file);
   g_clear_pointer (&self->suggested_filename, g_free);
-  g_clear_pointer (&self->resuming, _ladle_resume_data_free);
-  g_clear_pointer (&self->etag, g_free);
-  g_clear_pointer (&self->last_modified, g_free);
+  g_clear_pointer (&self->resuming, _ladle_task_record_free);
   g_clear_pointer (&self->resume_data, g_bytes_unref);
   g_clear_object (&self->resume_data_task);
 
@@ -769,7 +755,7 @@ ladle_download_task_get_property (GObject    *object,
       g_value_set_object (value, self->destination);
       break;
     case PROP_DESTINATION_FLAGS:
-      g_value_set_flags (value, self->destination_flags);
+      g_value_set_flags (value, record_of (self)->destination_flags);
       break;
     case PROP_SUGGESTED_FILENAME:
       g_value_set_string (value, self->suggested_filename);
@@ -783,10 +769,26 @@ static void
 ladle_download_task_class_init (LadleDownloadTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  LadleTaskClass *task_class = LADLE_TASK_CLASS (klass);
 
   object_class->dispose = ladle_download_task_dispose;
   object_class->finalize = ladle_download_task_finalize;
   object_class->get_property = ladle_download_task_get_property;
+
+  task_class->kind = LADLE_TASK_KIND_DOWNLOAD;
+  task_class->read_size = DOWNLOAD_READ_SIZE;
+  task_class->n_buffers = DOWNLOAD_BUFFERS;
+  task_class->prepare_async = ladle_download_task_prepare_async;
+  task_class->prepare_finish = ladle_download_task_prepare_finish;
+  task_class->prepare_message = ladle_download_task_prepare_message;
+  task_class->body_begin_async = ladle_download_task_body_begin_async;
+  task_class->body_begin_finish = ladle_download_task_body_begin_finish;
+  task_class->body_chunk = ladle_download_task_body_chunk;
+  task_class->body_end_async = ladle_download_task_body_end_async;
+  task_class->body_end_finish = ladle_download_task_body_end_finish;
+  task_class->will_complete_async = ladle_download_task_will_complete_async;
+  task_class->will_complete_finish = ladle_download_task_will_complete_finish;
+  task_class->did_complete = ladle_download_task_did_complete;
 
   /**
    * LadleDownloadTask:destination:
@@ -864,8 +866,7 @@ ladle_download_task_class_init (LadleDownloadTaskClass *klass)
 static void
 ladle_download_task_init (LadleDownloadTask *self)
 {
-  self->expected_total = -1;
-  _ladle_task_set_ops (LADLE_TASK (self), &download_task_ops);
+  g_queue_init (&self->writing);
 }
 
 /* Internal API for the session */
@@ -877,22 +878,26 @@ _ladle_download_task_set_partial_directory (LadleDownloadTask *self,
   g_set_object (&self->partial_directory, directory);
 }
 
+/* The partial file is checked at once, on the caller's thread: the API answers a missing or
+ * changed file with an error. It is checked again on the worker before the request is sent. */
 gboolean
 _ladle_download_task_prepare_resume (LadleDownloadTask  *self,
-                                     LadleResumeData    *data,
+                                     LadleTaskRecord    *data,
                                      GError            **error)
 {
-  g_autoptr(GFile) partial = g_file_get_child (self->partial_directory, data->partial_name);
+  LadleTaskRecord *record = record_of (self);
+  g_autoptr(LadlePartialFile) partial = _ladle_partial_file_new (self->partial_directory, data->partial_name);
 
-  if (!check_partial_file (partial, data->bytes_received, error))
+  if (!_ladle_partial_file_check_now (partial, data->bytes_on_disk, error))
     return FALSE;
 
-  g_set_object (&self->partial_file, partial);
+  self->partial = g_steal_pointer (&partial);
   self->resuming = data;
-  self->written = data->bytes_received;
-  self->expected_total = data->expected_total;
-  _ladle_set_str (&self->etag, data->etag);
-  _ladle_set_str (&self->last_modified, data->last_modified);
+  _ladle_set_str (&record->partial_name, data->partial_name);
+  record->bytes_on_disk = data->bytes_on_disk;
+  record->expected_total = data->expected_total;
+  _ladle_set_str (&record->etag, data->etag);
+  _ladle_set_str (&record->last_modified, data->last_modified);
 
   return TRUE;
 }
@@ -924,7 +929,7 @@ ladle_download_task_get_destination_flags (LadleDownloadTask *self)
 {
   g_return_val_if_fail (LADLE_IS_DOWNLOAD_TASK (self), LADLE_DESTINATION_FLAGS_NONE);
 
-  return self->destination_flags;
+  return record_of (self)->destination_flags;
 }
 
 /**
@@ -950,10 +955,16 @@ ladle_download_task_set_destination (LadleDownloadTask     *self,
   g_return_if_fail (destination == NULL || G_IS_FILE (destination));
 
   if (g_set_object (&self->destination, destination))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESTINATION]);
-  if (self->destination_flags != flags)
     {
-      self->destination_flags = flags;
+      LadleTaskRecord *record = record_of (self);
+
+      g_free (record->destination);
+      record->destination = destination ? g_file_get_uri (destination) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESTINATION]);
+    }
+  if (record_of (self)->destination_flags != flags)
+    {
+      record_of (self)->destination_flags = flags;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESTINATION_FLAGS]);
     }
 }

@@ -32,7 +32,7 @@ typedef enum
 #define LADLE_TYPE_DOWNLOAD_TASK (ladle_download_task_get_type ())
 
 LADLE_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (LadleDownloadTask, ladle_download_task, LADLE, DOWNLOAD_TASK, LadleTask)
+LADLE_DECLARE_INTERNAL_TYPE (LadleDownloadTask, ladle_download_task, LADLE, DOWNLOAD_TASK, LadleTask)
 
 LADLE_AVAILABLE_IN_ALL
 GFile                 *ladle_download_task_get_destination        (LadleDownloadTask      *self);

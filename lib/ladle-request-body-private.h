@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -13,19 +14,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (LadleRequestBody, _ladle_request_body, LADLE, REQUEST_BODY, GInputStream)
 
-/* Called after each write to the connection with the number of body bytes it wrote. */
-typedef void (*LadleRequestBodyProgress) (gsize    n_written,
-                                          gpointer user_data);
-
-LadleRequestBody *_ladle_request_body_new             (GInputStream             *source,
-                                                       goffset                   length);
-goffset           _ladle_request_body_get_length      (LadleRequestBody         *self);
-gboolean          _ladle_request_body_is_untouched    (LadleRequestBody         *self);
-void              _ladle_request_body_send_directly   (LadleRequestBody         *self,
-                                                       GOutputStream            *connection,
-                                                       GCancellable             *cancellable,
-                                                       LadleRequestBodyProgress  progress,
-                                                       gpointer                  user_data,
-                                                       GDestroyNotify            notify);
+/* The libsoup 3.2 HTTP/2 body workaround (see ladle-request-body.c). */
+GInputStream *_ladle_request_body_wrap (GInputStream *source);
 
 G_END_DECLS

@@ -4,94 +4,52 @@
  */
 
 /*
- * LadleRequestBody: the stream libsoup reads a large request body from (private).
+ * LadleRequestBody: the stream libsoup reads a request body from (private).
  *
- * libsoup 3.2 copies a request body to the connection with g_output_stream_splice_async(): 8 KiB
- * at a time, with two main-loop round trips per step, which caps an upload at a few hundred MB/s
- * and keeps the application's main loop busy for the whole upload.
- *
- * Until _ladle_request_body_send_directly() is called, this stream serves reads from its source
- * through a 64 KiB read-ahead block, and libsoup sends the body as usual. Over HTTP/1 libsoup
- * reads it with read_async(). Over HTTP/2, libsoup 3.2 mishandles a body that is not always
+ * A workaround for libsoup 3.2's HTTP/2 body writer, which mishandles a body that is not always
  * ready: a body read with read_async() is read into a buffer that libsoup frees, without
  * cancelling the read, when the response comes before the body is sent (a 401, say), and the
  * late read then writes into freed memory; a pollable body that answers WOULD_BLOCK while
  * libsoup handles its source fails an assertion. So this stream is pollable and its
- * read_nonblocking() never answers WOULD_BLOCK: when the block is empty it reads the source
- * synchronously (Ladle's own sources are memory and local files).
+ * read_nonblocking() never answers WOULD_BLOCK: when its 64 KiB read-ahead block is empty it
+ * reads the source synchronously (Ladle's own sources are memory and local files). Over HTTP/1
+ * libsoup reads it with read_async(), which stays asynchronous.
  *
- * From _ladle_request_body_send_directly() on, Ladle itself copies the source to the HTTP/1
- * connection, 1 MiB at a time, reading the next block while the previous one is written; the
- * read libsoup makes meanwhile waits, and then reports the end of the stream (or the error that
- * stopped the copy). libsoup thus writes the headers, Ladle the body, and libsoup reads the
- * response: the connection carries exactly the bytes it would otherwise carry.
- *
- * A source that ends before the announced length fails the copy with LADLE_ERROR_BODY_CHANGED;
- * nothing past the length is read. Everything runs on the thread-default main context of the
- * thread that started the copy.
+ * _ladle_request_body_wrap() is the one entry point. It wraps only with the libsoup versions
+ * the workaround was tested with (3.2.x, checked at compile time and at run time), and
+ * LADLE_DEBUG=no-h2-body-workaround turns it off.
  */
 
 #include "config.h"
 
 #include <string.h>
 
-#include "ladle-error.h"
+#include "ladle-debug-private.h"
 #include "ladle-request-body-private.h"
 
-/* Blocks of the direct copy: large writes are what makes it fast. */
-#define CHUNK_SIZE (1024 * 1024)
 /* The read-ahead block of ordinary reads (libsoup reads 8 KiB at a time, 16 KiB over HTTP/2). */
 #define AHEAD_SIZE (64 * 1024)
 
-typedef struct
-{
-  guint8 *data;
-  gsize   len;   /* bytes read into data */
-  gsize   pos;   /* bytes of them written */
-} Chunk;
-
 struct _LadleRequestBody
 {
-  GInputStream              parent_instance;
+  GInputStream  parent_instance;
 
-  GInputStream             *source;
-  goffset                   length;         /* -1 when unknown (chunked) */
-  gboolean                  touched;        /* the source was read */
-  gboolean                  closed;
-  gboolean                  close_source;   /* close the source once no read of it is pending */
-  GCancellable             *ready;          /* cancelled to wake the pollers */
-  GTask                    *pending_read;   /* a read_async() waiting for data */
-  guint8                   *pending_buffer;
-  gsize                     pending_count;
-  GSource                  *pending_cancel_source;
+  GInputStream *source;
+  gboolean      closed;
+  gboolean      close_source;   /* close the source once no read of it is pending */
+  GCancellable *ready;          /* cancelled to wake the pollers */
+  GTask        *pending_read;   /* a read_async() waiting for data */
+  guint8       *pending_buffer;
+  gsize         pending_count;
+  GSource      *pending_cancel_source;
 
-  /* Ordinary reads */
-  GCancellable             *fill_cancellable;
-  guint8                   *ahead;          /* AHEAD_SIZE bytes */
-  gsize                     ahead_pos;
-  gsize                     ahead_len;
-  gboolean                  filling;
-  gboolean                  source_eof;
-  GError                   *source_error;
-
-  /* The direct copy */
-  gboolean                  direct;
-  GOutputStream            *connection;
-  GMainContext             *context;
-  GCancellable             *cancellable;    /* stops the copy's own operations */
-  GSource                  *cancel_source;  /* watches the caller's cancellable */
-  LadleRequestBodyProgress  progress;
-  gpointer                  progress_data;
-  GDestroyNotify            progress_notify;
-  Chunk                     chunks[2];
-  guint                     fill;           /* the chunk the next read fills */
-  guint                     drain;          /* the chunk the next write empties */
-  gboolean                  reading;
-  gboolean                  writing;
-  goffset                   n_read;
-  goffset                   n_written;
-  gboolean                  done;
-  GError                   *error;          /* why the copy stopped, NULL when it succeeded */
+  GCancellable *fill_cancellable;
+  guint8       *ahead;          /* AHEAD_SIZE bytes */
+  gsize         ahead_pos;
+  gsize         ahead_len;
+  gboolean      filling;
+  gboolean      source_eof;
+  GError       *source_error;
 };
 
 static void ladle_request_body_pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -100,7 +58,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LadleRequestBody, _ladle_request_body, G_TYPE_INP
                                 G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
                                                        ladle_request_body_pollable_iface_init))
 
-static void pump (LadleRequestBody *self);
 static void wake_pollers (LadleRequestBody *self);
 static void complete_pending_read (LadleRequestBody *self);
 static void close_source_if_idle (LadleRequestBody *self);
@@ -114,207 +71,7 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
-/* Ends the copy; @error (taken) is NULL when the whole body was written. */
-static void
-finish (LadleRequestBody *self,
-        GError           *error)
-{
-  if (self->done)
-    {
-      g_clear_error (&error);
-      return;
-    }
-
-  self->done = TRUE;
-  self->error = error;
-  if (error != NULL)
-    g_cancellable_cancel (self->cancellable);
-  clear_source (&self->cancel_source);
-  complete_pending_read (self);
-  wake_pollers (self);
-}
-
-static void
-finish_cancelled (LadleRequestBody *self,
-                  GCancellable     *cancellable)
-{
-  GError *error = NULL;
-
-  if (cancellable == NULL || !g_cancellable_set_error_if_cancelled (cancellable, &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
-  finish (self, error);
-}
-
-static gboolean
-cancelled_cb (GCancellable *cancellable,
-              gpointer      user_data)
-{
-  finish_cancelled (user_data, cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-watch_cancellable (LadleRequestBody *self,
-                   GCancellable     *cancellable)
-{
-  GSource *source = g_cancellable_source_new (cancellable);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (cancelled_cb), self, NULL);
-  g_source_attach (source, self->context);
-
-  return source;
-}
-
-static void
-read_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(LadleRequestBody) self = user_data;
-  GError *error = NULL;
-  gssize n;
-
-  self->reading = FALSE;
-  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  close_source_if_idle (self);
-
-  if (self->done)
-    g_clear_error (&error);
-  else if (n < 0)
-    finish (self, error);
-  else if (n == 0)
-    finish (self, g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                               "The request body ended after %" G_GOFFSET_FORMAT " of its %"
-                               G_GOFFSET_FORMAT " bytes", self->n_read, self->length));
-  else
-    {
-      Chunk *chunk = &self->chunks[self->fill];
-
-      chunk->len = n;
-      chunk->pos = 0;
-      self->n_read += n;
-      self->fill ^= 1;
-      pump (self);
-    }
-}
-
-static void
-write_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(LadleRequestBody) self = user_data;
-  GError *error = NULL;
-  gssize n;
-
-  self->writing = FALSE;
-  n = g_output_stream_write_finish (G_OUTPUT_STREAM (object), result, &error);
-
-  if (self->done)
-    g_clear_error (&error);
-  else if (n < 0)
-    finish (self, error);
-  else
-    {
-      Chunk *chunk = &self->chunks[self->drain];
-
-      chunk->pos += n;
-      self->n_written += n;
-      if (chunk->pos == chunk->len)
-        {
-          chunk->pos = chunk->len = 0;
-          self->drain ^= 1;
-        }
-      if (self->progress != NULL && n > 0)
-        self->progress (n, self->progress_data);
-      pump (self);
-    }
-}
-
-/* Starts what can start: the write of the oldest block read, the read of the next one. */
-static void
-pump (LadleRequestBody *self)
-{
-  Chunk *drain = &self->chunks[self->drain];
-  Chunk *fill = &self->chunks[self->fill];
-
-  if (self->done)
-    return;
-
-  if (!self->writing && drain->pos < drain->len)
-    {
-      self->writing = TRUE;
-      g_output_stream_write_async (self->connection, drain->data + drain->pos,
-                                   drain->len - drain->pos, G_PRIORITY_DEFAULT,
-                                   self->cancellable, write_cb, g_object_ref (self));
-    }
-
-  if (!self->reading && self->n_read < self->length && fill->len == 0)
-    {
-      if (fill->data == NULL)
-        fill->data = g_malloc (CHUNK_SIZE);
-      self->reading = TRUE;
-      g_input_stream_read_async (self->source, fill->data,
-                                 MIN (CHUNK_SIZE, self->length - self->n_read),
-                                 G_PRIORITY_DEFAULT, self->cancellable,
-                                 read_cb, g_object_ref (self));
-    }
-
-  if (!self->reading && !self->writing && self->n_written == self->length)
-    finish (self, NULL);
-}
-
-void
-_ladle_request_body_send_directly (LadleRequestBody         *self,
-                                   GOutputStream            *connection,
-                                   GCancellable             *cancellable,
-                                   LadleRequestBodyProgress  progress,
-                                   gpointer                  user_data,
-                                   GDestroyNotify            notify)
-{
-  g_return_if_fail (LADLE_IS_REQUEST_BODY (self));
-  g_return_if_fail (G_IS_OUTPUT_STREAM (connection));
-  g_return_if_fail (_ladle_request_body_is_untouched (self));
-  g_return_if_fail (self->length >= 0);
-
-  self->direct = TRUE;
-  self->connection = g_object_ref (connection);
-  self->context = g_main_context_ref_thread_default ();
-  self->cancellable = g_cancellable_new ();
-  self->progress = progress;
-  self->progress_data = user_data;
-  self->progress_notify = notify;
-
-  if (cancellable != NULL)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          finish_cancelled (self, cancellable);
-          return;
-        }
-      self->cancel_source = watch_cancellable (self, cancellable);
-    }
-
-  pump (self);
-}
-
-gboolean
-_ladle_request_body_is_untouched (LadleRequestBody *self)
-{
-  g_return_val_if_fail (LADLE_IS_REQUEST_BODY (self), FALSE);
-
-  return !self->direct && !self->touched && !self->closed;
-}
-
-goffset
-_ladle_request_body_get_length (LadleRequestBody *self)
-{
-  g_return_val_if_fail (LADLE_IS_REQUEST_BODY (self), -1);
-
-  return self->length;
-}
-
-/* The read-ahead block: reads of the stream before (or without) a direct copy */
+/* The read-ahead block */
 
 #define NOT_READY (-2)
 
@@ -326,18 +83,6 @@ serve (LadleRequestBody  *self,
        GError           **error)
 {
   gsize n;
-
-  if (self->direct)
-    {
-      if (!self->done)
-        return NOT_READY;
-      if (self->error != NULL)
-        {
-          g_propagate_error (error, g_error_copy (self->error));
-          return -1;
-        }
-      return 0;
-    }
 
   if (self->ahead_pos < self->ahead_len)
     {
@@ -402,7 +147,7 @@ complete_pending_read (LadleRequestBody *self)
 static void
 close_source_if_idle (LadleRequestBody *self)
 {
-  if (!self->close_source || self->filling || self->reading)
+  if (!self->close_source || self->filling)
     return;
 
   self->close_source = FALSE;
@@ -457,7 +202,6 @@ fill (LadleRequestBody *self)
 
   if (self->ahead == NULL)
     self->ahead = g_malloc (AHEAD_SIZE);
-  self->touched = TRUE;
   self->filling = TRUE;
   g_input_stream_read_async (self->source, self->ahead, AHEAD_SIZE, G_PRIORITY_DEFAULT,
                              self->fill_cancellable, fill_cb, g_object_ref (self));
@@ -474,9 +218,6 @@ ladle_request_body_can_poll (GPollableInputStream *stream)
 static gboolean
 is_readable (LadleRequestBody *self)
 {
-  if (self->direct)
-    return self->done;
-
   return !self->filling;
 }
 
@@ -501,7 +242,7 @@ ladle_request_body_create_source (GPollableInputStream *stream,
       return source;
     }
 
-  /* Woken when the pending fill ends, or when the direct copy does. */
+  /* Woken when the pending fill ends. */
   if (self->ready == NULL)
     self->ready = g_cancellable_new ();
   ready = g_cancellable_source_new (self->ready);
@@ -523,7 +264,7 @@ ladle_request_body_read_nonblocking (GPollableInputStream  *stream,
   if (n != NOT_READY)
     return n;
 
-  if (self->direct || self->filling || self->closed)
+  if (self->filling || self->closed)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "Reading the request body");
       return -1;
@@ -532,7 +273,6 @@ ladle_request_body_read_nonblocking (GPollableInputStream  *stream,
   /* Never WOULD_BLOCK otherwise (see the top of this file): read the source now. */
   if (self->ahead == NULL)
     self->ahead = g_malloc (AHEAD_SIZE);
-  self->touched = TRUE;
   n = g_input_stream_read (self->source, self->ahead, AHEAD_SIZE, self->fill_cancellable,
                            &fill_error);
   store_fill (self, n, fill_error);
@@ -567,13 +307,6 @@ pending_read_cancelled_cb (GCancellable *cancellable,
 {
   LadleRequestBody *self = user_data;
   GError *error = NULL;
-
-  if (self->direct && !self->done)
-    {
-      /* Stops the copy, which answers the read. */
-      finish_cancelled (self, cancellable);
-      return G_SOURCE_REMOVE;
-    }
 
   g_cancellable_set_error_if_cancelled (cancellable, &error);
   if (self->pending_read != NULL && error != NULL)
@@ -629,8 +362,7 @@ ladle_request_body_read_async (GInputStream        *stream,
       g_source_attach (self->pending_cancel_source, context);
       g_main_context_unref (context);
     }
-  if (!self->direct)
-    fill (self);
+  fill (self);
 }
 
 static gssize
@@ -648,9 +380,6 @@ static void
 close_now (LadleRequestBody *self)
 {
   self->closed = TRUE;
-  if (self->direct && !self->done)
-    finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                       "The request body was closed before it was sent"));
   g_cancellable_cancel (self->fill_cancellable);
   wake_pollers (self);
 }
@@ -663,7 +392,7 @@ ladle_request_body_close (GInputStream  *stream,
   LadleRequestBody *self = LADLE_REQUEST_BODY (stream);
 
   close_now (self);
-  if (self->filling || self->reading)
+  if (self->filling)
     {
       self->close_source = TRUE;
       return TRUE;
@@ -701,7 +430,7 @@ ladle_request_body_close_async (GInputStream        *stream,
   g_task_set_priority (task, io_priority);
 
   close_now (self);
-  if (self->filling || self->reading)
+  if (self->filling)
     {
       self->close_source = TRUE;
       g_task_return_boolean (task, TRUE);
@@ -729,22 +458,13 @@ ladle_request_body_finalize (GObject *object)
   LadleRequestBody *self = (LadleRequestBody *)object;
 
   /* Pending reads and writes hold a reference: none is left. */
-  g_assert (!self->filling && !self->reading && !self->writing);
+  g_assert (!self->filling);
   g_assert (self->pending_read == NULL);
-  clear_source (&self->cancel_source);
   clear_source (&self->pending_cancel_source);
   g_clear_object (&self->ready);
   g_clear_object (&self->fill_cancellable);
   g_clear_pointer (&self->ahead, g_free);
   g_clear_error (&self->source_error);
-  if (self->progress_notify != NULL)
-    self->progress_notify (self->progress_data);
-  g_clear_pointer (&self->chunks[0].data, g_free);
-  g_clear_pointer (&self->chunks[1].data, g_free);
-  g_clear_error (&self->error);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->context, g_main_context_unref);
-  g_clear_object (&self->connection);
   g_clear_object (&self->source);
 
   G_OBJECT_CLASS (_ladle_request_body_parent_class)->finalize (object);
@@ -772,19 +492,33 @@ _ladle_request_body_init (LadleRequestBody *self)
   self->fill_cancellable = g_cancellable_new ();
 }
 
-/* @length is the Content-Length, or -1 for a chunked body (never copied directly). */
-LadleRequestBody *
-_ladle_request_body_new (GInputStream *source,
-                         goffset       length)
+/* Tested with libsoup 3.2.3; 3.4 reads bodies from a pollable source safely. */
+static gboolean
+workaround_is_needed (void)
+{
+#if SOUP_CHECK_VERSION (3, 2, 0) && !SOUP_CHECK_VERSION (3, 3, 0)
+  if (soup_get_major_version () != 3 || soup_get_minor_version () != 2)
+    return FALSE;
+
+  return !(_ladle_debug_flags () & LADLE_DEBUG_NO_H2_BODY_WORKAROUND);
+#else
+  return FALSE;
+#endif
+}
+
+/* The stream to give libsoup for a body read from @source (transfer full). */
+GInputStream *
+_ladle_request_body_wrap (GInputStream *source)
 {
   LadleRequestBody *self;
 
   g_return_val_if_fail (G_IS_INPUT_STREAM (source), NULL);
-  g_return_val_if_fail (length >= -1, NULL);
+
+  if (!workaround_is_needed ())
+    return g_object_ref (source);
 
   self = g_object_new (LADLE_TYPE_REQUEST_BODY, NULL);
   self->source = g_object_ref (source);
-  self->length = length;
 
-  return self;
+  return G_INPUT_STREAM (self);
 }

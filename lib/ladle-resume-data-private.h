@@ -7,30 +7,17 @@
 
 #include <gio/gio.h>
 
+#include "ladle-task-record-private.h"
+
 G_BEGIN_DECLS
 
 #define LADLE_RESUME_DATA_FORMAT  "org.gnome.Ladle.ResumeData"
 #define LADLE_RESUME_DATA_VERSION 1
 
-typedef struct
-{
-  char      *url;
-  char      *method;
-  GPtrArray *headers;          /* name, value, name, value, ... */
-  char      *partial_name;     /* a base name inside the session's partial directory */
-  guint64    bytes_received;
-  char      *etag;
-  char      *last_modified;
-  gint64     expected_total;   /* -1 when unknown */
-} LadleResumeData;
-
-LadleResumeData *_ladle_resume_data_new            (void);
-void             _ladle_resume_data_free           (LadleResumeData  *data);
-GBytes          *_ladle_resume_data_serialize      (LadleResumeData  *data);
-LadleResumeData *_ladle_resume_data_parse          (GBytes           *bytes,
-                                                    GError          **error);
-gboolean         _ladle_resume_data_name_is_valid  (const char       *name);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LadleResumeData, _ladle_resume_data_free)
+/* Resume data is made from a download's record (method, URI, storable headers, partial file,
+ * bytes on disk, validators, expected total) and read back into a new record. */
+GBytes          *_ladle_resume_data_serialize      (const LadleTaskRecord  *record);
+LadleTaskRecord *_ladle_resume_data_parse          (GBytes                 *bytes,
+                                                    GError                **error);
 
 G_END_DECLS

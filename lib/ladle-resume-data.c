@@ -14,37 +14,10 @@
 #include "ladle-error.h"
 #include "ladle-resume-data-private.h"
 
-#define MAX_TEXT_LENGTH 8192
 #define MAX_HEADERS     64
 
-LadleResumeData *
-_ladle_resume_data_new (void)
-{
-  LadleResumeData *data = g_new0 (LadleResumeData, 1);
-
-  data->headers = g_ptr_array_new_with_free_func (g_free);
-  data->expected_total = -1;
-
-  return data;
-}
-
-void
-_ladle_resume_data_free (LadleResumeData *data)
-{
-  if (data == NULL)
-    return;
-
-  g_free (data->url);
-  g_free (data->method);
-  g_ptr_array_unref (data->headers);
-  g_free (data->partial_name);
-  g_free (data->etag);
-  g_free (data->last_modified);
-  g_free (data);
-}
-
 GBytes *
-_ladle_resume_data_serialize (LadleResumeData *data)
+_ladle_resume_data_serialize (const LadleTaskRecord *data)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
@@ -57,13 +30,14 @@ _ladle_resume_data_serialize (LadleResumeData *data)
 
   g_variant_builder_add (&builder, "{sv}", "format", g_variant_new_string (LADLE_RESUME_DATA_FORMAT));
   g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_uint32 (LADLE_RESUME_DATA_VERSION));
-  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (data->url));
+  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (data->uri));
   g_variant_builder_add (&builder, "{sv}", "method", g_variant_new_string (data->method));
   g_variant_builder_add (&builder, "{sv}", "headers", g_variant_builder_end (&headers));
   g_variant_builder_add (&builder, "{sv}", "partial-file", g_variant_new_string (data->partial_name));
-  g_variant_builder_add (&builder, "{sv}", "bytes-received", g_variant_new_uint64 (data->bytes_received));
+  g_variant_builder_add (&builder, "{sv}", "bytes-received", g_variant_new_uint64 (data->bytes_on_disk));
   g_variant_builder_add (&builder, "{sv}", "expected-total", g_variant_new_int64 (data->expected_total));
-  if (data->etag != NULL)
+  /* If-Range needs a strong validator: a weak ETag is never recorded. */
+  if (data->etag != NULL && data->etag[0] == '"')
     g_variant_builder_add (&builder, "{sv}", "etag", g_variant_new_string (data->etag));
   if (data->last_modified != NULL)
     g_variant_builder_add (&builder, "{sv}", "last-modified", g_variant_new_string (data->last_modified));
@@ -77,48 +51,6 @@ _ladle_resume_data_serialize (LadleResumeData *data)
     }
 
   return g_variant_get_data_as_bytes (variant);
-}
-
-static gboolean
-text_is_valid (const char *text)
-{
-  gsize length = strlen (text);
-
-  if (length > MAX_TEXT_LENGTH || !g_utf8_validate (text, length, NULL))
-    return FALSE;
-  for (const char *p = text; *p; p++)
-    if ((guchar)*p < 0x20 || *p == 0x7f)
-      return FALSE;
-
-  return TRUE;
-}
-
-static gboolean
-token_is_valid (const char *text)
-{
-  static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
-
-  if (*text == '\0' || strlen (text) > 64)
-    return FALSE;
-  for (const char *p = text; *p; p++)
-    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr (separators, *p) != NULL)
-      return FALSE;
-
-  return TRUE;
-}
-
-gboolean
-_ladle_resume_data_name_is_valid (const char *name)
-{
-  gsize length = strlen (name);
-
-  if (length == 0 || length > 200 || name[0] == '.')
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
-      return FALSE;
-
-  return TRUE;
 }
 
 static gboolean
@@ -142,19 +74,19 @@ lookup_string (GVariantDict *dict,
   return value;
 }
 
-LadleResumeData *
+LadleTaskRecord *
 _ladle_resume_data_parse (GBytes  *bytes,
                           GError **error)
 {
-  g_autoptr(LadleResumeData) data = NULL;
+  g_autoptr(LadleTaskRecord) data = NULL;
   g_autoptr(GVariant) variant = NULL;
   g_autoptr(GVariant) normal = NULL;
   g_autoptr(GVariant) headers = NULL;
   g_auto(GVariantDict) dict = { { { 0, } } };
-  g_autoptr(GUri) uri = NULL;
   const char *format;
   const char *text;
   guint32 version;
+  guint64 bytes_on_disk;
   GVariantIter iter;
   const char *name;
   const char *value;
@@ -195,27 +127,23 @@ _ladle_resume_data_parse (GBytes  *bytes,
       return NULL;
     }
 
-  data = _ladle_resume_data_new ();
+  data = _ladle_task_record_new (LADLE_TASK_KIND_DOWNLOAD);
 
   text = lookup_string (&dict, "url");
-  if (text == NULL || !text_is_valid (text))
+  if (text == NULL || !_ladle_text_is_valid (text))
     {
       invalid (error, "no URL");
       return NULL;
     }
-  uri = g_uri_parse (text, SOUP_HTTP_URI_FLAGS, NULL);
-  if (uri == NULL ||
-      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0 &&
-       g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0) ||
-      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+  if (!_ladle_http_uri_text_is_valid (text))
     {
       invalid (error, "the URL is not an http or https URL");
       return NULL;
     }
-  data->url = g_strdup (text);
+  data->uri = g_strdup (text);
 
   text = lookup_string (&dict, "method");
-  if (text == NULL || !token_is_valid (text))
+  if (text == NULL || !_ladle_token_is_valid (text))
     {
       invalid (error, "no valid request method");
       return NULL;
@@ -233,7 +161,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
       g_variant_iter_init (&iter, headers);
       while (g_variant_iter_next (&iter, "(&s&s)", &name, &value))
         {
-          if (!token_is_valid (name) || !text_is_valid (value))
+          if (!_ladle_token_is_valid (name) || !_ladle_text_is_valid (value))
             {
               invalid (error, "a request header is malformed");
               return NULL;
@@ -244,22 +172,23 @@ _ladle_resume_data_parse (GBytes  *bytes,
     }
 
   text = lookup_string (&dict, "partial-file");
-  if (text == NULL || !_ladle_resume_data_name_is_valid (text))
+  if (text == NULL || !_ladle_partial_name_is_valid (text))
     {
       invalid (error, "the partial file name is missing or not a plain file name");
       return NULL;
     }
   data->partial_name = g_strdup (text);
 
-  if (!g_variant_dict_lookup (&dict, "bytes-received", "t", &data->bytes_received) ||
-      data->bytes_received > G_MAXINT64)
+  if (!g_variant_dict_lookup (&dict, "bytes-received", "t", &bytes_on_disk) ||
+      bytes_on_disk > G_MAXINT64)
     {
       invalid (error, "no byte count");
       return NULL;
     }
+  data->bytes_on_disk = bytes_on_disk;
   if (!g_variant_dict_lookup (&dict, "expected-total", "x", &data->expected_total) ||
       data->expected_total < -1 ||
-      (data->expected_total >= 0 && (guint64)data->expected_total < data->bytes_received))
+      (data->expected_total >= 0 && data->expected_total < data->bytes_on_disk))
     {
       invalid (error, "the expected total is missing or smaller than the bytes received");
       return NULL;
@@ -268,7 +197,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
   text = lookup_string (&dict, "etag");
   if (text != NULL)
     {
-      if (!text_is_valid (text) || *text == '\0')
+      if (!_ladle_text_is_valid (text) || *text == '\0')
         {
           invalid (error, "the ETag is malformed");
           return NULL;
@@ -280,7 +209,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
   text = lookup_string (&dict, "last-modified");
   if (text != NULL)
     {
-      if (!text_is_valid (text) || *text == '\0')
+      if (!_ladle_text_is_valid (text) || *text == '\0')
         {
           invalid (error, "the Last-Modified date is malformed");
           return NULL;

@@ -5,42 +5,47 @@
 
 #pragma once
 
+#include "ladle-download-task.h"
 #include "ladle-session.h"
 #include "ladle-task.h"
+#include "ladle-tls-trust-private.h"
 
 G_BEGIN_DECLS
 
-GMainContext *_ladle_session_get_context               (LadleSession         *self);
-gboolean      _ladle_session_may_run_task              (LadleSession         *self,
-                                                        LadleTask            *task);
-void          _ladle_session_prepare_message           (LadleSession         *self,
-                                                        SoupMessage          *message);
-gboolean      _ladle_session_emit_authenticate         (LadleSession         *self,
-                                                        LadleTask            *task,
-                                                        SoupAuth             *auth,
-                                                        gboolean              retrying);
-gboolean      _ladle_session_emit_accept_certificate   (LadleSession         *self,
-                                                        LadleTask            *task,
-                                                        GTlsCertificate      *certificate,
-                                                        GTlsCertificateFlags  errors);
-void          _ladle_session_remember_accepted_certificate (LadleSession     *self,
-                                                            GUri             *uri);
-void          _ladle_session_task_completed            (LadleSession         *self,
-                                                        LadleTask            *task,
-                                                        const GError         *error);
-gboolean      _ladle_session_may_start                 (LadleSession         *self);
-void          _ladle_session_wait_for_network          (LadleSession         *self,
-                                                        LadleTask            *task);
-void          _ladle_session_add_task                  (LadleSession         *self,
-                                                        LadleTask            *task,
-                                                        SoupMessage          *request,
-                                                        GError               *error);
-void          _ladle_session_emit_download_finished    (LadleSession         *self,
-                                                        LadleDownloadTask    *task,
-                                                        GFile                *location);
-LadleDownloadTask *_ladle_session_adopt_download       (LadleSession         *self,
-                                                        SoupMessage          *message);
-SoupMessage  *_ladle_session_parse_uri                 (const char           *uri,
-                                                        GError              **error);
+/*
+ * The one interface tasks use to talk to their session. The session owns admission (it
+ * starts tasks with _ladle_task_start() when they may run), the delegate signals and the
+ * list of unfinished tasks; tasks never reach into each other.
+ */
+GMainContext      *_ladle_session_get_context                  (LadleSession         *self);
+LadleTlsTrust     *_ladle_session_get_tls_trust                (LadleSession         *self);
+void               _ladle_session_admit                        (LadleSession         *self,
+                                                                LadleTask            *task);
+void               _ladle_session_prepare_message              (LadleSession         *self,
+                                                                SoupMessage          *message);
+gboolean           _ladle_session_delegate_authenticate        (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                SoupAuth             *auth,
+                                                                gboolean              retrying);
+gboolean           _ladle_session_delegate_accept_certificate  (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                GTlsCertificate      *certificate,
+                                                                GTlsCertificateFlags  errors);
+void               _ladle_session_delegate_download_finished   (LadleSession         *self,
+                                                                LadleDownloadTask    *task,
+                                                                GFile                *location);
+LadleDownloadTask *_ladle_session_adopt_download               (LadleSession         *self,
+                                                                SoupMessage          *message);
+void               _ladle_session_task_completed               (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                const GError         *error);
+
+/* For the task factories */
+void               _ladle_session_add_task                     (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                SoupMessage          *request,
+                                                                GError               *error);
+SoupMessage       *_ladle_session_parse_uri                    (const char           *uri,
+                                                                GError              **error);
 
 G_END_DECLS

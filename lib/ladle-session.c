@@ -38,6 +38,7 @@
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
+#include "ladle-tls-trust-private.h"
 
 struct _LadleSession
 {
@@ -49,7 +50,7 @@ struct _LadleSession
   GPtrArray                 *tasks;           /* unfinished tasks, in creation order, strong */
   GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
   GNetworkMonitor           *monitor;
-  GHashTable                *tls_exceptions;  /* origins where some task accepted a bad certificate */
+  LadleTlsTrust             *tls_trust;
   guint64                    next_identifier;
   guint                      invalidated_source;
   gboolean                   invalidating;
@@ -112,6 +113,13 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = list_model_get_item;
 }
 
+/* Whether the network lets tasks start now. */
+static gboolean
+network_allows_start (LadleSession *self)
+{
+  return self->monitor == NULL || !g_network_monitor_get_network_metered (self->monitor);
+}
+
 static void
 on_network_metered_changed (GNetworkMonitor *monitor,
                             GParamSpec      *pspec,
@@ -119,14 +127,20 @@ on_network_metered_changed (GNetworkMonitor *monitor,
 {
   g_autoptr(GPtrArray) ready = NULL;
 
-  if (!_ladle_session_may_start (self) || self->waiting->len == 0)
+  if (!network_allows_start (self) || self->waiting->len == 0)
     return;
 
   ready = g_steal_pointer (&self->waiting);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
 
+  g_debug ("The network is unmetered: starting %u waiting tasks", ready->len);
   for (guint i = 0; i < ready->len; i++)
-    _ladle_task_network_available (g_ptr_array_index (ready, i));
+    {
+      LadleTask *task = g_ptr_array_index (ready, i);
+
+      if (ladle_task_get_state (task) == LADLE_TASK_STATE_RUNNING)
+        _ladle_task_start (task, NULL);
+    }
 }
 
 static char *
@@ -237,7 +251,7 @@ ladle_session_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->tasks, g_ptr_array_unref);
   g_clear_pointer (&self->waiting, g_ptr_array_unref);
-  g_clear_pointer (&self->tls_exceptions, g_hash_table_unref);
+  g_clear_pointer (&self->tls_trust, _ladle_tls_trust_free);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->finalize (object);
 }
@@ -423,7 +437,7 @@ ladle_session_init (LadleSession *self)
   self->context = g_main_context_ref_thread_default ();
   self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-  self->tls_exceptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->tls_trust = _ladle_tls_trust_new ();
   self->next_identifier = 1;
 }
 
@@ -804,7 +818,7 @@ ladle_session_create_download_task_from_resume_data (LadleSession  *self,
                                                      GBytes        *resume_data,
                                                      GError       **error)
 {
-  g_autoptr(LadleResumeData) data = NULL;
+  g_autoptr(LadleTaskRecord) data = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
   g_autoptr(SoupMessage) request = NULL;
   g_autoptr(GFile) directory = NULL;
@@ -818,11 +832,11 @@ ladle_session_create_download_task_from_resume_data (LadleSession  *self,
   if (data == NULL)
     return NULL;
 
-  request = soup_message_new (data->method, data->url);
+  request = soup_message_new (data->method, data->uri);
   if (request == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   "Invalid resume data: cannot make a request for %s", data->url);
+                   "Invalid resume data: cannot make a request for %s", data->uri);
       return NULL;
     }
   headers = soup_message_get_request_headers (request);
@@ -843,6 +857,8 @@ ladle_session_create_download_task_from_resume_data (LadleSession  *self,
   return g_steal_pointer (&task);
 }
 
+/* A data task's response becomes a download (LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD): the
+ * new task is listed like any other and then started with the response by the data task. */
 LadleDownloadTask *
 _ladle_session_adopt_download (LadleSession *self,
                                SoupMessage  *message)
@@ -851,9 +867,9 @@ _ladle_session_adopt_download (LadleSession *self,
 }
 
 void
-_ladle_session_emit_download_finished (LadleSession      *self,
-                                       LadleDownloadTask *task,
-                                       GFile             *location)
+_ladle_session_delegate_download_finished (LadleSession      *self,
+                                           LadleDownloadTask *task,
+                                           GFile             *location)
 {
   g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, task, location);
 }
@@ -977,52 +993,51 @@ _ladle_session_get_context (LadleSession *self)
   return self->context;
 }
 
-/* Once invalidation began, only the tasks made before it may still start; none once the session
- * is invalidated. */
-gboolean
-_ladle_session_may_run_task (LadleSession *self,
-                             LadleTask    *task)
+LadleTlsTrust *
+_ladle_session_get_tls_trust (LadleSession *self)
 {
-  if (self->invalidated)
-    return FALSE;
-
-  return !self->invalidating || g_ptr_array_find (self->tasks, task, NULL);
+  return self->tls_trust;
 }
 
-static char *
-origin_key (GUri *uri)
+/* Starts @task now, or once the network allows it, or refuses it: once invalidation began,
+ * only the tasks made before it may still start; none once the session is invalidated. */
+void
+_ladle_session_admit (LadleSession *self,
+                      LadleTask    *task)
 {
-  return g_strdup_printf ("%s://%s:%d",
-                          g_uri_get_scheme (uri),
-                          g_uri_get_host (uri),
-                          g_uri_get_port (uri));
+  if (self->invalidated || (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
+    {
+      _ladle_task_start (task, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
+                                            "The session was invalidated"));
+      return;
+    }
+
+  if (!network_allows_start (self))
+    {
+      g_debug ("Task %" G_GUINT64_FORMAT ": waiting for an unmetered network",
+               ladle_task_get_identifier (task));
+      if (!g_ptr_array_find (self->waiting, task, NULL))
+        g_ptr_array_add (self->waiting, g_object_ref (task));
+      return;
+    }
+
+  _ladle_task_start (task, NULL);
 }
 
 void
 _ladle_session_prepare_message (LadleSession *self,
                                 SoupMessage  *message)
 {
-  g_autofree char *origin = origin_key (soup_message_get_uri (message));
-
   _ladle_session_configuration_apply_headers (self->configuration,
                                               soup_message_get_request_headers (message));
-
-  if (g_hash_table_contains (self->tls_exceptions, origin))
-    soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
-}
-
-void
-_ladle_session_remember_accepted_certificate (LadleSession *self,
-                                              GUri         *uri)
-{
-  g_hash_table_add (self->tls_exceptions, origin_key (uri));
+  _ladle_tls_trust_prepare_message (self->tls_trust, message);
 }
 
 gboolean
-_ladle_session_emit_authenticate (LadleSession *self,
-                                  LadleTask    *task,
-                                  SoupAuth     *auth,
-                                  gboolean      retrying)
+_ladle_session_delegate_authenticate (LadleSession *self,
+                                      LadleTask    *task,
+                                      SoupAuth     *auth,
+                                      gboolean      retrying)
 {
   gboolean handled = FALSE;
 
@@ -1032,30 +1047,16 @@ _ladle_session_emit_authenticate (LadleSession *self,
 }
 
 gboolean
-_ladle_session_emit_accept_certificate (LadleSession         *self,
-                                        LadleTask            *task,
-                                        GTlsCertificate      *certificate,
-                                        GTlsCertificateFlags  errors)
+_ladle_session_delegate_accept_certificate (LadleSession         *self,
+                                            LadleTask            *task,
+                                            GTlsCertificate      *certificate,
+                                            GTlsCertificateFlags  errors)
 {
   gboolean accepted = FALSE;
 
   g_signal_emit (self, signals[ACCEPT_CERTIFICATE], 0, task, certificate, errors, &accepted);
 
   return accepted;
-}
-
-gboolean
-_ladle_session_may_start (LadleSession *self)
-{
-  return self->monitor == NULL || !g_network_monitor_get_network_metered (self->monitor);
-}
-
-void
-_ladle_session_wait_for_network (LadleSession *self,
-                                 LadleTask    *task)
-{
-  if (!g_ptr_array_find (self->waiting, task, NULL))
-    g_ptr_array_add (self->waiting, g_object_ref (task));
 }
 
 void

@@ -6,82 +6,186 @@
 #pragma once
 
 #include "ladle-task.h"
+#include "ladle-task-record-private.h"
 
 G_BEGIN_DECLS
 
-/*
- * What a task kind adds to the shared state machine of LadleTask. Every hook is optional.
- * The state machine owns the request/redirect/response/body loop; the hooks only shape the
- * message and consume the body.
- */
-typedef struct
+struct _LadleTask
 {
-  /* Size of each body read. */
-  gsize      read_size;
+  GObject parent_instance;
+};
 
-  /* Called before each send of @message (the first one and every redirect hop): set the
-   * request body and any headers the kind needs. */
-  gboolean (*prepare_message)   (LadleTask    *task,
-                                 SoupMessage  *message,
-                                 GError      **error);
+/* The transfer engine of one task (see ladle-transfer.c). The task owns it. */
+typedef struct _LadleTransfer LadleTransfer;
 
+/* A block of the response body, read by the transfer engine and handed to the task kind. */
+typedef struct _LadleBodyBuffer LadleBodyBuffer;
+
+struct _LadleBodyBuffer
+{
+  guint8 *data;
+  gsize   length;   /* bytes of the body in data */
+};
+
+/*
+ * The class of every task kind. The transfer engine (ladle-transfer.c) owns the send, redirect,
+ * response, body, complete loop; a kind shapes the request and consumes the body through these
+ * vfuncs. Every one is optional; a kind that overrides one of its parent's chains up where the
+ * parent does work.
+ */
+struct _LadleTaskClass
+{
+  GObjectClass parent_class;
+
+  /* Class handlers of the signals */
+  LadleResponseDisposition (*response)           (LadleTask            *self,
+                                                  SoupMessage          *message);
+  gboolean                 (*redirect)           (LadleTask            *self,
+                                                  SoupMessage          *new_request);
+  gboolean                 (*authenticate)       (LadleTask            *self,
+                                                  SoupAuth             *auth,
+                                                  gboolean              retrying);
+  gboolean                 (*accept_certificate) (LadleTask            *self,
+                                                  GTlsCertificate      *certificate,
+                                                  GTlsCertificateFlags  errors);
+  void                     (*upload_progress)    (LadleTask            *self,
+                                                  gint64                sent_now,
+                                                  gint64                total_sent,
+                                                  gint64                total_expected);
+  void                     (*download_progress)  (LadleTask            *self,
+                                                  gint64                received_now,
+                                                  gint64                total_received,
+                                                  gint64                total_expected);
+  void                     (*completed)          (LadleTask            *self,
+                                                  const GError         *error);
+
+  /* What the task kind is, for its record. */
+  LadleTaskKind            kind;
+  /* Size of each body read, and how many blocks may be in use at once: more than one lets the
+   * next read overlap the kind's consumption of the previous block (a download's disk write). */
+  gsize                    read_size;
+  guint                    n_buffers;
+
+  /* Once, before the first send; may do I/O off the main context (a resumed download checks
+   * its partial file). NULL: nothing to prepare. */
+  void                     (*prepare_async)      (LadleTask            *self,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+  gboolean                 (*prepare_finish)     (LadleTask            *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
+  /* Before each send of @message (the first and every redirect hop): the body and the headers
+   * the kind needs. */
+  gboolean                 (*prepare_message)    (LadleTask            *self,
+                                                  SoupMessage          *message,
+                                                  GError              **error);
   /* Whether the request body can be produced again for a 307/308 redirect. */
-  gboolean (*can_resend_body)   (LadleTask    *task);
-
+  gboolean                 (*can_resend_body)    (LadleTask            *self);
   /* libsoup restarted @message (an authentication retry) and cleared its body stream. */
-  void     (*message_restarted) (LadleTask    *task,
-                                 SoupMessage  *message);
+  void                     (*message_restarted)  (LadleTask            *self,
+                                                  SoupMessage          *message);
 
-  /* The final response was accepted, the body follows. */
-  gboolean (*body_begin)        (LadleTask    *task,
-                                 SoupMessage  *message,
-                                 GError      **error);
+  /* ::response returned BECOME_DOWNLOAD. Return TRUE when the body went to another task
+   * (which took @stream); FALSE treats the disposition as ALLOW. */
+  gboolean                 (*become_download)    (LadleTask            *self,
+                                                  SoupMessage          *message,
+                                                  GInputStream         *stream);
 
-  gboolean (*body_chunk)        (LadleTask    *task,
-                                 const guint8 *data,
-                                 gsize         length,
-                                 GError      **error);
+  /* The final response was accepted; its body follows. A kind that must do I/O first (a
+   * download opens its partial file) implements the async pair instead. */
+  gboolean                 (*body_begin)         (LadleTask            *self,
+                                                  SoupMessage          *message,
+                                                  GError              **error);
+  void                     (*body_begin_async)   (LadleTask            *self,
+                                                  SoupMessage          *message,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+  gboolean                 (*body_begin_finish)  (LadleTask            *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+  /* @buffer holds the next block of the body. The kind gives it back with
+   * _ladle_task_buffer_consumed(), at once or later (after a disk write, say). */
+  void                     (*body_chunk)         (LadleTask            *self,
+                                                  LadleBodyBuffer      *buffer);
+  /* The whole body arrived, was checked, and every block was consumed. NULL: the task
+   * completes at once. */
+  void                     (*body_end_async)     (LadleTask            *self,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+  gboolean                 (*body_end_finish)    (LadleTask            *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
 
-  /* The body is complete and checked. When set, it must end with
-   * _ladle_task_finish_body(), at once or later. */
-  void     (*body_end)          (LadleTask    *task);
+  /* Last chance before ::completed, which waits for the async pair when it is set (a download
+   * removes or closes its partial file); after ::completed and the session's ::task-completed. */
+  void                     (*will_complete)      (LadleTask            *self,
+                                                  const GError         *error);
+  void                     (*will_complete_async)  (LadleTask          *self,
+                                                    const GError       *error,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer            user_data);
+  void                     (*will_complete_finish) (LadleTask          *self,
+                                                    GAsyncResult       *result);
+  void                     (*did_complete)       (LadleTask            *self);
+};
 
-  /* ::response returned BECOME_DOWNLOAD; return FALSE to treat it as ALLOW. Takes @stream. */
-  gboolean (*become_download)   (LadleTask    *task,
-                                 SoupMessage  *message,
-                                 GInputStream *stream);
+/* For the session */
+void             _ladle_task_setup                      (LadleTask          *self,
+                                                         LadleSession       *session,
+                                                         SoupMessage        *request,
+                                                         guint64             identifier);
+void             _ladle_task_fail_on_start              (LadleTask          *self,
+                                                         GError             *error);
+void             _ladle_task_start                      (LadleTask          *self,
+                                                         GError             *refusal);
+void             _ladle_task_start_with_response        (LadleTask          *self,
+                                                         SoupMessage        *message,
+                                                         GInputStream       *stream);
 
-  /* Last chance before ::completed is emitted. */
-  void     (*will_complete)     (LadleTask    *task,
-                                 const GError *error);
+/* For the task kinds */
+LadleTaskRecord *_ladle_task_get_record                 (LadleTask          *self);
+GCancellable    *_ladle_task_get_cancellable            (LadleTask          *self);
+void             _ladle_task_set_receive_offset         (LadleTask          *self,
+                                                         gint64              offset,
+                                                         gint64              expected_total);
+void             _ladle_task_set_bytes_expected_to_send (LadleTask          *self,
+                                                         gint64              expected);
+void             _ladle_task_add_bytes_sent             (LadleTask          *self,
+                                                         gsize               n_bytes);
+void             _ladle_task_buffer_consumed            (LadleTask          *self,
+                                                         LadleBodyBuffer    *buffer,
+                                                         GError             *error);
+void             _ladle_task_abort                      (LadleTask          *self,
+                                                         GError             *error);
 
-  /* After ::completed and the session's ::task-completed. */
-  void     (*did_complete)      (LadleTask    *task);
-} LadleTaskOps;
-
-void          _ladle_task_set_ops                 (LadleTask          *self,
-                                                   const LadleTaskOps *ops);
-void          _ladle_task_setup                   (LadleTask          *self,
-                                                   LadleSession       *session,
-                                                   SoupMessage        *request,
-                                                   guint64             identifier);
-void          _ladle_task_fail_on_start           (LadleTask          *self,
-                                                   GError             *error);
-GCancellable *_ladle_task_get_cancellable         (LadleTask          *self);
-void          _ladle_task_set_receive_offset      (LadleTask          *self,
-                                                   gint64              offset,
-                                                   gint64              expected_total);
-void          _ladle_task_set_bytes_expected_to_send (LadleTask       *self,
-                                                      gint64           expected);
-void          _ladle_task_add_bytes_sent          (LadleTask          *self,
-                                                   gsize               n_bytes);
-void          _ladle_task_finish_body             (LadleTask          *self,
-                                                   GError             *error);
-void          _ladle_task_start_with_response     (LadleTask          *self,
-                                                   SoupMessage        *message,
-                                                   GInputStream       *stream);
-void          _ladle_task_abort                   (LadleTask          *self,
-                                                   GError             *error);
-void          _ladle_task_network_available       (LadleTask          *self);
+/* For the transfer engine (ladle-transfer.c) */
+LadleTransfer   *_ladle_task_get_transfer               (LadleTask          *self);
+LadleSession    *_ladle_task_dup_session                (LadleTask          *self);
+LadleSession    *_ladle_task_steal_session_hold         (LadleTask          *self);
+void             _ladle_task_set_state                  (LadleTask          *self,
+                                                         LadleTaskState      state);
+void             _ladle_task_set_error                  (LadleTask          *self,
+                                                         GError             *error);
+void             _ladle_task_current_request_changed    (LadleTask          *self);
+LadleResponseDisposition _ladle_task_emit_response      (LadleTask          *self,
+                                                         SoupMessage        *message);
+gboolean         _ladle_task_emit_redirect              (LadleTask          *self,
+                                                         SoupMessage        *new_request);
+gboolean         _ladle_task_emit_authenticate          (LadleTask          *self,
+                                                         SoupAuth           *auth,
+                                                         gboolean            retrying);
+gboolean         _ladle_task_emit_accept_certificate    (LadleTask          *self,
+                                                         GTlsCertificate    *certificate,
+                                                         GTlsCertificateFlags errors);
+void             _ladle_task_emit_completed             (LadleTask          *self);
+void             _ladle_task_report_download_progress   (LadleTask          *self,
+                                                         gboolean            final);
+void             _ladle_task_report_upload_progress     (LadleTask          *self,
+                                                         gboolean            final);
+void             _ladle_task_reset_download_progress    (LadleTask          *self,
+                                                         gint64              base);
+void             _ladle_task_notify_expected_to_receive (LadleTask          *self);
 
 G_END_DECLS

@@ -20,51 +20,33 @@ G_BEGIN_DECLS
 
 #define LADLE_TYPE_TASK (ladle_task_get_type ())
 
-LADLE_AVAILABLE_IN_ALL
-G_DECLARE_DERIVABLE_TYPE (LadleTask, ladle_task, LADLE, TASK, GObject)
-
-/**
- * LadleTaskClass:
- * @parent_class: the parent class
- * @response: class handler of [signal@Ladle.Task::response]
- * @redirect: class handler of [signal@Ladle.Task::redirect]
- * @authenticate: class handler of [signal@Ladle.Task::authenticate]
- * @accept_certificate: class handler of [signal@Ladle.Task::accept-certificate]
- * @upload_progress: class handler of [signal@Ladle.Task::upload-progress]
- * @download_progress: class handler of [signal@Ladle.Task::download-progress]
- * @completed: class handler of [signal@Ladle.Task::completed]
- *
- * The class of [class@Ladle.Task]. Tasks are made by [class@Ladle.Session]; the class is derivable
- * so that the library's own task kinds share one state machine.
+/*
+ * Task types are made by the session, never subclassed by applications: their instance and
+ * class structs are private (as GDK does it), so that the task kinds can share private vfuncs.
  */
-struct _LadleTaskClass
-{
-  GObjectClass parent_class;
+#define LADLE_DECLARE_INTERNAL_TYPE(ModuleObjName, module_obj_name, MODULE, OBJ_NAME, ParentName) \
+  GType module_obj_name##_get_type (void);                                                          \
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS                                                                  \
+  typedef struct _##ModuleObjName ModuleObjName;                                                    \
+  typedef struct _##ModuleObjName##Class ModuleObjName##Class;                                      \
+                                                                                                    \
+  _GLIB_DEFINE_AUTOPTR_CHAINUP (ModuleObjName, ParentName)                                          \
+  G_DEFINE_AUTOPTR_CLEANUP_FUNC (ModuleObjName##Class, g_type_class_unref)                          \
+                                                                                                    \
+  G_GNUC_UNUSED static inline ModuleObjName *MODULE##_##OBJ_NAME (gpointer ptr) {                   \
+    return G_TYPE_CHECK_INSTANCE_CAST (ptr, module_obj_name##_get_type (), ModuleObjName); }        \
+  G_GNUC_UNUSED static inline ModuleObjName##Class *MODULE##_##OBJ_NAME##_CLASS (gpointer ptr) {    \
+    return G_TYPE_CHECK_CLASS_CAST (ptr, module_obj_name##_get_type (), ModuleObjName##Class); }    \
+  G_GNUC_UNUSED static inline gboolean MODULE##_IS_##OBJ_NAME (gpointer ptr) {                      \
+    return G_TYPE_CHECK_INSTANCE_TYPE (ptr, module_obj_name##_get_type ()); }                       \
+  G_GNUC_UNUSED static inline gboolean MODULE##_IS_##OBJ_NAME##_CLASS (gpointer ptr) {              \
+    return G_TYPE_CHECK_CLASS_TYPE (ptr, module_obj_name##_get_type ()); }                          \
+  G_GNUC_UNUSED static inline ModuleObjName##Class *MODULE##_##OBJ_NAME##_GET_CLASS (gpointer ptr) { \
+    return G_TYPE_INSTANCE_GET_CLASS (ptr, module_obj_name##_get_type (), ModuleObjName##Class); }  \
+  G_GNUC_END_IGNORE_DEPRECATIONS
 
-  LadleResponseDisposition (*response)           (LadleTask            *self,
-                                                  SoupMessage          *message);
-  gboolean                 (*redirect)           (LadleTask            *self,
-                                                  SoupMessage          *new_request);
-  gboolean                 (*authenticate)       (LadleTask            *self,
-                                                  SoupAuth             *auth,
-                                                  gboolean              retrying);
-  gboolean                 (*accept_certificate) (LadleTask            *self,
-                                                  GTlsCertificate      *certificate,
-                                                  GTlsCertificateFlags  errors);
-  void                     (*upload_progress)    (LadleTask            *self,
-                                                  gint64                sent_now,
-                                                  gint64                total_sent,
-                                                  gint64                total_expected);
-  void                     (*download_progress)  (LadleTask            *self,
-                                                  gint64                received_now,
-                                                  gint64                total_received,
-                                                  gint64                total_expected);
-  void                     (*completed)          (LadleTask            *self,
-                                                  const GError         *error);
-
-  /*< private >*/
-  gpointer _reserved[16];
-};
+LADLE_AVAILABLE_IN_ALL
+LADLE_DECLARE_INTERNAL_TYPE (LadleTask, ladle_task, LADLE, TASK, GObject)
 
 LADLE_AVAILABLE_IN_ALL
 void                 ladle_task_resume                       (LadleTask           *self);

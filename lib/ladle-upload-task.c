@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include "ladle-data-task-private.h"
+#include "ladle-direct-body-private.h"
 #include "ladle-enum-types.h"
 #include "ladle-error.h"
 #include "ladle-multipart-form.h"
@@ -57,15 +58,13 @@ struct _LadleUploadTask
   char                *content_type;
   char                *original_method;
 
-  /* The direct body copy (see ladle-request-body.c) */
-  LadleRequestBody    *request_body;     /* the body of the current send */
-  SoupMessage         *request_body_message; /* the message it was set on; not a reference */
-  GIOStream           *connection;       /* the newest connection libsoup made for this task */
-  guint64              connection_id;    /* its identifier, unique in the session */
+  LadleDirectBody     *direct_body;      /* the direct HTTP/1 body copy (ladle-direct-body.c) */
 };
 
-/* Bodies from this size up are copied to the connection by Ladle itself, when it can. */
-#define DIRECT_BODY_MIN_SIZE (64 * 1024)
+struct _LadleUploadTaskClass
+{
+  LadleDataTaskClass parent_class;
+};
 
 G_DEFINE_FINAL_TYPE (LadleUploadTask, ladle_upload_task, LADLE_TYPE_DATA_TASK)
 
@@ -82,7 +81,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-static LadleTaskOps upload_task_ops;
 
 static gboolean
 method_has_no_body (const char *method)
@@ -90,9 +88,26 @@ method_has_no_body (const char *method)
   return g_strcmp0 (method, SOUP_METHOD_GET) == 0 || g_strcmp0 (method, SOUP_METHOD_HEAD) == 0;
 }
 
-/* Sets the body of the send about to start, always through a LadleRequestBody: it is pollable
- * (see ladle-request-body.c for the libsoup 3.2 HTTP/2 bug that needs this), and it lets
- * on_message_wrote_headers() copy a large body to the connection itself. */
+static void
+on_direct_body_progress (gsize    n_written,
+                         gpointer user_data)
+{
+  g_autoptr(LadleTask) task = g_weak_ref_get (user_data);
+
+  if (task != NULL)
+    _ladle_task_add_bytes_sent (task, n_written);
+}
+
+static void
+free_weak_ref (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* Sets the body of the send about to start: a large body may be copied to an HTTP/1
+ * connection by Ladle itself (ladle-direct-body.c), and libsoup 3.2's HTTP/2 writer needs a
+ * body that is always ready (ladle-request-body.c). */
 static void
 set_body (LadleUploadTask *self,
           SoupMessage     *message,
@@ -100,10 +115,21 @@ set_body (LadleUploadTask *self,
           GInputStream    *stream,
           gint64           length)
 {
-  g_clear_object (&self->request_body);
-  self->request_body = _ladle_request_body_new (stream, length);
-  self->request_body_message = message;
-  soup_message_set_request_body (message, content_type, G_INPUT_STREAM (self->request_body), length);
+  g_autoptr(GInputStream) gated = NULL;
+  g_autoptr(GInputStream) body = NULL;
+
+  if (self->direct_body == NULL)
+    {
+      GWeakRef *task_ref = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (task_ref, self);
+      self->direct_body = _ladle_direct_body_new (_ladle_task_get_cancellable (LADLE_TASK (self)),
+                                                  on_direct_body_progress, task_ref, free_weak_ref);
+    }
+
+  gated = _ladle_direct_body_wrap (self->direct_body, message, stream, length);
+  body = _ladle_request_body_wrap (gated);
+  soup_message_set_request_body (message, content_type, body, length);
 }
 
 static gboolean
@@ -187,96 +213,6 @@ produce_body (LadleUploadTask  *self,
   return TRUE;
 }
 
-static void
-on_direct_body_progress (gsize    n_written,
-                         gpointer user_data)
-{
-  g_autoptr(LadleTask) task = g_weak_ref_get (user_data);
-
-  if (task != NULL)
-    _ladle_task_add_bytes_sent (task, n_written);
-}
-
-static void
-free_weak_ref (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-/* libsoup emits COMPLETE once a connection it makes for the message is ready, with the stream
- * its HTTP/1 writer writes to. Identifiers tell later which connection a message is written to. */
-static void
-on_message_network_event (SoupMessage        *message,
-                          GSocketClientEvent  event,
-                          GIOStream          *connection,
-                          LadleUploadTask    *self)
-{
-  if (event != G_SOCKET_CLIENT_COMPLETE || connection == NULL)
-    return;
-
-  g_set_object (&self->connection, connection);
-  self->connection_id = soup_message_get_connection_id (message);
-}
-
-/* The request headers are on the connection, and libsoup is about to copy the body in 8 KiB
- * steps (two main-loop round trips each). When the body is large and the message is written to
- * an HTTP/1 connection whose stream is known, Ladle copies the body itself, in large blocks.
- * Anything else (a pooled connection made for another task, HTTP/2, Expect: 100-continue, where
- * the body must wait for the server) leaves the body to libsoup. */
-static void
-on_message_wrote_headers (SoupMessage     *message,
-                          LadleUploadTask *self)
-{
-  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
-  GWeakRef *task_ref;
-
-  if (self->request_body == NULL || self->request_body_message != message ||
-      _ladle_request_body_get_length (self->request_body) < DIRECT_BODY_MIN_SIZE ||
-      !_ladle_request_body_is_untouched (self->request_body))
-    return;
-  if (self->connection == NULL || self->connection_id == 0 ||
-      soup_message_get_connection_id (message) != self->connection_id)
-    return;
-  /* An https request is written to a TLS stream, an http one never (a proxy tunnel's stream is
-   * replaced by its TLS stream on the same connection). */
-  if (G_IS_TLS_CONNECTION (self->connection) !=
-      (g_ascii_strcasecmp (g_uri_get_scheme (soup_message_get_uri (message)), "https") == 0))
-    return;
-  /* libsoup sets the message's version from the connection's negotiated protocol. */
-  if (soup_message_get_http_version (message) == SOUP_HTTP_2_0)
-    return;
-  if (soup_message_headers_get_expectations (headers) & SOUP_EXPECTATION_CONTINUE)
-    return;
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-      soup_message_headers_get_content_length (headers) !=
-      _ladle_request_body_get_length (self->request_body))
-    return;
-
-  task_ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (task_ref, self);
-  _ladle_request_body_send_directly (self->request_body,
-                                     g_io_stream_get_output_stream (self->connection),
-                                     _ladle_task_get_cancellable (LADLE_TASK (self)),
-                                     on_direct_body_progress, task_ref, free_weak_ref);
-}
-
-static void
-watch_message (LadleUploadTask *self,
-               SoupMessage     *message)
-{
-  GQuark watched_quark = g_quark_from_static_string ("ladle-upload-task-watched");
-
-  if (g_object_get_qdata (G_OBJECT (message), watched_quark) == self)
-    return;
-  g_object_set_qdata (G_OBJECT (message), watched_quark, self);
-
-  g_signal_connect_object (message, "network-event",
-                           G_CALLBACK (on_message_network_event), self, 0);
-  g_signal_connect_object (message, "wrote-headers",
-                           G_CALLBACK (on_message_wrote_headers), self, 0);
-}
-
 static gboolean
 upload_prepare_message (LadleTask    *task,
                         SoupMessage  *message,
@@ -289,12 +225,8 @@ upload_prepare_message (LadleTask    *task,
       !method_has_no_body (self->original_method))
     {
       _ladle_task_set_bytes_expected_to_send (task, 0);
-      g_clear_object (&self->request_body);
-      self->request_body_message = NULL;
       return TRUE;
     }
-
-  watch_message (self, message);
 
   return produce_body (self, message, error);
 }
@@ -325,8 +257,7 @@ ladle_upload_task_finalize (GObject *object)
 {
   LadleUploadTask *self = (LadleUploadTask *)object;
 
-  g_clear_object (&self->request_body);
-  g_clear_object (&self->connection);
+  g_clear_object (&self->direct_body);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_object (&self->file);
   g_clear_object (&self->file_body);
@@ -377,10 +308,10 @@ ladle_upload_task_class_init (LadleUploadTaskClass *klass)
   object_class->finalize = ladle_upload_task_finalize;
   object_class->get_property = ladle_upload_task_get_property;
 
-  upload_task_ops = *_ladle_data_task_get_ops ();
-  upload_task_ops.prepare_message = upload_prepare_message;
-  upload_task_ops.can_resend_body = upload_can_resend_body;
-  upload_task_ops.message_restarted = upload_message_restarted;
+  LADLE_TASK_CLASS (klass)->kind = LADLE_TASK_KIND_UPLOAD;
+  LADLE_TASK_CLASS (klass)->prepare_message = upload_prepare_message;
+  LADLE_TASK_CLASS (klass)->can_resend_body = upload_can_resend_body;
+  LADLE_TASK_CLASS (klass)->message_restarted = upload_message_restarted;
 
   /**
    * LadleUploadTask:body-kind:
@@ -429,7 +360,6 @@ ladle_upload_task_init (LadleUploadTask *self)
 {
   self->file_size = -1;
   self->declared_length = -1;
-  _ladle_task_set_ops (LADLE_TASK (self), &upload_task_ops);
 }
 
 LadleUploadTask *
@@ -448,6 +378,9 @@ _ladle_upload_task_new (SoupMessage         *request,
   self->file = file ? g_object_ref (file) : NULL;
   self->form = form ? g_object_ref (form) : NULL;
   self->original_method = g_strdup (soup_message_get_method (request));
+  _ladle_task_get_record (LADLE_TASK (self))->body_kind = kind;
+  if (file != NULL)
+    _ladle_task_get_record (LADLE_TASK (self))->body_file = g_file_get_uri (file);
 
   if (content_type == NULL && kind == LADLE_UPLOAD_BODY_KIND_FILE)
     content_type = "application/octet-stream";

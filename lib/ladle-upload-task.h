@@ -33,7 +33,7 @@ typedef enum
 #define LADLE_TYPE_UPLOAD_TASK (ladle_upload_task_get_type ())
 
 LADLE_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (LadleUploadTask, ladle_upload_task, LADLE, UPLOAD_TASK, LadleDataTask)
+LADLE_DECLARE_INTERNAL_TYPE (LadleUploadTask, ladle_upload_task, LADLE, UPLOAD_TASK, LadleDataTask)
 
 LADLE_AVAILABLE_IN_ALL
 LadleUploadBodyKind  ladle_upload_task_get_body_kind (LadleUploadTask *self);

@@ -1,0 +1,600 @@
+/* ladle-partial-file.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * LadlePartialFile: a download's partial file, whose disk I/O runs off the main context (private).
+ *
+ * Every operation (check, open, write, close, delete, move) is queued and runs on a worker
+ * thread, one at a time and in the order queued: a write queued after an open runs after it,
+ * so the caller never waits for one operation before queuing the next. Each operation's
+ * callback is called on the main context that queued it, in the same order. Once an
+ * operation fails, the writes queued after it fail with the same error without touching the
+ * file, so that the file never holds bytes out of order.
+ *
+ * The worker thread is GLib's shared thread pool limited to one thread for this file: a slow
+ * disk stalls this download only, never the application's main loop.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "ladle-error.h"
+#include "ladle-partial-file-private.h"
+
+typedef enum
+{
+  OP_CHECK,
+  OP_OPEN,
+  OP_WRITE,
+  OP_CLOSE,
+  OP_DELETE,
+  OP_MOVE,
+} OpKind;
+
+typedef struct
+{
+  LadlePartialFile         *file;      /* a reference */
+  OpKind                    kind;
+  LadlePartialFileMode      mode;
+  goffset                   expected_size;
+  const guint8             *data;
+  gsize                     length;
+  GFile                    *destination;
+  gboolean                  create_parents;
+  gboolean                  replace;
+  gboolean                  releases;  /* the file is gone afterwards: release the claim */
+  LadlePartialFileCallback  callback;
+  gpointer                  user_data;
+  GMainContext             *context;
+  GError                   *error;
+} Op;
+
+struct _LadlePartialFile
+{
+  GObject        parent_instance;
+
+  GFile         *directory;
+  GThreadPool   *pool;
+  char          *claimed;      /* the path this object claimed in the registry */
+
+  /* Written by the worker; read on the main context from callbacks, which come after the
+   * operation (the context's lock orders the two). */
+  GFile         *file;
+  GOutputStream *output;
+  goffset        size;
+  GError        *error;        /* the failure that stops later writes */
+};
+
+G_DEFINE_FINAL_TYPE (LadlePartialFile, _ladle_partial_file, G_TYPE_OBJECT)
+
+/* One partial file, one task: the paths claimed by live objects of this process. */
+static GMutex registry_lock;
+static GHashTable *registry;
+
+static gboolean
+claim (LadlePartialFile  *self,
+       GError           **error)
+{
+  g_autofree char *path = g_file_get_path (self->file);
+  gboolean claimed = TRUE;
+
+  if (self->claimed != NULL && g_strcmp0 (self->claimed, path) == 0)
+    return TRUE;
+
+  g_mutex_lock (&registry_lock);
+  if (registry == NULL)
+    registry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_contains (registry, path))
+    claimed = FALSE;
+  else
+    g_hash_table_add (registry, g_strdup (path));
+  g_mutex_unlock (&registry_lock);
+
+  if (!claimed)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE,
+                   "The partial file %s is in use by another task", path);
+      return FALSE;
+    }
+
+  self->claimed = g_steal_pointer (&path);
+  return TRUE;
+}
+
+static void
+release (LadlePartialFile *self)
+{
+  g_autofree char *path = g_steal_pointer (&self->claimed);
+
+  if (path == NULL)
+    return;
+
+  g_mutex_lock (&registry_lock);
+  g_hash_table_remove (registry, path);
+  g_mutex_unlock (&registry_lock);
+}
+
+static GError *
+partial_file_error (GFile      *file,
+                    const char *format,
+                    ...) G_GNUC_PRINTF (2, 3);
+
+static GError *
+partial_file_error (GFile      *file,
+                    const char *format,
+                    ...)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  return g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, "The partial file %s %s", path, what);
+}
+
+/* The partial file must be a regular file (not a link) of exactly the recorded size. */
+static gboolean
+check_file (GFile    *file,
+            goffset   expected_size,
+            GError  **error)
+{
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  info = g_file_query_info (file,
+                            G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                            G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
+  if (info == NULL)
+    {
+      g_propagate_error (error, partial_file_error (file, "cannot be read: %s", local_error->message));
+      return FALSE;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      g_propagate_error (error, partial_file_error (file, "is not a regular file"));
+      return FALSE;
+    }
+  if (g_file_info_get_size (info) != expected_size)
+    {
+      g_propagate_error (error, partial_file_error (file, "has %" G_GOFFSET_FORMAT
+                                                    " bytes; the resume data records %" G_GOFFSET_FORMAT,
+                                                    g_file_info_get_size (info), expected_size));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+create_file (LadlePartialFile  *self,
+             GError           **error)
+{
+  g_autofree char *directory = g_file_get_path (self->directory);
+
+  if (g_mkdir_with_parents (directory, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot create the download directory %s: %s",
+                   directory, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  for (guint attempt = 0; attempt < 8; attempt++)
+    {
+      g_autoptr(GFileOutputStream) output = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (attempt > 0)
+        {
+          g_autofree char *uuid = g_uuid_string_random ();
+          g_autofree char *name = g_strconcat (uuid, ".part", NULL);
+
+          g_clear_object (&self->file);
+          self->file = g_file_get_child (self->directory, name);
+        }
+
+      output = g_file_create (self->file, G_FILE_CREATE_PRIVATE, NULL, &local_error);
+      if (output != NULL)
+        {
+          self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+          return TRUE;
+        }
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot name a new partial file");
+  return FALSE;
+}
+
+static gboolean
+open_file (LadlePartialFile      *self,
+           LadlePartialFileMode   mode,
+           goffset                expected_size,
+           GError               **error)
+{
+  GFileOutputStream *output = NULL;
+
+  g_clear_error (&self->error);
+  if (self->output != NULL)
+    {
+      g_output_stream_close (self->output, NULL, NULL);
+      g_clear_object (&self->output);
+    }
+
+  switch (mode)
+    {
+    case LADLE_PARTIAL_FILE_CREATE:
+      if (!create_file (self, error))
+        return FALSE;
+      self->size = 0;
+      return TRUE;
+
+    case LADLE_PARTIAL_FILE_APPEND:
+      if (!check_file (self->file, expected_size, error))
+        return FALSE;
+      output = g_file_append_to (self->file, G_FILE_CREATE_PRIVATE, NULL, error);
+      self->size = expected_size;
+      break;
+
+    case LADLE_PARTIAL_FILE_REPLACE:
+    default:
+      output = g_file_replace (self->file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error);
+      self->size = 0;
+      break;
+    }
+
+  self->output = G_OUTPUT_STREAM (output);
+
+  return output != NULL;
+}
+
+static gboolean
+close_file (LadlePartialFile  *self,
+            GError           **error)
+{
+  g_autoptr(GOutputStream) output = g_steal_pointer (&self->output);
+
+  if (output == NULL)
+    return TRUE;
+
+  return g_output_stream_close (output, NULL, error);
+}
+
+static gboolean
+move_file (LadlePartialFile  *self,
+           GFile             *destination,
+           gboolean           create_parents,
+           gboolean           replace,
+           GError           **error)
+{
+  GFileCopyFlags flags = G_FILE_COPY_NOFOLLOW_SYMLINKS;
+
+  if (!close_file (self, error))
+    return FALSE;
+
+  /* A handler of ::finished took the file elsewhere itself. */
+  if (!g_file_query_exists (self->file, NULL))
+    return TRUE;
+
+  if (create_parents)
+    {
+      g_autoptr(GFile) parent = g_file_get_parent (destination);
+      g_autoptr(GError) local_error = NULL;
+
+      if (parent != NULL &&
+          !g_file_make_directory_with_parents (parent, NULL, &local_error) &&
+          !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "Cannot create the destination's directory: ");
+          return FALSE;
+        }
+    }
+  if (replace)
+    flags |= G_FILE_COPY_OVERWRITE;
+
+  if (!g_file_move (self->file, destination, flags, NULL, NULL, NULL, error))
+    {
+      g_prefix_error (error, "Cannot move the download to its destination: ");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+op_done_cb (gpointer user_data)
+{
+  Op *op = user_data;
+
+  if (op->releases && op->error == NULL)
+    release (op->file);
+  if (op->callback != NULL)
+    op->callback (op->file, op->error, op->user_data);
+
+  g_clear_error (&op->error);
+  g_clear_object (&op->destination);
+  g_main_context_unref (op->context);
+  /* The last reference is dropped here, on the main context, never on the worker. */
+  g_object_unref (op->file);
+  g_free (op);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_op (gpointer data,
+        gpointer pool_data)
+{
+  Op *op = data;
+  LadlePartialFile *self = op->file;
+  GSource *source;
+
+  /* Refused before it was queued (the file is another task's). */
+  if (op->error != NULL)
+    goto done;
+
+  switch (op->kind)
+    {
+    case OP_CHECK:
+      check_file (self->file, op->expected_size, &op->error);
+      break;
+
+    case OP_OPEN:
+      if (!open_file (self, op->mode, op->expected_size, &op->error))
+        self->error = g_error_copy (op->error);
+      break;
+
+    case OP_WRITE:
+      if (self->error != NULL)
+        op->error = g_error_copy (self->error);
+      else if (self->output == NULL)
+        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "The partial file is not open");
+      else
+        {
+          gsize written = 0;
+
+          if (!g_output_stream_write_all (self->output, op->data, op->length, &written, NULL, &op->error))
+            self->error = g_error_copy (op->error);
+          self->size += written;
+        }
+      break;
+
+    case OP_CLOSE:
+      close_file (self, &op->error);
+      break;
+
+    case OP_DELETE:
+      {
+        g_autoptr(GError) local_error = NULL;
+
+        close_file (self, NULL);
+        if (!g_file_delete (self->file, NULL, &local_error) &&
+            !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+          op->error = g_steal_pointer (&local_error);
+        self->size = 0;
+      }
+      break;
+
+    case OP_MOVE:
+      move_file (self, op->destination, op->create_parents, op->replace, &op->error);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+done:
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, op_done_cb, op, NULL);
+  g_source_set_static_name (source, "[ladle] partial file");
+  g_source_attach (source, op->context);
+  g_source_unref (source);
+}
+
+static void
+queue (LadlePartialFile         *self,
+       Op                       *op,
+       LadlePartialFileCallback  callback,
+       gpointer                  user_data)
+{
+  op->file = g_object_ref (self);
+  op->callback = callback;
+  op->user_data = user_data;
+  op->context = g_main_context_ref_thread_default ();
+
+  if (self->pool == NULL)
+    self->pool = g_thread_pool_new (run_op, NULL, 1, FALSE, NULL);
+  g_thread_pool_push (self->pool, op, NULL);
+}
+
+static void
+ladle_partial_file_finalize (GObject *object)
+{
+  LadlePartialFile *self = (LadlePartialFile *)object;
+
+  /* Every operation held a reference: none is queued or running. */
+  release (self);
+  if (self->pool != NULL)
+    g_thread_pool_free (self->pool, FALSE, FALSE);
+  if (self->output != NULL)
+    g_output_stream_close (self->output, NULL, NULL);
+  g_clear_object (&self->output);
+  g_clear_object (&self->file);
+  g_clear_object (&self->directory);
+  g_clear_error (&self->error);
+  g_free (self->claimed);
+
+  G_OBJECT_CLASS (_ladle_partial_file_parent_class)->finalize (object);
+}
+
+static void
+_ladle_partial_file_class_init (LadlePartialFileClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ladle_partial_file_finalize;
+}
+
+static void
+_ladle_partial_file_init (LadlePartialFile *self)
+{
+}
+
+/* @name: the partial file's base name in @directory, NULL to choose a new one (when the file is
+ * created). */
+LadlePartialFile *
+_ladle_partial_file_new (GFile      *directory,
+                         const char *name)
+{
+  LadlePartialFile *self = g_object_new (LADLE_TYPE_PARTIAL_FILE, NULL);
+  g_autofree char *fresh = NULL;
+
+  if (name == NULL)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      name = fresh = g_strconcat (uuid, ".part", NULL);
+    }
+
+  self->directory = g_object_ref (directory);
+  self->file = g_file_get_child (directory, name);
+
+  return self;
+}
+
+GFile *
+_ladle_partial_file_get_file (LadlePartialFile *self)
+{
+  return self->file;
+}
+
+char *
+_ladle_partial_file_dup_name (LadlePartialFile *self)
+{
+  return g_file_get_basename (self->file);
+}
+
+/* Bytes in the file as of the last operation whose callback ran. */
+goffset
+_ladle_partial_file_get_size (LadlePartialFile *self)
+{
+  return self->size;
+}
+
+/* The task is done with the file (it completed): another task may take it now. */
+void
+_ladle_partial_file_release (LadlePartialFile *self)
+{
+  release (self);
+}
+
+/* A check made on the caller's thread, for an API that must answer at once (a stat of one
+ * file in the session's own directory). */
+gboolean
+_ladle_partial_file_check_now (LadlePartialFile  *self,
+                               goffset            expected_size,
+                               GError           **error)
+{
+  return check_file (self->file, expected_size, error);
+}
+
+void
+_ladle_partial_file_check (LadlePartialFile         *self,
+                           goffset                   expected_size,
+                           LadlePartialFileCallback  callback,
+                           gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_CHECK;
+  claim (self, &op->error);
+  op->expected_size = expected_size;
+  queue (self, op, callback, user_data);
+}
+
+void
+_ladle_partial_file_open (LadlePartialFile         *self,
+                          LadlePartialFileMode      mode,
+                          goffset                   expected_size,
+                          LadlePartialFileCallback  callback,
+                          gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_OPEN;
+  op->mode = mode;
+  if (mode != LADLE_PARTIAL_FILE_CREATE)
+    claim (self, &op->error);
+  op->expected_size = expected_size;
+  queue (self, op, callback, user_data);
+}
+
+/* @data must stay valid until @callback runs. */
+void
+_ladle_partial_file_write (LadlePartialFile         *self,
+                           const guint8             *data,
+                           gsize                     length,
+                           LadlePartialFileCallback  callback,
+                           gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_WRITE;
+  op->data = data;
+  op->length = length;
+  queue (self, op, callback, user_data);
+}
+
+void
+_ladle_partial_file_close (LadlePartialFile         *self,
+                           LadlePartialFileCallback  callback,
+                           gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_CLOSE;
+  queue (self, op, callback, user_data);
+}
+
+void
+_ladle_partial_file_delete (LadlePartialFile         *self,
+                            LadlePartialFileCallback  callback,
+                            gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_DELETE;
+  op->releases = TRUE;
+  queue (self, op, callback, user_data);
+}
+
+void
+_ladle_partial_file_move (LadlePartialFile         *self,
+                          GFile                    *destination,
+                          gboolean                  create_parents,
+                          gboolean                  replace,
+                          LadlePartialFileCallback  callback,
+                          gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_MOVE;
+  op->releases = TRUE;
+  op->destination = g_object_ref (destination);
+  op->create_parents = create_parents;
+  op->replace = replace;
+  queue (self, op, callback, user_data);
+}

@@ -1,0 +1,1309 @@
+/* ladle-transfer.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * LadleTransfer: the transfer engine of a task (private).
+ *
+ * One loop drives every task kind: admission by the session, the kind's preparation, the
+ * send, each redirect hop, the final response, the body, the kind's delivery of it, and the
+ * completion. Where the loop is lives in the task record's phase, and only set_phase() changes
+ * it: it checks that the change is legal and logs it (G_MESSAGES_DEBUG=Ladle).
+ *
+ * Task kinds shape the request and consume the body through the vfuncs of LadleTaskClass
+ * (ladle-task-private.h). The body is read into a few reusable blocks: while the kind consumes
+ * one (a download writes it to disk on a worker thread), the next one is read from the
+ * network. Rules live in their own files: redirects (ladle-redirect.c), origins and credentials
+ * (ladle-origin.c), certificate trust (ladle-tls-trust.c), progress (ladle-progress.c).
+ *
+ * Everything runs on the session's main context. No signal is emitted from inside an
+ * application's call: resume() and cancel() go on from idle sources.
+ */
+
+#include "config.h"
+
+#include "ladle-error.h"
+#include "ladle-origin-private.h"
+#include "ladle-redirect-private.h"
+#include "ladle-session-private.h"
+#include "ladle-tls-trust-private.h"
+#include "ladle-transfer-private.h"
+
+#define DEFAULT_READ_SIZE (64 * 1024)
+#define DRAIN_LIMIT       (64 * 1024)
+#define MAX_BUFFERS       4
+
+typedef enum
+{
+  BUFFER_FREE,
+  BUFFER_READING,    /* a read into it is in flight */
+  BUFFER_HELD,       /* filled while the task was suspended: delivered on resume */
+  BUFFER_CONSUMING,  /* handed to the task kind */
+} BufferState;
+
+typedef struct
+{
+  LadleBodyBuffer public;
+  BufferState     state;
+} Buffer;
+
+struct _LadleTransfer
+{
+  LadleTask           *task;            /* owns this transfer */
+  LadleTaskRecord     *record;          /* the task's */
+  SoupMessage         *current_request;
+  GCancellable        *cancellable;
+  GInputStream        *body_stream;
+
+  gboolean             sending;         /* soup_session_send_async() in flight */
+  gboolean             preparing;       /* the kind's prepare_async() in flight */
+  gboolean             beginning;       /* the kind's body_begin_async() in flight */
+  gboolean             dispatching;     /* inside ::response or a block's signals */
+  guint                continue_source;
+  guint                completion_source;
+  GError              *start_error;     /* delivered when the task starts */
+  GError              *abort_error;     /* the task kind failed the request in flight */
+  GError              *final_error;     /* completion waits for blocks in use */
+  gboolean             completing;
+
+  GTlsCertificate     *accepted_certificate;
+  char                *url_user;        /* credentials of the request's URL, for its origin only */
+  char                *url_password;
+  GUri                *url_origin;
+
+  /* The body */
+  Buffer               buffers[MAX_BUFFERS];
+  guint                n_buffers;
+  gsize                read_size;
+  guint                next_read;       /* the buffer the next read fills (blocks go in order) */
+  guint                next_delivery;
+  guint                n_busy;          /* buffers READING or CONSUMING */
+  Buffer              *reading;         /* the buffer of the read in flight */
+  gboolean             eof;
+  gint64               body_received;   /* bytes of this response's body */
+  gint64               body_length;     /* its Content-Length, -1 unknown */
+  gint64               receive_offset;
+};
+
+static void send_message   (LadleTransfer *self);
+static void pump_body      (LadleTransfer *self);
+static void complete       (LadleTransfer *self,
+                            GError        *error);
+
+/* Phases */
+
+static const guint legal_next[] = {
+  [LADLE_TASK_PHASE_IDLE]      = 1 << LADLE_TASK_PHASE_ADMITTING | 1 << LADLE_TASK_PHASE_BODY |
+                                 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_ADMITTING] = 1 << LADLE_TASK_PHASE_PREPARING | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_PREPARING] = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_SENDING]   = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_RESPONSE |
+                                 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_RESPONSE]  = 1 << LADLE_TASK_PHASE_BODY | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_BODY]      = 1 << LADLE_TASK_PHASE_FINISHING | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_FINISHING] = 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_DONE]      = 0,
+};
+
+static gboolean
+set_phase (LadleTransfer  *self,
+           LadleTaskPhase  phase)
+{
+  LadleTaskPhase old = self->record->phase;
+
+  if (!(legal_next[old] & (1u << phase)))
+    {
+      g_critical ("Task %" G_GUINT64_FORMAT ": illegal phase change %s → %s",
+                  self->record->identifier,
+                  _ladle_task_phase_to_string (old), _ladle_task_phase_to_string (phase));
+      return FALSE;
+    }
+
+  self->record->phase = phase;
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      if (phase == LADLE_TASK_PHASE_SENDING && self->current_request != NULL)
+        {
+          g_autofree char *uri = g_uri_to_string_partial (soup_message_get_uri (self->current_request),
+                                                          G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS |
+                                                          G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
+
+          g_debug ("Task %" G_GUINT64_FORMAT ": %s → %s %s %s", self->record->identifier,
+                   _ladle_task_phase_to_string (old), _ladle_task_phase_to_string (phase),
+                   soup_message_get_method (self->current_request), uri);
+        }
+      else
+        g_debug ("Task %" G_GUINT64_FORMAT ": %s → %s", self->record->identifier,
+                 _ladle_task_phase_to_string (old), _ladle_task_phase_to_string (phase));
+    }
+
+  return TRUE;
+}
+
+static LadleTaskClass *
+task_class (LadleTransfer *self)
+{
+  return LADLE_TASK_GET_CLASS (self->task);
+}
+
+static LadleTaskState
+state (LadleTransfer *self)
+{
+  return self->record->state;
+}
+
+static GMainContext *
+session_context (LadleTransfer *self)
+{
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+
+  return session != NULL ? _ladle_session_get_context (session) : g_main_context_get_thread_default ();
+}
+
+static GError *
+cancelled_error (void)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+}
+
+/* Streams */
+
+static void
+close_stream_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
+}
+
+/* Response streams must always be closed: libsoup keeps the connection busy until they are,
+ * and with a small per-host limit a leaked stream stalls every later request to that host. */
+static void
+close_stream (GInputStream *stream)
+{
+  if (stream == NULL || g_input_stream_is_closed (stream))
+    return;
+
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
+}
+
+/* A redirect's own body is read (up to a limit) before closing, so that the connection stays
+ * usable for the next hop. */
+typedef struct
+{
+  GInputStream *stream;
+  guint8        buffer[8192];
+  gsize         total;
+} Drain;
+
+static void
+drain_read_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Drain *drain = user_data;
+  gssize n;
+
+  n = g_input_stream_read_finish (drain->stream, result, NULL);
+  if (n > 0 && (drain->total += n) < DRAIN_LIMIT)
+    {
+      g_input_stream_read_async (drain->stream, drain->buffer, sizeof drain->buffer,
+                                 G_PRIORITY_DEFAULT, NULL, drain_read_cb, drain);
+      return;
+    }
+
+  close_stream (drain->stream);
+  g_object_unref (drain->stream);
+  g_free (drain);
+}
+
+static void
+drain_and_close_stream (GInputStream *stream)
+{
+  Drain *drain = g_new0 (Drain, 1);
+
+  drain->stream = g_object_ref (stream);
+  g_input_stream_read_async (stream, drain->buffer, sizeof drain->buffer,
+                             G_PRIORITY_DEFAULT, NULL, drain_read_cb, drain);
+}
+
+/* Completion: the one place a task ends */
+
+static void
+free_idle_buffers (LadleTransfer *self)
+{
+  for (guint i = 0; i < self->n_buffers; i++)
+    if (self->buffers[i].state == BUFFER_FREE || self->buffers[i].state == BUFFER_HELD)
+      {
+        self->buffers[i].state = BUFFER_FREE;
+        g_clear_pointer (&self->buffers[i].public.data, g_free);
+      }
+}
+
+static void
+emit_completion (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+  g_autoptr(LadleTask) hold = g_object_ref (self->task);
+  g_autoptr(LadleSession) session = NULL;
+  GError *error = g_steal_pointer (&self->final_error);
+
+  self->completing = FALSE;
+  set_phase (self, LADLE_TASK_PHASE_DONE);
+
+  if (error != NULL)
+    g_debug ("Task %" G_GUINT64_FORMAT ": failed: %s", self->record->identifier, error->message);
+  _ladle_task_set_error (self->task, error);
+  _ladle_task_set_state (self->task, LADLE_TASK_STATE_COMPLETED);
+  _ladle_task_emit_completed (self->task);
+
+  session = _ladle_task_steal_session_hold (self->task);
+  if (session == NULL)
+    session = _ladle_task_dup_session (self->task);
+  if (session != NULL)
+    _ladle_session_task_completed (session, self->task, ladle_task_get_error (self->task));
+
+  if (klass->did_complete != NULL)
+    klass->did_complete (self->task);
+}
+
+static void
+will_complete_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  LadleTask *task = LADLE_TASK (object);
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+
+  task_class (self)->will_complete_finish (task, result);
+  emit_completion (self);
+}
+
+/* Every block was given back: the kind cleans up (on its worker when it has one), then
+ * ::completed is emitted. */
+static void
+finish_completion (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+
+  if (self->body_stream != NULL)
+    {
+      close_stream (self->body_stream);
+      g_clear_object (&self->body_stream);
+    }
+  if (self->current_request != NULL)
+    g_signal_handlers_disconnect_by_data (self->current_request, self);
+  free_idle_buffers (self);
+
+  if (klass->will_complete != NULL)
+    klass->will_complete (self->task, self->final_error);
+  if (klass->will_complete_async != NULL)
+    {
+      klass->will_complete_async (self->task, self->final_error, will_complete_cb, NULL);
+      return;
+    }
+
+  emit_completion (self);
+}
+
+/* Completes with @error (taken, NULL for success). Blocks still in flight (a read, a disk
+ * write of the kind) are stopped or waited for first, so that nothing touches the task's
+ * files or buffers after ::completed. */
+static void
+complete (LadleTransfer *self,
+          GError        *error)
+{
+  if (self->record->phase == LADLE_TASK_PHASE_DONE || self->completing)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  g_clear_handle_id (&self->completion_source, g_source_remove);
+  g_clear_handle_id (&self->continue_source, g_source_remove);
+  self->final_error = error;
+  self->completing = TRUE;
+
+  if (self->n_busy > 0 || self->beginning)
+    {
+      g_cancellable_cancel (self->cancellable);
+      return;
+    }
+
+  finish_completion (self);
+}
+
+static gboolean
+completion_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+  GError *error = g_steal_pointer (&self->start_error);
+
+  self->completion_source = 0;
+  if (error == NULL && state (self) == LADLE_TASK_STATE_CANCELING)
+    error = cancelled_error ();
+  complete (self, error);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Completions caused by a call of the application (cancel, resume of a task that cannot run)
+ * are delivered from the main loop, never from inside the call. */
+static void
+schedule_completion (LadleTransfer *self,
+                     GError        *error)
+{
+  GSource *source;
+
+  if (error != NULL)
+    _ladle_transfer_fail_on_start (self, error);
+  if (self->completion_source != 0 || self->record->phase == LADLE_TASK_PHASE_DONE)
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, completion_cb, g_object_ref (self->task), g_object_unref);
+  g_source_set_static_name (source, "[ladle] task completion");
+  self->completion_source = g_source_attach (source, session_context (self));
+  g_source_unref (source);
+}
+
+/* The outcome of an operation in flight: whether the loop goes on. */
+static gboolean
+check_interrupted (LadleTransfer *self)
+{
+  if (self->record->phase == LADLE_TASK_PHASE_DONE)
+    return TRUE;
+  if (self->abort_error != NULL)
+    {
+      complete (self, g_steal_pointer (&self->abort_error));
+      return TRUE;
+    }
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      complete (self, cancelled_error ());
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The body */
+
+static gboolean
+body_is_decoded (SoupMessage *message)
+{
+  const char *encoding;
+
+  encoding = soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                           "Content-Encoding");
+
+  return encoding != NULL
+         && g_ascii_strcasecmp (encoding, "identity") != 0
+         && !soup_message_is_feature_disabled (message, SOUP_TYPE_CONTENT_DECODER);
+}
+
+static void
+body_end_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  LadleTask *task = LADLE_TASK (object);
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+  GError *error = NULL;
+
+  task_class (self)->body_end_finish (task, result, &error);
+  /* ladle_task_cancel() does nothing once the body is finishing: the outcome stands. */
+  complete (self, error);
+}
+
+static void
+body_delivered (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      complete (self, cancelled_error ());
+      return;
+    }
+
+  set_phase (self, LADLE_TASK_PHASE_FINISHING);
+  g_debug ("Task %" G_GUINT64_FORMAT ": body complete, %" G_GINT64_FORMAT " bytes",
+           self->record->identifier, self->body_received);
+  if (klass->body_end_async == NULL)
+    {
+      complete (self, NULL);
+      return;
+    }
+
+  klass->body_end_async (self->task, body_end_cb, NULL);
+}
+
+/* The whole body was read: check it, then let the kind deliver it once every block was
+ * consumed. */
+static void
+body_eof (LadleTransfer *self)
+{
+  /* libsoup 3.2 reports a connection closed before Content-Length bytes as a clean end of
+   * stream: count and check. */
+  if (self->body_length >= 0 && self->body_received < self->body_length)
+    {
+      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
+                                   "The connection closed after %" G_GINT64_FORMAT " of %"
+                                   G_GINT64_FORMAT " bytes of the response body",
+                                   self->body_received, self->body_length));
+      return;
+    }
+
+  self->eof = TRUE;
+  pump_body (self);
+}
+
+static void
+deliver (LadleTransfer *self,
+         Buffer        *buffer)
+{
+  LadleTaskClass *klass = task_class (self);
+
+  self->next_delivery = (self->next_delivery + 1) % self->n_buffers;
+  self->body_received += buffer->public.length;
+  self->record->bytes_received = self->receive_offset + self->body_received;
+
+  buffer->state = BUFFER_CONSUMING;
+  self->n_busy++;
+  self->dispatching = TRUE;
+  if (klass->body_chunk != NULL)
+    klass->body_chunk (self->task, &buffer->public);
+  else
+    _ladle_transfer_buffer_consumed (self, &buffer->public, NULL);
+  if (state (self) == LADLE_TASK_STATE_RUNNING && self->record->phase == LADLE_TASK_PHASE_BODY)
+    _ladle_task_report_download_progress (self->task, FALSE);
+  self->dispatching = FALSE;
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(LadleTask) task = user_data;
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+  Buffer *buffer = g_steal_pointer (&self->reading);
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  buffer->state = BUFFER_FREE;
+  self->n_busy--;
+
+  if (self->completing)
+    {
+      if (self->n_busy == 0 && !self->beginning)
+        finish_completion (self);
+      return;
+    }
+  if (check_interrupted (self))
+    return;
+
+  if (n < 0)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+        /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
+        complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
+                                     "The connection closed after %" G_GINT64_FORMAT
+                                     " bytes of the response body: %s",
+                                     self->body_received, error->message));
+      else
+        complete (self, g_steal_pointer (&error));
+      return;
+    }
+  if (n == 0)
+    {
+      body_eof (self);
+      return;
+    }
+
+  buffer->public.length = n;
+  buffer->state = BUFFER_HELD;
+  pump_body (self);
+}
+
+/* Moves the body along: delivers a block read while suspended, starts the next read when a
+ * buffer is free, and ends the body once every block was consumed. */
+static void
+pump_body (LadleTransfer *self)
+{
+  Buffer *buffer;
+
+  if (self->record->phase != LADLE_TASK_PHASE_BODY || self->completing || self->beginning)
+    return;
+  /* A handler may suspend or cancel; cancel() then scheduled the completion and resume()
+   * goes on from here. */
+  if (state (self) != LADLE_TASK_STATE_RUNNING || self->dispatching)
+    return;
+
+  buffer = &self->buffers[self->next_delivery];
+  if (buffer->state == BUFFER_HELD)
+    {
+      deliver (self, buffer);
+      if (self->record->phase != LADLE_TASK_PHASE_BODY || state (self) != LADLE_TASK_STATE_RUNNING)
+        return;
+    }
+
+  if (self->eof)
+    {
+      if (self->n_busy == 0)
+        {
+          _ladle_task_report_download_progress (self->task, TRUE);
+          body_delivered (self);
+        }
+      return;
+    }
+
+  buffer = &self->buffers[self->next_read];
+  if (buffer->state != BUFFER_FREE || self->reading != NULL)
+    return;
+
+  if (buffer->public.data == NULL)
+    buffer->public.data = g_malloc (self->read_size);
+  buffer->state = BUFFER_READING;
+  self->n_busy++;
+  self->next_read = (self->next_read + 1) % self->n_buffers;
+  self->reading = buffer;
+  g_input_stream_read_async (self->body_stream, buffer->public.data, self->read_size,
+                             G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
+}
+
+void
+_ladle_transfer_buffer_consumed (LadleTransfer   *self,
+                                 LadleBodyBuffer *public,
+                                 GError          *error)
+{
+  Buffer *buffer = (Buffer *)public;
+
+  g_return_if_fail (buffer->state == BUFFER_CONSUMING);
+
+  buffer->state = BUFFER_FREE;
+  self->n_busy--;
+
+  if (self->completing)
+    {
+      g_clear_error (&error);
+      if (self->n_busy == 0 && !self->beginning)
+        finish_completion (self);
+      return;
+    }
+  if (self->record->phase == LADLE_TASK_PHASE_DONE)
+    {
+      g_clear_pointer (&buffer->public.data, g_free);
+      g_clear_error (&error);
+      return;
+    }
+  if (error != NULL)
+    {
+      complete (self, error);
+      return;
+    }
+  if (self->abort_error != NULL || state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      check_interrupted (self);
+      return;
+    }
+
+  /* Consumed from inside deliver(): the caller goes on. */
+  if (!self->dispatching)
+    pump_body (self);
+}
+
+static void
+body_begin_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  LadleTask *task = LADLE_TASK (object);
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+  GError *error = NULL;
+  gboolean ready;
+
+  ready = task_class (self)->body_begin_finish (task, result, &error);
+  self->beginning = FALSE;
+
+  if (self->completing)
+    {
+      g_clear_error (&error);
+      if (self->n_busy == 0)
+        finish_completion (self);
+      return;
+    }
+  if (check_interrupted (self))
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (!ready)
+    {
+      complete (self, error);
+      return;
+    }
+
+  _ladle_task_notify_expected_to_receive (self->task);
+  pump_body (self);
+}
+
+static void
+begin_body (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+  SoupMessage *message = self->current_request;
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  g_autoptr(GError) error = NULL;
+
+  set_phase (self, LADLE_TASK_PHASE_BODY);
+  self->body_received = 0;
+  self->body_length = -1;
+  self->eof = FALSE;
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      !body_is_decoded (message))
+    self->body_length = soup_message_headers_get_content_length (headers);
+  if (soup_message_get_method (message) == SOUP_METHOD_HEAD ||
+      soup_message_get_status (message) == SOUP_STATUS_NO_CONTENT ||
+      soup_message_get_status (message) == SOUP_STATUS_NOT_MODIFIED)
+    self->body_length = 0;
+
+  self->receive_offset = 0;
+  self->record->bytes_received = 0;
+  self->record->bytes_expected_to_receive = self->body_length;
+  _ladle_task_reset_download_progress (self->task, -1);
+
+  if (self->n_buffers == 0)
+    {
+      self->read_size = klass->read_size ? klass->read_size : DEFAULT_READ_SIZE;
+      self->n_buffers = CLAMP (klass->n_buffers, 1, MAX_BUFFERS);
+    }
+
+  if (klass->body_begin_async != NULL)
+    {
+      self->beginning = TRUE;
+      klass->body_begin_async (self->task, message, body_begin_cb, NULL);
+      return;
+    }
+  if (klass->body_begin != NULL && !klass->body_begin (self->task, message, &error))
+    {
+      complete (self, g_steal_pointer (&error));
+      return;
+    }
+
+  _ladle_task_notify_expected_to_receive (self->task);
+  pump_body (self);
+}
+
+/* The response */
+
+static void
+handle_response (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+  LadleResponseDisposition disposition;
+
+  /* A handler that suspends and resumes the task must not re-enter the loop. */
+  self->dispatching = TRUE;
+  disposition = _ladle_task_emit_response (self->task, self->current_request);
+  self->dispatching = FALSE;
+
+  if (self->record->phase == LADLE_TASK_PHASE_DONE || state (self) == LADLE_TASK_STATE_CANCELING)
+    return;
+
+  switch (disposition)
+    {
+    case LADLE_RESPONSE_DISPOSITION_CANCEL:
+      ladle_task_cancel (self->task);
+      return;
+
+    case LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD:
+      if (klass->become_download != NULL &&
+          klass->become_download (self->task, self->current_request, self->body_stream))
+        {
+          /* The download task owns the stream now; this task is done. */
+          g_clear_object (&self->body_stream);
+          complete (self, NULL);
+          return;
+        }
+      break;
+
+    case LADLE_RESPONSE_DISPOSITION_ALLOW:
+    default:
+      break;
+    }
+
+  begin_body (self);
+}
+
+/* libsoup's signals on the message being sent */
+
+static gboolean
+on_message_authenticate (SoupMessage   *message,
+                         SoupAuth      *auth,
+                         gboolean       retrying,
+                         LadleTransfer *self)
+{
+  /* Credentials from the URL answer the first challenge of their own origin, never a proxy's. */
+  if (!retrying && !soup_auth_is_for_proxy (auth) && self->url_user != NULL &&
+      _ladle_origin_same (self->url_origin, soup_message_get_uri (message)))
+    {
+      soup_auth_authenticate (auth, self->url_user, self->url_password);
+      return TRUE;
+    }
+
+  return _ladle_task_emit_authenticate (self->task, auth, retrying);
+}
+
+static gboolean
+ask_accept_certificate (LadleTransfer        *self,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors)
+{
+  if (!_ladle_task_emit_accept_certificate (self->task, certificate, errors))
+    return FALSE;
+
+  g_set_object (&self->accepted_certificate, certificate);
+  /* libsoup would reuse this connection for other tasks without asking them: the session
+   * opens fresh connections to this origin from now on. */
+  {
+    g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+
+    if (session != NULL)
+      _ladle_tls_trust_remember_exception (_ladle_session_get_tls_trust (session),
+                                           soup_message_get_uri (self->current_request));
+  }
+
+  return TRUE;
+}
+
+static gboolean
+on_message_accept_certificate (SoupMessage          *message,
+                               GTlsCertificate      *certificate,
+                               GTlsCertificateFlags  errors,
+                               LadleTransfer        *self)
+{
+  /* A new connection (redirect hop, auth retry) to the certificate this task accepted. */
+  if (_ladle_tls_verdict (self->accepted_certificate, certificate, errors) == LADLE_TLS_VERDICT_ACCEPTED)
+    return TRUE;
+
+  return ask_accept_certificate (self, certificate, errors);
+}
+
+static void
+on_message_restarted (SoupMessage   *message,
+                      LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+
+  /* The body goes out again from its start; progress stays monotonic (ladle-progress.c). */
+  self->record->bytes_sent = 0;
+  if (klass->message_restarted != NULL)
+    klass->message_restarted (self->task, message);
+}
+
+static void
+on_message_wrote_body_data (SoupMessage   *message,
+                            guint          chunk_size,
+                            LadleTransfer *self)
+{
+  _ladle_task_add_bytes_sent (self->task, chunk_size);
+}
+
+static void
+on_message_wrote_body (SoupMessage   *message,
+                       LadleTransfer *self)
+{
+  _ladle_task_report_upload_progress (self->task, TRUE);
+}
+
+static void
+watch_message (LadleTransfer *self,
+               SoupMessage   *message)
+{
+  g_signal_connect (message, "authenticate", G_CALLBACK (on_message_authenticate), self);
+  g_signal_connect (message, "accept-certificate", G_CALLBACK (on_message_accept_certificate), self);
+  g_signal_connect (message, "restarted", G_CALLBACK (on_message_restarted), self);
+  g_signal_connect (message, "wrote-body-data", G_CALLBACK (on_message_wrote_body_data), self);
+  g_signal_connect (message, "wrote-body", G_CALLBACK (on_message_wrote_body), self);
+}
+
+/* Sending */
+
+/* libsoup 3.2 reuses a connection whose certificate some other task accepted without asking
+ * this one: every response is checked here. */
+static gboolean
+check_certificate (LadleTransfer  *self,
+                   GError        **error)
+{
+  SoupMessage *message = self->current_request;
+  GTlsCertificate *certificate = soup_message_get_tls_peer_certificate (message);
+  GTlsCertificateFlags errors = soup_message_get_tls_peer_certificate_errors (message);
+
+  switch (_ladle_tls_verdict (self->accepted_certificate, certificate, errors))
+    {
+    case LADLE_TLS_VERDICT_TRUSTED:
+    case LADLE_TLS_VERDICT_ACCEPTED:
+      return TRUE;
+    case LADLE_TLS_VERDICT_ASK:
+    default:
+      if (ask_accept_certificate (self, certificate, errors))
+        return TRUE;
+      g_set_error_literal (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                           "Unacceptable TLS certificate");
+      return FALSE;
+    }
+}
+
+static void
+follow_redirect (LadleTransfer *self,
+                 SoupMessage   *next,
+                 GInputStream  *stream)
+{
+  drain_and_close_stream (stream);
+  g_signal_handlers_disconnect_by_data (self->current_request, self);
+  g_set_object (&self->current_request, next);
+  self->record->n_redirects++;
+  _ladle_task_current_request_changed (self->task);
+
+  send_message (self);
+}
+
+/* A redirect response: follow it, or deliver it as the final response (FALSE). */
+static gboolean
+handle_redirect (LadleTransfer *self,
+                 GInputStream  *stream)
+{
+  LadleTaskClass *klass = task_class (self);
+  SoupMessage *message = self->current_request;
+  g_autoptr(SoupMessage) next = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean can_resend = klass->can_resend_body != NULL && klass->can_resend_body (self->task);
+
+  next = _ladle_redirect_build_next (message, self->record->n_redirects,
+                                     ladle_task_get_max_redirects (self->task), can_resend, &error);
+  if (error != NULL)
+    {
+      close_stream (stream);
+      complete (self, g_steal_pointer (&error));
+      return TRUE;
+    }
+  if (next == NULL)
+    return FALSE;
+
+  soup_message_set_priority (next, ladle_task_get_priority (self->task));
+  if (!_ladle_task_emit_redirect (self->task, next))
+    return FALSE;
+  if (state (self) == LADLE_TASK_STATE_CANCELING || self->record->phase == LADLE_TASK_PHASE_DONE)
+    {
+      close_stream (stream);
+      return TRUE;
+    }
+  if (!_ladle_uri_is_http (soup_message_get_uri (next)))
+    {
+      close_stream (stream);
+      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
+                                   "The redirect handler set a URI that is not http or https"));
+      return TRUE;
+    }
+
+  g_debug ("Task %" G_GUINT64_FORMAT ": following redirect %u (status %u)",
+           self->record->identifier, self->record->n_redirects + 1,
+           soup_message_get_status (message));
+  follow_redirect (self, next, stream);
+  return TRUE;
+}
+
+static void
+send_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(LadleTask) task = user_data;
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->sending = FALSE;
+  stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+
+  if (check_interrupted (self))
+    {
+      close_stream (stream);
+      return;
+    }
+  if (stream == NULL)
+    {
+      complete (self, g_steal_pointer (&error));
+      return;
+    }
+  if (!check_certificate (self, &error))
+    {
+      close_stream (stream);
+      complete (self, g_steal_pointer (&error));
+      return;
+    }
+
+  if (_ladle_redirect_is_redirect_status (soup_message_get_status (self->current_request)) &&
+      handle_redirect (self, stream))
+    return;
+
+  self->body_stream = g_steal_pointer (&stream);
+  set_phase (self, LADLE_TASK_PHASE_RESPONSE);
+  g_debug ("Task %" G_GUINT64_FORMAT ": response %u", self->record->identifier,
+           soup_message_get_status (self->current_request));
+  if (state (self) == LADLE_TASK_STATE_RUNNING)
+    handle_response (self);
+}
+
+/* libsoup 3.2 writes user:password@ into the request line to a proxy and offers them as
+ * Proxy-Authorization: keep them out of the URI and answer the origin's challenge ourselves. */
+static void
+take_url_credentials (LadleTransfer *self,
+                      SoupMessage   *message)
+{
+  GUri *uri = soup_message_get_uri (message);
+  g_autoptr(GUri) clean = NULL;
+
+  if (g_uri_get_user (uri) == NULL)
+    return;
+
+  clean = _ladle_uri_strip_credentials (uri);
+  g_free (self->url_user);
+  g_free (self->url_password);
+  self->url_user = g_strdup (g_uri_get_user (uri));
+  self->url_password = g_strdup (g_uri_get_password (uri) ? g_uri_get_password (uri) : "");
+  g_clear_pointer (&self->url_origin, g_uri_unref);
+  self->url_origin = g_uri_ref (clean);
+  soup_message_set_uri (message, clean);
+}
+
+static void
+send_message (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+  SoupMessage *message = self->current_request;
+  g_autoptr(GError) error = NULL;
+
+  if (session == NULL)
+    {
+      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
+                                   "The task's session no longer exists"));
+      return;
+    }
+
+  take_url_credentials (self, message);
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_set_priority (message, ladle_task_get_priority (self->task));
+  _ladle_session_prepare_message (session, message);
+
+  if (klass->prepare_message != NULL && !klass->prepare_message (self->task, message, &error))
+    {
+      complete (self, g_steal_pointer (&error));
+      return;
+    }
+  _ladle_task_record_set_request (self->record, message);
+
+  /* Each hop sends the body from its start; what was reported stays reported, so that
+   * upload-progress never goes back. */
+  self->record->bytes_sent = 0;
+  watch_message (self, message);
+
+  set_phase (self, LADLE_TASK_PHASE_SENDING);
+  self->sending = TRUE;
+  soup_session_send_async (ladle_session_get_soup_session (session), message,
+                           G_PRIORITY_DEFAULT, self->cancellable,
+                           send_cb, g_object_ref (self->task));
+}
+
+static void
+prepare_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  LadleTask *task = LADLE_TASK (object);
+  LadleTransfer *self = _ladle_task_get_transfer (task);
+  GError *error = NULL;
+  gboolean prepared;
+
+  prepared = task_class (self)->prepare_finish (task, result, &error);
+  self->preparing = FALSE;
+
+  if (check_interrupted (self))
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (!prepared)
+    {
+      complete (self, error);
+      return;
+    }
+
+  send_message (self);
+}
+
+void
+_ladle_transfer_start (LadleTransfer *self,
+                       GError        *refusal)
+{
+  LadleTaskClass *klass = task_class (self);
+
+  if (self->record->phase != LADLE_TASK_PHASE_ADMITTING)
+    {
+      g_clear_error (&refusal);
+      return;
+    }
+  if (refusal != NULL)
+    {
+      complete (self, refusal);
+      return;
+    }
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      complete (self, cancelled_error ());
+      return;
+    }
+
+  set_phase (self, LADLE_TASK_PHASE_PREPARING);
+  if (klass->prepare_async == NULL)
+    {
+      send_message (self);
+      return;
+    }
+
+  self->preparing = TRUE;
+  klass->prepare_async (self->task, self->cancellable, prepare_cb, NULL);
+}
+
+/* The application's calls */
+
+static void
+start (LadleTransfer *self)
+{
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+
+  set_phase (self, LADLE_TASK_PHASE_ADMITTING);
+  if (self->start_error != NULL)
+    {
+      schedule_completion (self, NULL);
+      return;
+    }
+  if (session == NULL)
+    {
+      schedule_completion (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
+                                              "The session was invalidated"));
+      return;
+    }
+
+  /* The session starts the task: now, or when the network allows it. */
+  _ladle_session_admit (session, self->task);
+}
+
+static gboolean
+continue_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+
+  self->continue_source = 0;
+
+  if (state (self) != LADLE_TASK_STATE_RUNNING)
+    return G_SOURCE_REMOVE;
+
+  /* An operation in flight, or the signal being emitted, goes on by itself. */
+  if (self->sending || self->preparing || self->beginning || self->dispatching)
+    return G_SOURCE_REMOVE;
+
+  switch (self->record->phase)
+    {
+    case LADLE_TASK_PHASE_IDLE:
+      start (self);
+      break;
+
+    case LADLE_TASK_PHASE_RESPONSE:
+      handle_response (self);
+      break;
+
+    case LADLE_TASK_PHASE_BODY:
+      pump_body (self);
+      break;
+
+    case LADLE_TASK_PHASE_ADMITTING:
+    case LADLE_TASK_PHASE_PREPARING:
+    case LADLE_TASK_PHASE_SENDING:
+    case LADLE_TASK_PHASE_FINISHING:
+    case LADLE_TASK_PHASE_DONE:
+    default:
+      break;
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+_ladle_transfer_resume (LadleTransfer *self)
+{
+  GSource *source;
+
+  /* The work goes on from the main loop: no signal is ever emitted from inside resume(). */
+  if (self->continue_source != 0)
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, continue_cb, g_object_ref (self->task), g_object_unref);
+  g_source_set_static_name (source, "[ladle] task continue");
+  self->continue_source = g_source_attach (source, session_context (self));
+  g_source_unref (source);
+}
+
+/* The whole body is being delivered, or the task is completing: too late to cancel. */
+gboolean
+_ladle_transfer_is_finishing (LadleTransfer *self)
+{
+  return self->record->phase == LADLE_TASK_PHASE_FINISHING || self->completing;
+}
+
+void
+_ladle_transfer_cancel (LadleTransfer *self)
+{
+  g_cancellable_cancel (self->cancellable);
+
+  /* With an operation in flight, its callback completes the task. */
+  if (!self->sending && !self->preparing && !self->beginning && self->n_busy == 0)
+    schedule_completion (self, NULL);
+}
+
+void
+_ladle_transfer_fail_on_start (LadleTransfer *self,
+                               GError        *error)
+{
+  if (self->start_error == NULL)
+    self->start_error = error;
+  else
+    g_error_free (error);
+}
+
+/* Fails the task with @error from inside a libsoup callback (e.g. a request body that cannot be
+ * produced again): the operation in flight is cancelled and its callback completes the task. */
+void
+_ladle_transfer_abort (LadleTransfer *self,
+                       GError        *error)
+{
+  if (self->record->phase == LADLE_TASK_PHASE_DONE || self->abort_error != NULL ||
+      state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  self->abort_error = error;
+  g_cancellable_cancel (self->cancellable);
+  if (!self->sending && !self->preparing && !self->beginning && self->n_busy == 0)
+    schedule_completion (self, g_steal_pointer (&self->abort_error));
+}
+
+/* A data task's response handed over to a new download task (become-download). */
+void
+_ladle_transfer_start_with_response (LadleTransfer *self,
+                                     SoupMessage   *message,
+                                     GInputStream  *stream)
+{
+  g_set_object (&self->current_request, message);
+  self->body_stream = g_object_ref (stream);
+  _ladle_task_set_state (self->task, LADLE_TASK_STATE_RUNNING);
+  begin_body (self);
+}
+
+/* A resumed download continues a partial file of @offset bytes. */
+void
+_ladle_transfer_set_receive_offset (LadleTransfer *self,
+                                    gint64         offset,
+                                    gint64         expected_total)
+{
+  self->receive_offset = offset;
+  self->record->bytes_received = offset + self->body_received;
+  self->record->bytes_expected_to_receive = expected_total;
+}
+
+/* Life cycle and accessors */
+
+LadleTransfer *
+_ladle_transfer_new (LadleTask       *task,
+                     LadleTaskRecord *record)
+{
+  LadleTransfer *self = g_new0 (LadleTransfer, 1);
+
+  self->task = task;
+  self->record = record;
+  self->cancellable = g_cancellable_new ();
+  self->body_length = -1;
+
+  return self;
+}
+
+void
+_ladle_transfer_free (LadleTransfer *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_handle_id (&self->completion_source, g_source_remove);
+  g_clear_handle_id (&self->continue_source, g_source_remove);
+  if (self->current_request != NULL)
+    g_signal_handlers_disconnect_by_data (self->current_request, self);
+  if (self->body_stream != NULL)
+    {
+      close_stream (self->body_stream);
+      g_clear_object (&self->body_stream);
+    }
+  for (guint i = 0; i < MAX_BUFFERS; i++)
+    g_free (self->buffers[i].public.data);
+  g_clear_object (&self->current_request);
+  g_clear_object (&self->cancellable);
+  g_clear_error (&self->start_error);
+  g_clear_error (&self->abort_error);
+  g_clear_error (&self->final_error);
+  g_clear_object (&self->accepted_certificate);
+  g_clear_pointer (&self->url_user, g_free);
+  g_clear_pointer (&self->url_password, g_free);
+  g_clear_pointer (&self->url_origin, g_uri_unref);
+  g_free (self);
+}
+
+void
+_ladle_transfer_set_request (LadleTransfer *self,
+                             SoupMessage   *request)
+{
+  g_set_object (&self->current_request, request);
+  if (request != NULL)
+    _ladle_task_record_set_request (self->record, request);
+}
+
+SoupMessage *
+_ladle_transfer_get_current_request (LadleTransfer *self)
+{
+  return self->current_request;
+}
+
+gboolean
+_ladle_transfer_has_response (LadleTransfer *self)
+{
+  LadleTaskPhase phase = self->record->phase;
+
+  return self->current_request != NULL &&
+         (phase == LADLE_TASK_PHASE_RESPONSE || phase == LADLE_TASK_PHASE_BODY ||
+          phase == LADLE_TASK_PHASE_FINISHING || phase == LADLE_TASK_PHASE_DONE) &&
+         soup_message_get_status (self->current_request) != SOUP_STATUS_NONE;
+}
+
+GCancellable *
+_ladle_transfer_get_cancellable (LadleTransfer *self)
+{
+  return self->cancellable;
+}
