@@ -11,7 +11,7 @@ this module needs no third-party package).
     servers.check_available(nginx=True, php=True)   # raises servers.ServerMissing
 
     with servers.Nginx() as nginx:                  # Nginx(limit_rate='16m', tls=True, http2=False,
-                                                    #       forward_proxy=False)
+                                                    #       forward_proxy=False, extra_locations=())
         nginx.write_file('big.bin', data)           # into the document root; returns its path
         nginx.path('big.bin')                       # <root>/big.bin
         nginx.url('/files/big.bin')                 # http://127.0.0.1:PORT/files/big.bin
@@ -236,8 +236,11 @@ class Nginx(_Server):
     name = 'nginx'
 
     def __init__(self, limit_rate='16m', tls=True, user='ladle', password='s3cret-Pa55', http2=False,
-                 forward_proxy=False):
+                 forward_proxy=False, extra_locations=()):
         super().__init__()
+        # extra_locations: more nginx `location` blocks (strings) for both servers; bench/upload's
+        # sink is one
+        self.extra_locations = list(extra_locations)
         self.limit_rate = limit_rate
         self.tls = tls
         # http2: the TLS port offers h2 by ALPN (libsoup then speaks HTTP/2 to it)
@@ -334,6 +337,7 @@ class Nginx(_Server):
                          % (code, code))
         for code in _STATUS_CODES:
             lines.append('location = /status/%d { return %d; }' % (code, code))
+        lines += [location.replace('@DIR@', d) for location in self.extra_locations]
         return '\n        '.join(lines)
 
     def _config(self):
