@@ -230,7 +230,7 @@ build_resume_data (LadleDownloadTask *self,
                    gboolean           check_status)
 {
   LadleTask *task = LADLE_TASK (self);
-  LadleTaskRecord *record = record_of (self);
+  LadleTaskRecord *record = _ladle_task_sync_record (task);
   guint status = ladle_task_get_status_code (task);
 
   if (self->partial == NULL || record->bytes_on_disk <= 0 || self->ranges_refused ||

@@ -7,6 +7,7 @@
 
 #include "ladle-task.h"
 #include "ladle-task-record-private.h"
+#include "ladle-transfer-private.h"
 
 G_BEGIN_DECLS
 
@@ -15,12 +16,7 @@ struct _LadleTask
   GObject parent_instance;
 };
 
-/* The transfer engine of one task (see ladle-transfer.c). The task owns it. */
-typedef struct _LadleTransfer LadleTransfer;
-
 /* A block of the response body, read by the transfer engine and handed to the task kind. */
-typedef struct _LadleBodyBuffer LadleBodyBuffer;
-
 struct _LadleBodyBuffer
 {
   guint8 *data;
@@ -136,17 +132,9 @@ void             _ladle_task_setup                      (LadleTask          *sel
                                                          LadleSession       *session,
                                                          SoupMessage        *request,
                                                          guint64             identifier);
-void             _ladle_task_fail_on_start              (LadleTask          *self,
-                                                         GError             *error);
-void             _ladle_task_start                      (LadleTask          *self,
-                                                         GError             *refusal);
-void             _ladle_task_start_with_response        (LadleTask          *self,
-                                                         SoupMessage        *message,
-                                                         GInputStream       *stream);
 
 /* For the task kinds */
 LadleTaskRecord *_ladle_task_get_record                 (LadleTask          *self);
-GCancellable    *_ladle_task_get_cancellable            (LadleTask          *self);
 void             _ladle_task_set_receive_offset         (LadleTask          *self,
                                                          gint64              offset,
                                                          gint64              expected_total);
@@ -154,11 +142,6 @@ void             _ladle_task_set_bytes_expected_to_send (LadleTask          *sel
                                                          gint64              expected);
 void             _ladle_task_add_bytes_sent             (LadleTask          *self,
                                                          gsize               n_bytes);
-void             _ladle_task_buffer_consumed            (LadleTask          *self,
-                                                         LadleBodyBuffer    *buffer,
-                                                         GError             *error);
-void             _ladle_task_abort                      (LadleTask          *self,
-                                                         GError             *error);
 
 /* For the transfer engine (ladle-transfer.c) */
 LadleTransfer   *_ladle_task_get_transfer               (LadleTask          *self);
@@ -187,5 +170,60 @@ void             _ladle_task_report_upload_progress     (LadleTask          *sel
 void             _ladle_task_reset_download_progress    (LadleTask          *self,
                                                          gint64              base);
 void             _ladle_task_notify_expected_to_receive (LadleTask          *self);
+
+/* Calls that go straight to the task's transfer engine (ladle-transfer.c) */
+
+/* The session admitted the task (@refusal NULL) or refused it. */
+static inline void
+_ladle_task_start (LadleTask *self,
+                   GError    *refusal)
+{
+  _ladle_transfer_start (_ladle_task_get_transfer (self), refusal);
+}
+
+static inline void
+_ladle_task_fail_on_start (LadleTask *self,
+                           GError    *error)
+{
+  _ladle_transfer_fail_on_start (_ladle_task_get_transfer (self), error);
+}
+
+static inline void
+_ladle_task_start_with_response (LadleTask    *self,
+                                 SoupMessage  *message,
+                                 GInputStream *stream)
+{
+  _ladle_transfer_start_with_response (_ladle_task_get_transfer (self), message, stream);
+}
+
+static inline GCancellable *
+_ladle_task_get_cancellable (LadleTask *self)
+{
+  return _ladle_transfer_get_cancellable (_ladle_task_get_transfer (self));
+}
+
+/* The record with its request brought up to date (the request as it was last sent). */
+static inline LadleTaskRecord *
+_ladle_task_sync_record (LadleTask *self)
+{
+  _ladle_transfer_sync_record (_ladle_task_get_transfer (self));
+
+  return _ladle_task_get_record (self);
+}
+
+static inline void
+_ladle_task_buffer_consumed (LadleTask       *self,
+                             LadleBodyBuffer *buffer,
+                             GError          *error)
+{
+  _ladle_transfer_buffer_consumed (_ladle_task_get_transfer (self), buffer, error);
+}
+
+static inline void
+_ladle_task_abort (LadleTask *self,
+                   GError    *error)
+{
+  _ladle_transfer_abort (_ladle_task_get_transfer (self), error);
+}
 
 G_END_DECLS

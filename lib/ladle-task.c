@@ -582,35 +582,6 @@ _ladle_task_setup (LadleTask    *self,
     }
 }
 
-void
-_ladle_task_fail_on_start (LadleTask *self,
-                           GError    *error)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  _ladle_transfer_fail_on_start (priv->transfer, error);
-}
-
-/* The session admitted the task (@refusal NULL) or refused it. */
-void
-_ladle_task_start (LadleTask *self,
-                   GError    *refusal)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  _ladle_transfer_start (priv->transfer, refusal);
-}
-
-void
-_ladle_task_start_with_response (LadleTask    *self,
-                                 SoupMessage  *message,
-                                 GInputStream *stream)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  _ladle_transfer_start_with_response (priv->transfer, message, stream);
-}
-
 /* Internal API for the task kinds */
 
 LadleTaskRecord *
@@ -619,14 +590,6 @@ _ladle_task_get_record (LadleTask *self)
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
   return priv->record;
-}
-
-GCancellable *
-_ladle_task_get_cancellable (LadleTask *self)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  return _ladle_transfer_get_cancellable (priv->transfer);
 }
 
 void
@@ -666,25 +629,6 @@ _ladle_task_add_bytes_sent (LadleTask *self,
 
   priv->record->bytes_sent += n_bytes;
   _ladle_task_report_upload_progress (self, FALSE);
-}
-
-void
-_ladle_task_buffer_consumed (LadleTask       *self,
-                             LadleBodyBuffer *buffer,
-                             GError          *error)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  _ladle_transfer_buffer_consumed (priv->transfer, buffer, error);
-}
-
-void
-_ladle_task_abort (LadleTask *self,
-                   GError    *error)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-
-  _ladle_transfer_abort (priv->transfer, error);
 }
 
 /* Internal API for the transfer engine */

@@ -5,9 +5,13 @@
 
 #pragma once
 
-#include "ladle-task-private.h"
+#include "ladle-task.h"
+#include "ladle-task-record-private.h"
 
 G_BEGIN_DECLS
+
+typedef struct _LadleTransfer LadleTransfer;
+typedef struct _LadleBodyBuffer LadleBodyBuffer;
 
 
 LadleTransfer *_ladle_transfer_new                 (LadleTask       *task,
@@ -16,6 +20,7 @@ void           _ladle_transfer_free                (LadleTransfer   *self);
 
 void           _ladle_transfer_set_request         (LadleTransfer   *self,
                                                     SoupMessage     *request);
+void           _ladle_transfer_sync_record         (LadleTransfer   *self);
 SoupMessage   *_ladle_transfer_get_current_request (LadleTransfer   *self);
 gboolean       _ladle_transfer_has_response        (LadleTransfer   *self);
 GCancellable  *_ladle_transfer_get_cancellable     (LadleTransfer   *self);

@@ -15,7 +15,8 @@
  * (ladle-task-private.h). The body is read into a few reusable blocks: while the kind consumes
  * one (a download writes it to disk on a worker thread), the next one is read from the
  * network. Rules live in their own files: redirects (ladle-redirect.c), origins and credentials
- * (ladle-origin.c), certificate trust (ladle-tls-trust.c), progress (ladle-progress.c).
+ * (ladle-origin.c), certificate trust (ladle-tls-trust.c), progress (ladle-progress.c); what
+ * libsoup reports on the message being sent is handled in ladle-request-watch.c.
  *
  * Everything runs on the session's main context. No signal is emitted from inside an
  * application's call: resume() and cancel() go on from idle sources.
@@ -26,8 +27,9 @@
 #include "ladle-error.h"
 #include "ladle-origin-private.h"
 #include "ladle-redirect-private.h"
+#include "ladle-request-watch-private.h"
 #include "ladle-session-private.h"
-#include "ladle-tls-trust-private.h"
+#include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
 
 #define DEFAULT_READ_SIZE (64 * 1024)
@@ -67,10 +69,7 @@ struct _LadleTransfer
   GError              *final_error;     /* completion waits for blocks in use */
   gboolean             completing;
 
-  GTlsCertificate     *accepted_certificate;
-  char                *url_user;        /* credentials of the request's URL, for its origin only */
-  char                *url_password;
-  GUri                *url_origin;
+  LadleRequestWatch   *watch;           /* libsoup's signals on the message being sent */
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -86,7 +85,7 @@ struct _LadleTransfer
   gint64               receive_offset;
 };
 
-static void send_message   (LadleTransfer *self);
+static void send_message    (LadleTransfer *self);
 static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
@@ -292,8 +291,7 @@ finish_completion (LadleTransfer *self)
       close_stream (self->body_stream);
       g_clear_object (&self->body_stream);
     }
-  if (self->current_request != NULL)
-    g_signal_handlers_disconnect_by_data (self->current_request, self);
+  _ladle_request_watch_detach (self->watch);
   free_idle_buffers (self);
 
   if (klass->will_complete != NULL)
@@ -567,7 +565,13 @@ pump_body (LadleTransfer *self)
     return;
 
   if (buffer->public.data == NULL)
-    buffer->public.data = g_malloc (self->read_size);
+    {
+      /* A small body of known length gets a buffer of its size, plus one byte that lets a
+       * longer body show. */
+      if (self->body_length >= 0 && (guint64)self->body_length < self->read_size)
+        self->read_size = self->body_length + 1;
+      buffer->public.data = g_malloc (self->read_size);
+    }
   buffer->state = BUFFER_READING;
   self->n_busy++;
   self->next_read = (self->next_read + 1) % self->n_buffers;
@@ -663,7 +667,6 @@ begin_body (LadleTransfer *self)
   set_phase (self, LADLE_TASK_PHASE_BODY);
   self->body_received = 0;
   self->body_length = -1;
-  self->eof = FALSE;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
       !body_is_decoded (message))
     self->body_length = soup_message_headers_get_content_length (headers);
@@ -671,6 +674,9 @@ begin_body (LadleTransfer *self)
       soup_message_get_status (message) == SOUP_STATUS_NO_CONTENT ||
       soup_message_get_status (message) == SOUP_STATUS_NOT_MODIFIED)
     self->body_length = 0;
+  /* The end of the stream is always read: libsoup keeps a connection only for a message
+   * whose body was read to its end. */
+  self->eof = FALSE;
 
   self->receive_offset = 0;
   self->record->bytes_received = 0;
@@ -740,124 +746,7 @@ handle_response (LadleTransfer *self)
   begin_body (self);
 }
 
-/* libsoup's signals on the message being sent */
-
-static gboolean
-on_message_authenticate (SoupMessage   *message,
-                         SoupAuth      *auth,
-                         gboolean       retrying,
-                         LadleTransfer *self)
-{
-  /* Credentials from the URL answer the first challenge of their own origin, never a proxy's. */
-  if (!retrying && !soup_auth_is_for_proxy (auth) && self->url_user != NULL &&
-      _ladle_origin_same (self->url_origin, soup_message_get_uri (message)))
-    {
-      soup_auth_authenticate (auth, self->url_user, self->url_password);
-      return TRUE;
-    }
-
-  return _ladle_task_emit_authenticate (self->task, auth, retrying);
-}
-
-static gboolean
-ask_accept_certificate (LadleTransfer        *self,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors)
-{
-  if (!_ladle_task_emit_accept_certificate (self->task, certificate, errors))
-    return FALSE;
-
-  g_set_object (&self->accepted_certificate, certificate);
-  /* libsoup would reuse this connection for other tasks without asking them: the session
-   * opens fresh connections to this origin from now on. */
-  {
-    g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
-
-    if (session != NULL)
-      _ladle_tls_trust_remember_exception (_ladle_session_get_tls_trust (session),
-                                           soup_message_get_uri (self->current_request));
-  }
-
-  return TRUE;
-}
-
-static gboolean
-on_message_accept_certificate (SoupMessage          *message,
-                               GTlsCertificate      *certificate,
-                               GTlsCertificateFlags  errors,
-                               LadleTransfer        *self)
-{
-  /* A new connection (redirect hop, auth retry) to the certificate this task accepted. */
-  if (_ladle_tls_verdict (self->accepted_certificate, certificate, errors) == LADLE_TLS_VERDICT_ACCEPTED)
-    return TRUE;
-
-  return ask_accept_certificate (self, certificate, errors);
-}
-
-static void
-on_message_restarted (SoupMessage   *message,
-                      LadleTransfer *self)
-{
-  LadleTaskClass *klass = task_class (self);
-
-  /* The body goes out again from its start; progress stays monotonic (ladle-progress.c). */
-  self->record->bytes_sent = 0;
-  if (klass->message_restarted != NULL)
-    klass->message_restarted (self->task, message);
-}
-
-static void
-on_message_wrote_body_data (SoupMessage   *message,
-                            guint          chunk_size,
-                            LadleTransfer *self)
-{
-  _ladle_task_add_bytes_sent (self->task, chunk_size);
-}
-
-static void
-on_message_wrote_body (SoupMessage   *message,
-                       LadleTransfer *self)
-{
-  _ladle_task_report_upload_progress (self->task, TRUE);
-}
-
-static void
-watch_message (LadleTransfer *self,
-               SoupMessage   *message)
-{
-  g_signal_connect (message, "authenticate", G_CALLBACK (on_message_authenticate), self);
-  g_signal_connect (message, "accept-certificate", G_CALLBACK (on_message_accept_certificate), self);
-  g_signal_connect (message, "restarted", G_CALLBACK (on_message_restarted), self);
-  g_signal_connect (message, "wrote-body-data", G_CALLBACK (on_message_wrote_body_data), self);
-  g_signal_connect (message, "wrote-body", G_CALLBACK (on_message_wrote_body), self);
-}
-
 /* Sending */
-
-/* libsoup 3.2 reuses a connection whose certificate some other task accepted without asking
- * this one: every response is checked here. */
-static gboolean
-check_certificate (LadleTransfer  *self,
-                   GError        **error)
-{
-  SoupMessage *message = self->current_request;
-  GTlsCertificate *certificate = soup_message_get_tls_peer_certificate (message);
-  GTlsCertificateFlags errors = soup_message_get_tls_peer_certificate_errors (message);
-
-  switch (_ladle_tls_verdict (self->accepted_certificate, certificate, errors))
-    {
-    case LADLE_TLS_VERDICT_TRUSTED:
-    case LADLE_TLS_VERDICT_ACCEPTED:
-      return TRUE;
-    case LADLE_TLS_VERDICT_ASK:
-    default:
-      if (ask_accept_certificate (self, certificate, errors))
-        return TRUE;
-      g_set_error_literal (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                           "Unacceptable TLS certificate");
-      return FALSE;
-    }
-}
 
 static void
 follow_redirect (LadleTransfer *self,
@@ -865,7 +754,7 @@ follow_redirect (LadleTransfer *self,
                  GInputStream  *stream)
 {
   drain_and_close_stream (stream);
-  g_signal_handlers_disconnect_by_data (self->current_request, self);
+  _ladle_request_watch_detach (self->watch);
   g_set_object (&self->current_request, next);
   self->record->n_redirects++;
   _ladle_task_current_request_changed (self->task);
@@ -941,7 +830,7 @@ send_cb (GObject      *object,
       complete (self, g_steal_pointer (&error));
       return;
     }
-  if (!check_certificate (self, &error))
+  if (!_ladle_request_watch_check_certificate (self->watch, self->current_request, &error))
     {
       close_stream (stream);
       complete (self, g_steal_pointer (&error));
@@ -960,28 +849,6 @@ send_cb (GObject      *object,
     handle_response (self);
 }
 
-/* libsoup 3.2 writes user:password@ into the request line to a proxy and offers them as
- * Proxy-Authorization: keep them out of the URI and answer the origin's challenge ourselves. */
-static void
-take_url_credentials (LadleTransfer *self,
-                      SoupMessage   *message)
-{
-  GUri *uri = soup_message_get_uri (message);
-  g_autoptr(GUri) clean = NULL;
-
-  if (g_uri_get_user (uri) == NULL)
-    return;
-
-  clean = _ladle_uri_strip_credentials (uri);
-  g_free (self->url_user);
-  g_free (self->url_password);
-  self->url_user = g_strdup (g_uri_get_user (uri));
-  self->url_password = g_strdup (g_uri_get_password (uri) ? g_uri_get_password (uri) : "");
-  g_clear_pointer (&self->url_origin, g_uri_unref);
-  self->url_origin = g_uri_ref (clean);
-  soup_message_set_uri (message, clean);
-}
-
 static void
 send_message (LadleTransfer *self)
 {
@@ -997,7 +864,7 @@ send_message (LadleTransfer *self)
       return;
     }
 
-  take_url_credentials (self, message);
+  _ladle_request_watch_take_url_credentials (self->watch, message);
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_set_priority (message, ladle_task_get_priority (self->task));
   _ladle_session_prepare_message (session, message);
@@ -1007,12 +874,11 @@ send_message (LadleTransfer *self)
       complete (self, g_steal_pointer (&error));
       return;
     }
-  _ladle_task_record_set_request (self->record, message);
 
   /* Each hop sends the body from its start; what was reported stays reported, so that
    * upload-progress never goes back. */
   self->record->bytes_sent = 0;
-  watch_message (self, message);
+  _ladle_request_watch_attach (self->watch, message);
 
   set_phase (self, LADLE_TASK_PHASE_SENDING);
   self->sending = TRUE;
@@ -1242,6 +1108,7 @@ _ladle_transfer_new (LadleTask       *task,
   self->task = task;
   self->record = record;
   self->cancellable = g_cancellable_new ();
+  self->watch = _ladle_request_watch_new (task);
   self->body_length = -1;
 
   return self;
@@ -1255,8 +1122,7 @@ _ladle_transfer_free (LadleTransfer *self)
 
   g_clear_handle_id (&self->completion_source, g_source_remove);
   g_clear_handle_id (&self->continue_source, g_source_remove);
-  if (self->current_request != NULL)
-    g_signal_handlers_disconnect_by_data (self->current_request, self);
+  g_clear_pointer (&self->watch, _ladle_request_watch_free);
   if (self->body_stream != NULL)
     {
       close_stream (self->body_stream);
@@ -1269,10 +1135,6 @@ _ladle_transfer_free (LadleTransfer *self)
   g_clear_error (&self->start_error);
   g_clear_error (&self->abort_error);
   g_clear_error (&self->final_error);
-  g_clear_object (&self->accepted_certificate);
-  g_clear_pointer (&self->url_user, g_free);
-  g_clear_pointer (&self->url_password, g_free);
-  g_clear_pointer (&self->url_origin, g_uri_unref);
   g_free (self);
 }
 
@@ -1281,8 +1143,14 @@ _ladle_transfer_set_request (LadleTransfer *self,
                              SoupMessage   *request)
 {
   g_set_object (&self->current_request, request);
-  if (request != NULL)
-    _ladle_task_record_set_request (self->record, request);
+}
+
+/* The record's request is brought up to date when it is read, not at every send. */
+void
+_ladle_transfer_sync_record (LadleTransfer *self)
+{
+  if (self->current_request != NULL)
+    _ladle_task_record_set_request (self->record, self->current_request);
 }
 
 SoupMessage *
