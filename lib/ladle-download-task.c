@@ -10,7 +10,8 @@
  *
  * The body streams into a partial file in a directory the session owns (under its
  * [property@Ladle.SessionConfiguration:state-directory]), with large reads and constant memory
- * whatever the size. Content decoding is disabled, so that byte counts and ranges refer to the
+ * whatever the size. The file is written, checked and moved on a worker thread, never on the
+ * application's main context, while the next block of the body is read. Content decoding is disabled, so that byte counts and ranges refer to the
  * stored bytes.
  *
  * When the body is complete (and as long as it is: a body shorter than its Content-Length or

@@ -35,6 +35,8 @@
 #define DEFAULT_READ_SIZE (64 * 1024)
 #define DRAIN_LIMIT       (64 * 1024)
 #define MAX_BUFFERS       4
+/* Reads served at once from what libsoup already holds, before the loop yields. */
+#define MAX_IMMEDIATE_READS 8
 
 typedef enum
 {
@@ -57,6 +59,7 @@ struct _LadleTransfer
   SoupMessage         *current_request;
   GCancellable        *cancellable;
   GInputStream        *body_stream;
+  gboolean             pollable;        /* the body stream can be read without blocking */
 
   gboolean             sending;         /* soup_session_send_async() in flight */
   gboolean             preparing;       /* the kind's prepare_async() in flight */
@@ -288,7 +291,13 @@ finish_completion (LadleTransfer *self)
 
   if (self->body_stream != NULL)
     {
-      close_stream (self->body_stream);
+      /* A body read to its end has nothing left to skip or wait for (libsoup's HTTP/1 and
+       * HTTP/2 readers both return at once then): closing it finishes the message without a
+       * main-loop round trip. */
+      if (self->eof)
+        g_input_stream_close (self->body_stream, NULL, NULL);
+      else
+        close_stream (self->body_stream);
       g_clear_object (&self->body_stream);
     }
   _ladle_request_watch_detach (self->watch);
@@ -439,9 +448,8 @@ body_delivered (LadleTransfer *self)
   klass->body_end_async (self->task, body_end_cb, NULL);
 }
 
-/* The whole body was read: check it, then let the kind deliver it once every block was
- * consumed. */
-static void
+/* The whole body was read: check it. FALSE when the task failed. */
+static gboolean
 body_eof (LadleTransfer *self)
 {
   /* libsoup 3.2 reports a connection closed before Content-Length bytes as a clean end of
@@ -452,11 +460,11 @@ body_eof (LadleTransfer *self)
                                    "The connection closed after %" G_GINT64_FORMAT " of %"
                                    G_GINT64_FORMAT " bytes of the response body",
                                    self->body_received, self->body_length));
-      return;
+      return FALSE;
     }
 
   self->eof = TRUE;
-  pump_body (self);
+  return TRUE;
 }
 
 static void
@@ -481,6 +489,48 @@ deliver (LadleTransfer *self,
   self->dispatching = FALSE;
 }
 
+/* A read into @buffer ended with @n bytes (0 at the end, -1 with @error, taken). Returns
+ * whether the body loop goes on. */
+static gboolean
+read_done (LadleTransfer *self,
+           Buffer        *buffer,
+           gssize         n,
+           GError        *error)
+{
+  g_autoptr(GError) read_error = error;
+
+  buffer->state = BUFFER_FREE;
+  self->n_busy--;
+
+  if (self->completing)
+    {
+      if (self->n_busy == 0 && !self->beginning)
+        finish_completion (self);
+      return FALSE;
+    }
+  if (check_interrupted (self))
+    return FALSE;
+
+  if (n < 0)
+    {
+      if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+        /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
+        complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
+                                     "The connection closed after %" G_GINT64_FORMAT
+                                     " bytes of the response body: %s",
+                                     self->body_received, read_error->message));
+      else
+        complete (self, g_steal_pointer (&read_error));
+      return FALSE;
+    }
+  if (n == 0)
+    return body_eof (self);
+
+  buffer->public.length = n;
+  buffer->state = BUFFER_HELD;
+  return TRUE;
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -489,95 +539,88 @@ read_cb (GObject      *object,
   g_autoptr(LadleTask) task = user_data;
   LadleTransfer *self = _ladle_task_get_transfer (task);
   Buffer *buffer = g_steal_pointer (&self->reading);
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   gssize n;
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  buffer->state = BUFFER_FREE;
-  self->n_busy--;
-
-  if (self->completing)
-    {
-      if (self->n_busy == 0 && !self->beginning)
-        finish_completion (self);
-      return;
-    }
-  if (check_interrupted (self))
-    return;
-
-  if (n < 0)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
-        /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
-        complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                     "The connection closed after %" G_GINT64_FORMAT
-                                     " bytes of the response body: %s",
-                                     self->body_received, error->message));
-      else
-        complete (self, g_steal_pointer (&error));
-      return;
-    }
-  if (n == 0)
-    {
-      body_eof (self);
-      return;
-    }
-
-  buffer->public.length = n;
-  buffer->state = BUFFER_HELD;
-  pump_body (self);
+  if (read_done (self, buffer, n, error))
+    pump_body (self);
 }
 
-/* Moves the body along: delivers a block read while suspended, starts the next read when a
- * buffer is free, and ends the body once every block was consumed. */
+/* Moves the body along: delivers the block read last, reads the next one when a buffer is
+ * free, and ends the body once every block was consumed. Data already buffered by libsoup is
+ * read at once (a pollable read), without a main-loop round trip per read; after a few such
+ * reads in a row the loop yields to the main loop. */
 static void
 pump_body (LadleTransfer *self)
 {
   Buffer *buffer;
 
-  if (self->record->phase != LADLE_TASK_PHASE_BODY || self->completing || self->beginning)
-    return;
-  /* A handler may suspend or cancel; cancel() then scheduled the completion and resume()
-   * goes on from here. */
-  if (state (self) != LADLE_TASK_STATE_RUNNING || self->dispatching)
-    return;
-
-  buffer = &self->buffers[self->next_delivery];
-  if (buffer->state == BUFFER_HELD)
+  for (guint n_immediate = 0;; )
     {
-      deliver (self, buffer);
-      if (self->record->phase != LADLE_TASK_PHASE_BODY || state (self) != LADLE_TASK_STATE_RUNNING)
+      GError *error = NULL;
+      gssize n;
+
+      if (self->record->phase != LADLE_TASK_PHASE_BODY || self->completing || self->beginning)
         return;
-    }
+      /* A handler may suspend or cancel; cancel() then scheduled the completion and resume()
+       * goes on from here. */
+      if (state (self) != LADLE_TASK_STATE_RUNNING || self->dispatching)
+        return;
 
-  if (self->eof)
-    {
-      if (self->n_busy == 0)
+      buffer = &self->buffers[self->next_delivery];
+      if (buffer->state == BUFFER_HELD)
         {
-          _ladle_task_report_download_progress (self->task, TRUE);
-          body_delivered (self);
+          deliver (self, buffer);
+          continue;
         }
+
+      if (self->eof)
+        {
+          if (self->n_busy == 0)
+            {
+              _ladle_task_report_download_progress (self->task, TRUE);
+              body_delivered (self);
+            }
+          return;
+        }
+
+      buffer = &self->buffers[self->next_read];
+      if (buffer->state != BUFFER_FREE || self->reading != NULL)
+        return;
+
+      if (buffer->public.data == NULL)
+        {
+          /* A small body of known length gets a buffer of its size, plus one byte that lets a
+           * longer body show. */
+          if (self->body_length >= 0 && (guint64)self->body_length < self->read_size)
+            self->read_size = self->body_length + 1;
+          buffer->public.data = g_malloc (self->read_size);
+        }
+      buffer->state = BUFFER_READING;
+      self->n_busy++;
+      self->next_read = (self->next_read + 1) % self->n_buffers;
+
+      if (self->pollable && n_immediate < MAX_IMMEDIATE_READS)
+        {
+          n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->body_stream),
+                                                        buffer->public.data, self->read_size,
+                                                        self->cancellable, &error);
+          if (n >= 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              n_immediate++;
+              if (!read_done (self, buffer, n, error))
+                return;
+              continue;
+            }
+          g_clear_error (&error);
+        }
+
+      self->reading = buffer;
+      g_input_stream_read_async (self->body_stream, buffer->public.data, self->read_size,
+                                 G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
       return;
     }
-
-  buffer = &self->buffers[self->next_read];
-  if (buffer->state != BUFFER_FREE || self->reading != NULL)
-    return;
-
-  if (buffer->public.data == NULL)
-    {
-      /* A small body of known length gets a buffer of its size, plus one byte that lets a
-       * longer body show. */
-      if (self->body_length >= 0 && (guint64)self->body_length < self->read_size)
-        self->read_size = self->body_length + 1;
-      buffer->public.data = g_malloc (self->read_size);
-    }
-  buffer->state = BUFFER_READING;
-  self->n_busy++;
-  self->next_read = (self->next_read + 1) % self->n_buffers;
-  self->reading = buffer;
-  g_input_stream_read_async (self->body_stream, buffer->public.data, self->read_size,
-                             G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
 }
 
 void
@@ -678,6 +721,8 @@ begin_body (LadleTransfer *self)
    * whose body was read to its end. */
   self->eof = FALSE;
 
+  self->pollable = G_IS_POLLABLE_INPUT_STREAM (self->body_stream) &&
+                   g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->body_stream));
   self->receive_offset = 0;
   self->record->bytes_received = 0;
   self->record->bytes_expected_to_receive = self->body_length;
