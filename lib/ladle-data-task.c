@@ -25,9 +25,14 @@
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 
+#include "ladle-error.h"
+
+#define DEFAULT_MAX_BODY_SIZE (256 * 1024 * 1024)
+
 typedef struct
 {
   gboolean    accumulate;
+  guint64     max_body_size;   /* of the accumulated body, 0 for no limit */
   GByteArray *body;
   GBytes     *final_body;
 } LadleDataTaskPrivate;
@@ -37,6 +42,7 @@ G_DEFINE_TYPE_WITH_PRIVATE (LadleDataTask, ladle_data_task, LADLE_TYPE_TASK)
 enum {
   PROP_0,
   PROP_ACCUMULATE,
+  PROP_MAX_BODY_SIZE,
   N_PROPS
 };
 
@@ -72,7 +78,19 @@ ladle_data_task_body_chunk (LadleTask       *task,
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
 
   if (priv->body != NULL)
-    g_byte_array_append (priv->body, buffer->data, buffer->length);
+    {
+      /* Counted after decoding: a small compressed body cannot fill the memory. */
+      if (priv->max_body_size > 0 && priv->body->len + (guint64)buffer->length > priv->max_body_size)
+        {
+          _ladle_task_buffer_consumed (task, buffer,
+                                       g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_TOO_LARGE,
+                                                    "The response body is larger than the limit of %"
+                                                    G_GUINT64_FORMAT " bytes",
+                                                    priv->max_body_size));
+          return;
+        }
+      g_byte_array_append (priv->body, buffer->data, buffer->length);
+    }
 
   /* No copy of the chunk when nobody listens. */
   if (g_signal_has_handler_pending (self, signals[DATA_RECEIVED], 0, TRUE) ||
@@ -141,6 +159,9 @@ ladle_data_task_get_property (GObject    *object,
     case PROP_ACCUMULATE:
       g_value_set_boolean (value, ladle_data_task_get_accumulate (self));
       break;
+    case PROP_MAX_BODY_SIZE:
+      g_value_set_uint64 (value, ladle_data_task_get_max_body_size (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -158,6 +179,9 @@ ladle_data_task_set_property (GObject      *object,
     {
     case PROP_ACCUMULATE:
       ladle_data_task_set_accumulate (self, g_value_get_boolean (value));
+      break;
+    case PROP_MAX_BODY_SIZE:
+      ladle_data_task_set_max_body_size (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -192,6 +216,20 @@ ladle_data_task_class_init (LadleDataTaskClass *klass)
     g_param_spec_boolean ("accumulate", NULL, NULL,
                           TRUE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleDataTask:max-body-size:
+   *
+   * The largest body the task keeps in memory when [property@Ladle.DataTask:accumulate] is
+   * on, in bytes, counted after decoding (a small gzip body cannot fill the memory); 0 for no
+   * limit. A body that grows past it fails the task with %LADLE_ERROR_BODY_TOO_LARGE. The
+   * default is 256 MiB. Without accumulation there is no limit: the chunks go to
+   * [signal@Ladle.DataTask::data-received] and are not kept.
+   */
+  properties[PROP_MAX_BODY_SIZE] =
+    g_param_spec_uint64 ("max-body-size", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_MAX_BODY_SIZE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -238,6 +276,7 @@ ladle_data_task_init (LadleDataTask *self)
   LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
 
   priv->accumulate = TRUE;
+  priv->max_body_size = DEFAULT_MAX_BODY_SIZE;
 }
 
 /**
@@ -278,6 +317,44 @@ ladle_data_task_set_accumulate (LadleDataTask *self,
 
   priv->accumulate = accumulate;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCUMULATE]);
+}
+
+/**
+ * ladle_data_task_get_max_body_size:
+ * @self: a data task
+ *
+ * Returns: the largest body kept in memory, in bytes; 0 for no limit
+ */
+guint64
+ladle_data_task_get_max_body_size (LadleDataTask *self)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_DATA_TASK (self), 0);
+
+  return priv->max_body_size;
+}
+
+/**
+ * ladle_data_task_set_max_body_size:
+ * @self: a data task
+ * @max_body_size: a size in bytes, 0 for no limit
+ *
+ * Sets [property@Ladle.DataTask:max-body-size]. Set it before resuming the task.
+ */
+void
+ladle_data_task_set_max_body_size (LadleDataTask *self,
+                                   guint64        max_body_size)
+{
+  LadleDataTaskPrivate *priv = ladle_data_task_get_instance_private (self);
+
+  g_return_if_fail (LADLE_IS_DATA_TASK (self));
+
+  if (priv->max_body_size == max_body_size)
+    return;
+
+  priv->max_body_size = max_body_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_BODY_SIZE]);
 }
 
 /**

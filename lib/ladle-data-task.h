@@ -24,6 +24,11 @@ LADLE_AVAILABLE_IN_ALL
 void      ladle_data_task_set_accumulate (LadleDataTask *self,
                                           gboolean       accumulate);
 LADLE_AVAILABLE_IN_ALL
+guint64   ladle_data_task_get_max_body_size (LadleDataTask *self);
+LADLE_AVAILABLE_IN_ALL
+void      ladle_data_task_set_max_body_size (LadleDataTask *self,
+                                             guint64        max_body_size);
+LADLE_AVAILABLE_IN_ALL
 GBytes   *ladle_data_task_dup_body       (LadleDataTask *self);
 
 G_END_DECLS

@@ -43,6 +43,13 @@ G_BEGIN_DECLS
  * @LADLE_ERROR_BODY_CHANGED: a request body file changed size after its length was computed
  * @LADLE_ERROR_INVALID_FIELD: a multipart form field name, file name or content type contains
  *   characters that cannot be sent
+ * @LADLE_ERROR_INVALID_RESPONSE: the server's response breaks the protocol: a Content-Length that
+ *   is not a number, is negative, too large, or repeated with different values, or a
+ *   Content-Length that disagrees with the Content-Range; nothing of its body is delivered
+ * @LADLE_ERROR_INVALID_REQUEST: the request cannot be sent as it is: its method is not an
+ *   RFC 9110 token, or a header name or value holds CR, LF or NUL; nothing was sent
+ * @LADLE_ERROR_BODY_TOO_LARGE: the body of an accumulating [class@Ladle.DataTask] grew past its
+ *   [property@Ladle.DataTask:max-body-size]
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -60,6 +67,9 @@ typedef enum
   LADLE_ERROR_NO_BODY_STREAM,
   LADLE_ERROR_BODY_CHANGED,
   LADLE_ERROR_INVALID_FIELD,
+  LADLE_ERROR_INVALID_RESPONSE,
+  LADLE_ERROR_INVALID_REQUEST,
+  LADLE_ERROR_BODY_TOO_LARGE,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

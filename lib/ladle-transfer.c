@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include "ladle-error.h"
+#include "ladle-framing-private.h"
 #include "ladle-origin-private.h"
 #include "ladle-redirect-private.h"
 #include "ladle-request-watch-private.h"
@@ -84,7 +85,8 @@ struct _LadleTransfer
   Buffer              *reading;         /* the buffer of the read in flight */
   gboolean             eof;
   gint64               body_received;   /* bytes of this response's body */
-  gint64               body_length;     /* its Content-Length, -1 unknown */
+  gint64               body_length;     /* the bytes it must have, -1 unknown */
+  gint64               framed_length;   /* what the response's framing says (ladle-framing.c) */
   gint64               receive_offset;
 };
 
@@ -704,15 +706,20 @@ begin_body (LadleTransfer *self)
 {
   LadleTaskClass *klass = task_class (self);
   SoupMessage *message = self->current_request;
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
   g_autoptr(GError) error = NULL;
 
   set_phase (self, LADLE_TASK_PHASE_BODY);
+
+  /* A response whose length or range breaks the protocol is never delivered. */
+  if (!_ladle_framing_check_response (message, self->record->expected_total,
+                                      &self->framed_length, &error))
+    {
+      complete (self, g_steal_pointer (&error));
+      return;
+    }
+
   self->body_received = 0;
-  self->body_length = -1;
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      !body_is_decoded (message))
-    self->body_length = soup_message_headers_get_content_length (headers);
+  self->body_length = body_is_decoded (message) ? -1 : self->framed_length;
   if (soup_message_get_method (message) == SOUP_METHOD_HEAD ||
       soup_message_get_status (message) == SOUP_STATUS_NO_CONTENT ||
       soup_message_get_status (message) == SOUP_STATUS_NOT_MODIFIED)
@@ -1155,6 +1162,7 @@ _ladle_transfer_new (LadleTask       *task,
   self->cancellable = g_cancellable_new ();
   self->watch = _ladle_request_watch_new (task);
   self->body_length = -1;
+  self->framed_length = -1;
 
   return self;
 }
