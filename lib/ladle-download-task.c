@@ -115,7 +115,9 @@ base_name_of (const char *name)
  * @name: a file name proposed by a server or a URL
  *
  * Reduces @name to a base name that is safe to create in a directory: everything up to the last
- * `/` or `\` is dropped, control characters are removed, leading dots and spaces are stripped,
+ * `/` or `\` is dropped, control characters and Unicode format characters (category Cf: bidi
+ * overrides and isolates, zero-width spaces and joiners) are removed, leading dots and spaces
+ * are stripped,
  * invalid UTF-8 is replaced and the length is limited to 200 bytes. The result is never empty,
  * never `.` or `..`: it falls back to `download`.
  *
@@ -139,7 +141,9 @@ ladle_sanitize_filename (const char *name)
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (g_unichar_iscntrl (c) || c == 0x7f)
+      /* Control characters, and format characters (bidi overrides and isolates, zero-width
+       * characters: Unicode category Cf), which could make a name display as another. */
+      if (g_unichar_iscntrl (c) || c == 0x7f || g_unichar_type (c) == G_UNICODE_FORMAT)
         continue;
       if (clean->len == 0 && (c == '.' || g_unichar_isspace (c)))
         continue;
@@ -211,7 +215,7 @@ delete_partial_file (LadleDownloadTask        *self,
   if (self->owns_partial)
     _ladle_partial_file_delete (self->partial, callback, user_data);
   else
-    _ladle_partial_file_close (self->partial, callback, user_data);
+    _ladle_partial_file_close (self->partial, -1, callback, user_data);
   forget_partial (self);
 }
 
@@ -363,13 +367,30 @@ begin_resumed_body (LadleDownloadTask     *self,
                        G_GINT64_FORMAT, offset);
           return FALSE;
         }
-      /* A server that ignores If-Range would splice two versions of the resource. */
-      if (etag != NULL && is_strong_etag (self->resuming->etag) && strcmp (etag, self->resuming->etag) != 0)
+      /* Like a strong-validator client: the partial response must carry the validator the
+       * partial file was made with, unchanged. A server that ignores If-Range, or drops the
+       * validator, would otherwise splice two versions of the resource. */
+      if (is_strong_etag (self->resuming->etag))
         {
-          g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       "The resource changed (ETag %s, was %s) but the server sent a partial response",
-                       etag, self->resuming->etag);
-          return FALSE;
+          if (g_strcmp0 (etag, self->resuming->etag) != 0)
+            {
+              g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
+                           "The server's partial response has the ETag %s, not %s as the partial file",
+                           etag ? etag : "(none)", self->resuming->etag);
+              return FALSE;
+            }
+        }
+      else
+        {
+          const char *last_modified = soup_message_headers_get_one (headers, "Last-Modified");
+
+          if (g_strcmp0 (last_modified, self->resuming->last_modified) != 0)
+            {
+              g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
+                           "The server's partial response has the Last-Modified date %s, not %s as the partial file",
+                           last_modified ? last_modified : "(none)", self->resuming->last_modified);
+              return FALSE;
+            }
         }
 
       /* The worker checks the size again as it opens the file. */
@@ -390,8 +411,9 @@ begin_resumed_body (LadleDownloadTask     *self,
 
   if (status == SOUP_STATUS_OK)
     {
-      /* The resource changed, or the server ignores ranges: start over. */
-      *mode = LADLE_PARTIAL_FILE_REPLACE;
+      /* The resource changed, or the server ignores ranges: start over, in a new partial file,
+       * so that the old resume data can never splice these bytes into its own. */
+      *mode = LADLE_PARTIAL_FILE_CREATE;
       record->bytes_on_disk = 0;
       record->expected_total = response_total (headers);
       record_validators (self, headers);
@@ -487,6 +509,13 @@ ladle_download_task_body_begin_async (LadleTask           *task,
           return;
         }
       self->announce_resumed = TRUE;
+      if (mode == LADLE_PARTIAL_FILE_CREATE)
+        {
+          /* The old partial file holds another version of the resource: gone with it. */
+          self->owns_partial = TRUE;
+          delete_partial_file (self, NULL, NULL);
+          self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
+        }
     }
   else
     {
@@ -626,7 +655,7 @@ ladle_download_task_body_end_async (LadleTask           *task,
       return;
     }
 
-  _ladle_partial_file_close (self->partial, closed_cb, g_steal_pointer (&gtask));
+  _ladle_partial_file_close (self->partial, record->bytes_on_disk, closed_cb, g_steal_pointer (&gtask));
 }
 
 static gboolean
@@ -692,7 +721,7 @@ ladle_download_task_will_complete_async (LadleTask           *task,
     {
       LadlePartialFile *partial = self->partial;
 
-      _ladle_partial_file_close (partial, cleaned_cb, g_steal_pointer (&gtask));
+      _ladle_partial_file_close (partial, -1, cleaned_cb, g_steal_pointer (&gtask));
     }
 }
 
@@ -721,7 +750,7 @@ ladle_download_task_dispose (GObject *object)
   LadleDownloadTask *self = (LadleDownloadTask *)object;
 
   if (self->partial != NULL)
-    _ladle_partial_file_close (self->partial, NULL, NULL);
+    _ladle_partial_file_close (self->partial, -1, NULL, NULL);
   g_clear_object (&self->partial);
 
   G_OBJECT_CLASS (ladle_download_task_parent_class)->dispose (object);

@@ -40,4 +40,9 @@ gboolean _ladle_framing_check_response      (SoupMessage         *message,
                                              gint64              *body_length,
                                              GError             **error);
 
+/* The request can go on the wire as it is: its method is a token, its header names are
+ * tokens and no header value holds CR or LF. Else LADLE_ERROR_INVALID_REQUEST. */
+gboolean _ladle_framing_check_request       (SoupMessage         *message,
+                                             GError             **error);
+
 G_END_DECLS

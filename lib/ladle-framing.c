@@ -219,3 +219,72 @@ _ladle_framing_check_response (SoupMessage  *message,
   *body_length = end - start + 1;
   return TRUE;
 }
+
+typedef struct
+{
+  const char *bad_name;
+  const char *bad_value;
+} HeaderCheck;
+
+static void
+check_header (const char *name,
+              const char *value,
+              gpointer    user_data)
+{
+  HeaderCheck *check = user_data;
+  static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+
+  if (check->bad_name != NULL)
+    return;
+
+  for (const char *p = name; *p; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr (separators, *p) != NULL)
+      {
+        check->bad_name = name;
+        return;
+      }
+  if (*name == '\0' || strpbrk (value, "\r\n") != NULL)
+    {
+      check->bad_name = name;
+      check->bad_value = value;
+    }
+}
+
+gboolean
+_ladle_framing_check_request (SoupMessage  *message,
+                              GError      **error)
+{
+  const char *method = soup_message_get_method (message);
+  HeaderCheck check = { NULL, NULL };
+
+  /* A method is a token (RFC 9110 §9.1): libsoup writes it into the request line as it is. */
+  if (method == NULL || *method == '\0')
+    {
+      g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
+                           "The request has no method");
+      return FALSE;
+    }
+  for (const char *p = method; *p; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr ("()<>@,;:\\\"/[]?={} \t", *p) != NULL)
+      {
+        g_autofree char *shown = g_strescape (method, NULL);
+
+        g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
+                     "The request method “%s” is not a token", shown);
+        return FALSE;
+      }
+
+  soup_message_headers_foreach (soup_message_get_request_headers (message), check_header, &check);
+  if (check.bad_name != NULL)
+    {
+      g_autofree char *shown = g_strescape (check.bad_name, NULL);
+
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
+                   check.bad_value != NULL ? "The request header “%s” has a value with CR or LF"
+                                           : "The request header name “%s” is not a token",
+                   shown);
+      return FALSE;
+    }
+
+  return TRUE;
+}

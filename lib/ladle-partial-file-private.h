@@ -51,6 +51,7 @@ void              _ladle_partial_file_write         (LadlePartialFile         *s
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);
 void              _ladle_partial_file_close         (LadlePartialFile         *self,
+                                                     goffset                   expected_size,
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);
 void              _ladle_partial_file_delete        (LadlePartialFile         *self,

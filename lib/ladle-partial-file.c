@@ -15,12 +15,20 @@
  *
  * The worker thread is GLib's shared thread pool limited to one thread for this file: a slow
  * disk stalls this download only, never the application's main loop.
+ *
+ * One partial file, one task: a path is claimed in a registry of this process when a task
+ * checks or opens it, and the worker holds an exclusive flock() on the file for as long as the
+ * task uses it, so that a second task (in this process or another) made from the same resume
+ * data fails at once with LADLE_ERROR_PARTIAL_FILE instead of writing into the same file.
  */
 
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "ladle-error.h"
 #include "ladle-partial-file-private.h"
@@ -65,6 +73,7 @@ struct _LadlePartialFile
    * operation (the context's lock orders the two). */
   GFile         *file;
   GOutputStream *output;
+  int            lock_fd;      /* holds the flock() on the file, -1 when none */
   goffset        size;
   GError        *error;        /* the failure that stops later writes */
 };
@@ -139,14 +148,17 @@ partial_file_error (GFile      *file,
   return g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, "The partial file %s %s", path, what);
 }
 
-/* The partial file must be a regular file (not a link) of exactly the recorded size. */
+/* The partial file must be a regular file (not a link) of the recorded size; with
+ * @allow_longer, one that is longer will do (the caller truncates it). */
 static gboolean
 check_file (GFile    *file,
             goffset   expected_size,
+            gboolean  allow_longer,
             GError  **error)
 {
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) local_error = NULL;
+  goffset size;
 
   info = g_file_query_info (file,
                             G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
@@ -161,15 +173,92 @@ check_file (GFile    *file,
       g_propagate_error (error, partial_file_error (file, "is not a regular file"));
       return FALSE;
     }
-  if (g_file_info_get_size (info) != expected_size)
+  size = g_file_info_get_size (info);
+  if (size < expected_size || (size > expected_size && !allow_longer))
     {
       g_propagate_error (error, partial_file_error (file, "has %" G_GOFFSET_FORMAT
                                                     " bytes; the resume data records %" G_GOFFSET_FORMAT,
-                                                    g_file_info_get_size (info), expected_size));
+                                                    size, expected_size));
       return FALSE;
     }
 
   return TRUE;
+}
+
+/* Takes the exclusive lock that says "a task uses this file", held until unlock(). */
+static gboolean
+lock (LadlePartialFile  *self,
+      GError           **error)
+{
+  g_autofree char *path = NULL;
+  int saved_errno;
+
+  if (self->lock_fd >= 0)
+    return TRUE;
+
+  path = g_file_get_path (self->file);
+  self->lock_fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (self->lock_fd < 0)
+    {
+      saved_errno = errno;
+      g_propagate_error (error, partial_file_error (self->file, "cannot be opened: %s",
+                                                    g_strerror (saved_errno)));
+      return FALSE;
+    }
+  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      saved_errno = errno;
+      close (self->lock_fd);
+      self->lock_fd = -1;
+      if (saved_errno == EWOULDBLOCK)
+        g_propagate_error (error, partial_file_error (self->file, "is in use by another task"));
+      else
+        g_propagate_error (error, partial_file_error (self->file, "cannot be locked: %s",
+                                                      g_strerror (saved_errno)));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+unlock (LadlePartialFile *self)
+{
+  if (self->lock_fd < 0)
+    return;
+
+  close (self->lock_fd);
+  self->lock_fd = -1;
+}
+
+/* A partial file longer than its resume data says was written by a later transfer of the same
+ * representation that was killed before it could say so: its first @expected_size bytes are
+ * still good. */
+static gboolean
+check_and_trim (LadlePartialFile  *self,
+                goffset            expected_size,
+                GError           **error)
+{
+  g_autofree char *path = g_file_get_path (self->file);
+  int fd;
+
+  if (!check_file (self->file, expected_size, TRUE, error) || !lock (self, error))
+    return FALSE;
+
+  fd = open (path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || ftruncate (fd, expected_size) != 0)
+    {
+      int saved_errno = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_propagate_error (error, partial_file_error (self->file, "cannot be truncated to %" G_GOFFSET_FORMAT
+                                                    " bytes: %s", expected_size, g_strerror (saved_errno)));
+      return FALSE;
+    }
+  close (fd);
+
+  return check_file (self->file, expected_size, FALSE, error);
 }
 
 static gboolean
@@ -237,13 +326,13 @@ open_file (LadlePartialFile      *self,
   switch (mode)
     {
     case LADLE_PARTIAL_FILE_CREATE:
-      if (!create_file (self, error))
+      if (!create_file (self, error) || !lock (self, error))
         return FALSE;
       self->size = 0;
       return TRUE;
 
     case LADLE_PARTIAL_FILE_APPEND:
-      if (!check_file (self->file, expected_size, error))
+      if (!check_and_trim (self, expected_size, error))
         return FALSE;
       output = g_file_append_to (self->file, G_FILE_CREATE_PRIVATE, NULL, error);
       self->size = expected_size;
@@ -251,6 +340,8 @@ open_file (LadlePartialFile      *self,
 
     case LADLE_PARTIAL_FILE_REPLACE:
     default:
+      if (!lock (self, error))
+        return FALSE;
       output = g_file_replace (self->file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error);
       self->size = 0;
       break;
@@ -350,7 +441,7 @@ run_op (gpointer data,
   switch (op->kind)
     {
     case OP_CHECK:
-      check_file (self->file, op->expected_size, &op->error);
+      check_and_trim (self, op->expected_size, &op->error);
       break;
 
     case OP_OPEN:
@@ -374,7 +465,9 @@ run_op (gpointer data,
       break;
 
     case OP_CLOSE:
-      close_file (self, &op->error);
+      /* What is on disk is what the task counted, or the download is not complete. */
+      if (close_file (self, &op->error) && op->expected_size >= 0)
+        check_file (self->file, op->expected_size, FALSE, &op->error);
       break;
 
     case OP_DELETE:
@@ -385,12 +478,14 @@ run_op (gpointer data,
         if (!g_file_delete (self->file, NULL, &local_error) &&
             !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
           op->error = g_steal_pointer (&local_error);
+        unlock (self);
         self->size = 0;
       }
       break;
 
     case OP_MOVE:
       move_file (self, op->destination, op->create_parents, op->replace, &op->error);
+      unlock (self);
       break;
 
     default:
@@ -429,6 +524,7 @@ ladle_partial_file_finalize (GObject *object)
 
   /* Every operation held a reference: none is queued or running. */
   release (self);
+  unlock (self);
   if (self->pool != NULL)
     g_thread_pool_free (self->pool, FALSE, FALSE);
   if (self->output != NULL)
@@ -451,6 +547,7 @@ _ladle_partial_file_class_init (LadlePartialFileClass *klass)
 static void
 _ladle_partial_file_init (LadlePartialFile *self)
 {
+  self->lock_fd = -1;
 }
 
 /* @name: the partial file's base name in @directory, NULL to choose a new one (when the file is
@@ -494,21 +591,24 @@ _ladle_partial_file_get_size (LadlePartialFile *self)
   return self->size;
 }
 
-/* The task is done with the file (it completed): another task may take it now. */
+/* The task is done with the file (it completed and closed it): another task may take it now.
+ * Called from the callback of the last operation, when the worker is idle. */
 void
 _ladle_partial_file_release (LadlePartialFile *self)
 {
   release (self);
+  unlock (self);
 }
 
 /* A check made on the caller's thread, for an API that must answer at once (a stat of one
- * file in the session's own directory). */
+ * file in the session's own directory). A longer file will do: it is trimmed, on the worker,
+ * when the task starts. */
 gboolean
 _ladle_partial_file_check_now (LadlePartialFile  *self,
                                goffset            expected_size,
                                GError           **error)
 {
-  return check_file (self->file, expected_size, error);
+  return check_file (self->file, expected_size, TRUE, error);
 }
 
 void
@@ -558,14 +658,17 @@ _ladle_partial_file_write (LadlePartialFile         *self,
   queue (self, op, callback, user_data);
 }
 
+/* @expected_size: the size the file must have once closed, -1 for no check. */
 void
 _ladle_partial_file_close (LadlePartialFile         *self,
+                           goffset                   expected_size,
                            LadlePartialFileCallback  callback,
                            gpointer                  user_data)
 {
   Op *op = g_new0 (Op, 1);
 
   op->kind = OP_CLOSE;
+  op->expected_size = expected_size;
   queue (self, op, callback, user_data);
 }
 

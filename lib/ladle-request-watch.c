@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ladle-origin-private.h"
 #include "ladle-request-watch-private.h"
 #include "ladle-session-private.h"
@@ -24,7 +26,8 @@ struct _LadleRequestWatch
 {
   LadleTask       *task;                  /* owns the transfer that owns this */
   SoupMessage     *watched;               /* the message the handlers below are on */
-  gulong           handlers[5];
+  char            *app_cookie;            /* the Cookie header the request carried itself */
+  gulong           handlers[6];
   guint            n_handlers;
   GTlsCertificate *accepted_certificate;  /* what this task accepted */
   char            *url_user;              /* credentials of the request's URL, for its origin only */
@@ -121,6 +124,7 @@ typedef enum
   MESSAGE_RESTARTED,
   MESSAGE_WROTE_BODY_DATA,
   MESSAGE_WROTE_BODY,
+  MESSAGE_STARTING,
   N_MESSAGE_SIGNALS
 } MessageSignal;
 
@@ -128,12 +132,35 @@ static guint message_signals[N_MESSAGE_SIGNALS];
 
 static void
 connect_message_signal (LadleRequestWatch *self,
-                        MessageSignal  which,
-                        GCallback      callback)
+                        MessageSignal      which,
+                        GCallback          callback)
 {
   self->handlers[self->n_handlers++] =
     g_signal_connect_closure_by_id (self->watched, message_signals[which], 0,
-                                    g_cclosure_new (callback, self, NULL), FALSE);
+                                    g_cclosure_new (callback, self, NULL),
+                                    which == MESSAGE_STARTING);
+}
+
+/* libsoup's cookie jar replaces a request's Cookie header with the jar's cookies as the
+ * message starts (or removes it): the application's own cookies are put back in front of the
+ * jar's, after the jar did its work. */
+static void
+on_message_starting (SoupMessage       *message,
+                     LadleRequestWatch *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  const char *current = soup_message_headers_get_one (headers, "Cookie");
+
+  if (current == NULL)
+    soup_message_headers_replace (headers, "Cookie", self->app_cookie);
+  else if (strcmp (current, self->app_cookie) != 0 &&
+           !(g_str_has_prefix (current, self->app_cookie) &&
+             g_str_has_prefix (current + strlen (self->app_cookie), "; ")))
+    {
+      g_autofree char *merged = g_strconcat (self->app_cookie, "; ", current, NULL);
+
+      soup_message_headers_replace (headers, "Cookie", merged);
+    }
 }
 
 void
@@ -163,6 +190,7 @@ _ladle_request_watch_attach (LadleRequestWatch *self,
       message_signals[MESSAGE_RESTARTED] = g_signal_lookup ("restarted", SOUP_TYPE_MESSAGE);
       message_signals[MESSAGE_WROTE_BODY_DATA] = g_signal_lookup ("wrote-body-data", SOUP_TYPE_MESSAGE);
       message_signals[MESSAGE_WROTE_BODY] = g_signal_lookup ("wrote-body", SOUP_TYPE_MESSAGE);
+      message_signals[MESSAGE_STARTING] = g_signal_lookup ("starting", SOUP_TYPE_MESSAGE);
       g_once_init_leave (&looked_up, 1);
     }
 
@@ -171,6 +199,10 @@ _ladle_request_watch_attach (LadleRequestWatch *self,
   _ladle_request_watch_detach (self);
 
   self->watched = g_object_ref (message);
+  g_clear_pointer (&self->app_cookie, g_free);
+  self->app_cookie = g_strdup (soup_message_headers_get_one (soup_message_get_request_headers (message), "Cookie"));
+  if (self->app_cookie != NULL)
+    connect_message_signal (self, MESSAGE_STARTING, G_CALLBACK (on_message_starting));
   connect_message_signal (self, MESSAGE_AUTHENTICATE, G_CALLBACK (on_message_authenticate));
   connect_message_signal (self, MESSAGE_ACCEPT_CERTIFICATE, G_CALLBACK (on_message_accept_certificate));
   if (LADLE_TASK_GET_CLASS (self->task)->message_restarted != NULL ||
@@ -247,6 +279,7 @@ _ladle_request_watch_free (LadleRequestWatch *self)
 
   _ladle_request_watch_detach (self);
   g_clear_object (&self->accepted_certificate);
+  g_clear_pointer (&self->app_cookie, g_free);
   g_clear_pointer (&self->url_user, g_free);
   g_clear_pointer (&self->url_password, g_free);
   g_clear_pointer (&self->url_origin, g_uri_unref);

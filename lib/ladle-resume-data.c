@@ -9,9 +9,12 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <libsoup/soup.h>
 
 #include "ladle-error.h"
+#include "ladle-origin-private.h"
 #include "ladle-resume-data-private.h"
 
 #define MAX_HEADERS     64
@@ -142,10 +145,11 @@ _ladle_resume_data_parse (GBytes  *bytes,
     }
   data->uri = g_strdup (text);
 
+  /* Only a GET can be resumed with a Range request. */
   text = lookup_string (&dict, "method");
-  if (text == NULL || !_ladle_token_is_valid (text))
+  if (text == NULL || strcmp (text, "GET") != 0)
     {
-      invalid (error, "no valid request method");
+      invalid (error, "the request method is not GET");
       return NULL;
     }
   data->method = g_strdup (text);
@@ -164,6 +168,13 @@ _ladle_resume_data_parse (GBytes  *bytes,
           if (!_ladle_token_is_valid (name) || !_ladle_text_is_valid (value))
             {
               invalid (error, "a request header is malformed");
+              return NULL;
+            }
+          /* Resume data never carries credentials, nor headers that belong to one
+           * connection or one transfer (Host, Range, Content-Length, ...). */
+          if (!_ladle_header_is_storable (name))
+            {
+              invalid (error, "it carries a credential or hop-by-hop header");
               return NULL;
             }
           g_ptr_array_add (data->headers, g_strdup (name));

@@ -12,7 +12,11 @@
 
 G_BEGIN_DECLS
 
-void _ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
-                                                 SoupMessageHeaders        *headers);
+void   _ladle_session_configuration_apply_headers     (LadleSessionConfiguration *self,
+                                                       SoupMessageHeaders        *headers,
+                                                       gboolean                   same_origin);
+void   _ladle_session_configuration_remove_sensitive  (LadleSessionConfiguration *self,
+                                                       SoupMessageHeaders        *headers);
+char **_ladle_session_configuration_dup_sensitive     (LadleSessionConfiguration *self);
 
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "ladle-session-configuration.h"
+#include "ladle-origin-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-enum-types.h"
 
@@ -35,6 +36,7 @@ struct _LadleSessionConfiguration
   guint             max_connections_per_host;
   char             *user_agent;
   GHashTable       *headers;       /* case-folded name → (name, value) pair */
+  GHashTable       *sensitive;     /* case-folded names of headers marked sensitive */
   gboolean          allow_metered;
   GTlsDatabase     *tls_database;
   GProxyResolver   *proxy_resolver;
@@ -85,6 +87,7 @@ ladle_session_configuration_finalize (GObject *object)
   g_clear_pointer (&self->identifier, g_free);
   g_clear_pointer (&self->user_agent, g_free);
   g_clear_pointer (&self->headers, g_hash_table_unref);
+  g_clear_pointer (&self->sensitive, g_hash_table_unref);
   g_clear_object (&self->tls_database);
   g_clear_object (&self->proxy_resolver);
   g_clear_object (&self->network_monitor);
@@ -309,6 +312,7 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
   self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
+  self->sensitive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**
@@ -405,6 +409,9 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
       Header *header = value;
       ladle_session_configuration_set_header (copy, header->name, header->value);
     }
+  g_hash_table_iter_init (&iter, self->sensitive);
+  while (g_hash_table_iter_next (&iter, &value, NULL))
+    g_hash_table_add (copy->sensitive, g_strdup (value));
 
   return copy;
 }
@@ -612,6 +619,61 @@ ladle_session_configuration_set_header (LadleSessionConfiguration *self,
 }
 
 /**
+ * ladle_session_configuration_set_header_sensitive:
+ * @self: a configuration
+ * @name: a header name, compared without regard to case
+ * @sensitive: whether the header carries a secret
+ *
+ * Marks a header as a credential, like `Authorization`, `Proxy-Authorization` and `Cookie`,
+ * which always are: an API key header such as `X-Api-Key`, for instance. A sensitive header,
+ * whether set on a request or with [method@Ladle.SessionConfiguration.set_header], is sent
+ * only to the origin (scheme, host and port) of the task's original request: it is removed
+ * from a redirect that leaves that origin, and never written into resume data.
+ */
+void
+ladle_session_configuration_set_header_sensitive (LadleSessionConfiguration *self,
+                                                  const char                *name,
+                                                  gboolean                   sensitive)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (name != NULL && *name != '\0' && header_text_is_valid (name));
+
+  if (sensitive)
+    g_hash_table_add (self->sensitive, g_ascii_strdown (name, -1));
+  else
+    {
+      g_autofree char *key = g_ascii_strdown (name, -1);
+
+      g_hash_table_remove (self->sensitive, key);
+    }
+}
+
+/**
+ * ladle_session_configuration_get_header_sensitive:
+ * @self: a configuration
+ * @name: a header name, compared without regard to case
+ *
+ * Returns: whether @name is sent only to the origin of a task's original request: the
+ *   credential headers always are, others when marked with
+ *   [method@Ladle.SessionConfiguration.set_header_sensitive]
+ */
+gboolean
+ladle_session_configuration_get_header_sensitive (LadleSessionConfiguration *self,
+                                                  const char                *name)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (_ladle_header_is_credential (name))
+    return TRUE;
+
+  key = g_ascii_strdown (name, -1);
+  return g_hash_table_contains (self->sensitive, key);
+}
+
+/**
  * ladle_session_configuration_dup_header_names:
  * @self: a configuration
  *
@@ -807,9 +869,12 @@ ladle_session_configuration_set_state_directory (LadleSessionConfiguration *self
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_DIRECTORY]);
 }
 
+/* Adds the extra headers the request does not set itself; the sensitive ones only when
+ * @same_origin (the request goes to the origin of the task's original request). */
 void
 _ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
-                                            SoupMessageHeaders        *headers)
+                                            SoupMessageHeaders        *headers,
+                                            gboolean                   same_origin)
 {
   GHashTableIter iter;
   gpointer value;
@@ -819,7 +884,55 @@ _ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
     {
       Header *header = value;
 
+      if (!same_origin && ladle_session_configuration_get_header_sensitive (self, header->name))
+        continue;
       if (soup_message_headers_get_one (headers, header->name) == NULL)
         soup_message_headers_append (headers, header->name, header->value);
     }
+}
+
+typedef struct
+{
+  LadleSessionConfiguration *self;
+  GPtrArray                 *names;
+} SensitiveNames;
+
+static void
+collect_sensitive (const char *name,
+                   const char *value,
+                   gpointer    user_data)
+{
+  SensitiveNames *found = user_data;
+
+  if (ladle_session_configuration_get_header_sensitive (found->self, name))
+    g_ptr_array_add (found->names, g_strdup (name));
+}
+
+/* Removes the sensitive headers (credentials and marked ones) from @headers. */
+void
+_ladle_session_configuration_remove_sensitive (LadleSessionConfiguration *self,
+                                               SoupMessageHeaders        *headers)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  SensitiveNames found = { self, names };
+
+  soup_message_headers_foreach (headers, collect_sensitive, &found);
+  for (guint i = 0; i < names->len; i++)
+    soup_message_headers_remove (headers, g_ptr_array_index (names, i));
+}
+
+/* The names marked sensitive (the credential headers are always), NULL-terminated. */
+char **
+_ladle_session_configuration_dup_sensitive (LadleSessionConfiguration *self)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->sensitive);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, g_strdup (key));
+  g_ptr_array_add (names, NULL);
+
+  return (char **)g_ptr_array_free (names, FALSE);
 }

@@ -58,6 +58,13 @@ void                       ladle_session_configuration_set_header         (Ladle
 LADLE_AVAILABLE_IN_ALL
 char                     **ladle_session_configuration_dup_header_names   (LadleSessionConfiguration *self);
 LADLE_AVAILABLE_IN_ALL
+void                       ladle_session_configuration_set_header_sensitive (LadleSessionConfiguration *self,
+                                                                             const char                *name,
+                                                                             gboolean                   sensitive);
+LADLE_AVAILABLE_IN_ALL
+gboolean                   ladle_session_configuration_get_header_sensitive (LadleSessionConfiguration *self,
+                                                                             const char                *name);
+LADLE_AVAILABLE_IN_ALL
 gboolean                   ladle_session_configuration_get_allow_metered  (LadleSessionConfiguration *self);
 LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_allow_metered  (LadleSessionConfiguration *self,

@@ -22,7 +22,11 @@ LadleTlsTrust     *_ladle_session_get_tls_trust                (LadleSession    
 void               _ladle_session_admit                        (LadleSession         *self,
                                                                 LadleTask            *task);
 void               _ladle_session_prepare_message              (LadleSession         *self,
+                                                                SoupMessage          *message,
+                                                                GUri                 *first_uri);
+void               _ladle_session_remove_sensitive_headers     (LadleSession         *self,
                                                                 SoupMessage          *message);
+char             **_ladle_session_dup_sensitive_headers        (LadleSession         *self);
 gboolean           _ladle_session_delegate_authenticate        (LadleSession         *self,
                                                                 LadleTask            *task,
                                                                 SoupAuth             *auth,

@@ -35,6 +35,7 @@
 #include "ladle-multipart-form.h"
 #include "ladle-upload-task-private.h"
 #include "ladle-error.h"
+#include "ladle-origin-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
@@ -791,59 +792,40 @@ ladle_session_create_download_task_for_uri (LadleSession *self,
   return new_download_task (self, request, error);
 }
 
-/**
- * ladle_session_create_download_task_from_resume_data:
- * @self: a session
- * @resume_data: resume data from [method@Ladle.DownloadTask.cancel_producing_resume_data_async]
- *   or [method@Ladle.DownloadTask.dup_resume_data]
- * @error: return location for an error
- *
- * Creates a suspended task that continues a download where it stopped, in this process or in a
- * later one. The session must use the same
- * [property@Ladle.SessionConfiguration:state-directory] as the one that produced @resume_data,
- * and the partial file must still be there with the size recorded.
- *
- * When resumed, the task asks for the rest of the resource with `Range` and `If-Range`. A 206
- * response that continues the partial file is appended to it; a 200 response (the resource
- * changed, or the server ignores ranges) starts the file over; both emit
- * [signal@Ladle.DownloadTask::resumed]. Any other answer fails with
- * %LADLE_ERROR_UNEXPECTED_RANGE and leaves the partial file as it was.
- *
- * Returns: (transfer full): a new download task, or %NULL with @error set to
- *   %LADLE_ERROR_INVALID_RESUME_DATA, %LADLE_ERROR_RESUME_DATA_VERSION or
- *   %LADLE_ERROR_PARTIAL_FILE
- */
-LadleDownloadTask *
-ladle_session_create_download_task_from_resume_data (LadleSession  *self,
-                                                     GBytes        *resume_data,
-                                                     GError       **error)
+static LadleDownloadTask *
+new_resumed_download_task (LadleSession  *self,
+                           GBytes        *resume_data,
+                           SoupMessage   *fresh_request,
+                           GError       **error)
 {
   g_autoptr(LadleTaskRecord) data = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
   g_autoptr(SoupMessage) request = NULL;
   g_autoptr(GFile) directory = NULL;
-  SoupMessageHeaders *headers;
-
-  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
-  g_return_val_if_fail (resume_data != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   data = _ladle_resume_data_parse (resume_data, error);
   if (data == NULL)
     return NULL;
 
-  request = soup_message_new (data->method, data->uri);
-  if (request == NULL)
+  if (fresh_request != NULL)
+    request = g_object_ref (fresh_request);
+  else
     {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   "Invalid resume data: cannot make a request for %s", data->uri);
-      return NULL;
+      SoupMessageHeaders *headers;
+
+      request = soup_message_new (data->method, data->uri);
+      if (request == NULL)
+        {
+          g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
+                       "Invalid resume data: cannot make a request for %s", data->uri);
+          return NULL;
+        }
+      headers = soup_message_get_request_headers (request);
+      for (guint i = 0; i + 1 < data->headers->len; i += 2)
+        soup_message_headers_append (headers,
+                                     g_ptr_array_index (data->headers, i),
+                                     g_ptr_array_index (data->headers, i + 1));
     }
-  headers = soup_message_get_request_headers (request);
-  for (guint i = 0; i + 1 < data->headers->len; i += 2)
-    soup_message_headers_append (headers,
-                                 g_ptr_array_index (data->headers, i),
-                                 g_ptr_array_index (data->headers, i + 1));
 
   task = g_object_new (LADLE_TYPE_DOWNLOAD_TASK, NULL);
   directory = partial_directory (self);
@@ -855,6 +837,89 @@ ladle_session_create_download_task_from_resume_data (LadleSession  *self,
   _ladle_session_add_task (self, LADLE_TASK (task), request, NULL);
 
   return g_steal_pointer (&task);
+}
+
+/**
+ * ladle_session_create_download_task_from_resume_data:
+ * @self: a session
+ * @resume_data: resume data from [method@Ladle.DownloadTask.cancel_producing_resume_data_async]
+ *   or [method@Ladle.DownloadTask.dup_resume_data]
+ * @error: return location for an error
+ *
+ * Creates a suspended task that continues a download where it stopped, in this process or in a
+ * later one. The session must use the same
+ * [property@Ladle.SessionConfiguration:state-directory] as the one that produced @resume_data,
+ * and the partial file must still be there, with at least the size recorded (a longer one,
+ * left by a later transfer that was killed, is cut back to it when the task starts).
+ *
+ * Resume data holds the URL and the request headers that are neither credentials nor
+ * hop-by-hop headers (see the resume-data page of the documentation): the session's
+ * authentication handlers answer again when the resumed request needs credentials, or use
+ * [method@Ladle.Session.create_download_task_from_resume_data_with_request] to resume with a
+ * request of your own (a fresh token, a new signed URL). Resume data that carries a credential
+ * or hop-by-hop header, or a method other than GET, is refused.
+ *
+ * When resumed, the task asks for the rest of the resource with `Range` and `If-Range`. A 206
+ * response that continues the partial file, with the validator (ETag, else Last-Modified) the
+ * resume data was made with, is appended to it; a 200 response (the resource changed, or the
+ * server ignores ranges) starts over in a new partial file; both emit
+ * [signal@Ladle.DownloadTask::resumed]. Any other answer fails with
+ * %LADLE_ERROR_UNEXPECTED_RANGE and leaves the partial file and the resume data as they were.
+ * Two tasks never write one partial file: while one uses it, another one made from the same
+ * resume data (in this process or another) fails with %LADLE_ERROR_PARTIAL_FILE.
+ *
+ * Returns: (transfer full): a new download task, or %NULL with @error set to
+ *   %LADLE_ERROR_INVALID_RESUME_DATA, %LADLE_ERROR_RESUME_DATA_VERSION or
+ *   %LADLE_ERROR_PARTIAL_FILE
+ */
+LadleDownloadTask *
+ladle_session_create_download_task_from_resume_data (LadleSession  *self,
+                                                     GBytes        *resume_data,
+                                                     GError       **error)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (resume_data != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return new_resumed_download_task (self, resume_data, NULL, error);
+}
+
+/**
+ * ladle_session_create_download_task_from_resume_data_with_request:
+ * @self: a session
+ * @resume_data: resume data from [method@Ladle.DownloadTask.cancel_producing_resume_data_async]
+ *   or [method@Ladle.DownloadTask.dup_resume_data]
+ * @request: the request to continue with, a GET
+ * @error: return location for an error
+ *
+ * Like [method@Ladle.Session.create_download_task_from_resume_data], but the rest of the
+ * resource is asked for with @request instead of the request recorded in @resume_data: a new
+ * signed URL, or fresh credentials. Only the partial file and the validators come from the
+ * resume data, and the partial file is continued only when the server's answer carries the same
+ * validator, so a request for another resource starts over instead of splicing two.
+ *
+ * Returns: (transfer full): a new download task, or %NULL with @error set as for
+ *   [method@Ladle.Session.create_download_task_from_resume_data]
+ */
+LadleDownloadTask *
+ladle_session_create_download_task_from_resume_data_with_request (LadleSession  *self,
+                                                                  GBytes        *resume_data,
+                                                                  SoupMessage   *request,
+                                                                  GError       **error)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION (self), NULL);
+  g_return_val_if_fail (resume_data != NULL, NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_strcmp0 (soup_message_get_method (request), SOUP_METHOD_GET) != 0)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
+                   "A download resumes with a GET request, not %s", soup_message_get_method (request));
+      return NULL;
+    }
+
+  return new_resumed_download_task (self, resume_data, request, error);
 }
 
 /* A data task's response becomes a download (LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD): the
@@ -1024,13 +1089,34 @@ _ladle_session_admit (LadleSession *self,
   _ladle_task_start (task, NULL);
 }
 
+/* The configuration's headers, its credentials only to the origin of @first_uri (the task's
+ * original request), and the TLS trust's connection rule. */
 void
 _ladle_session_prepare_message (LadleSession *self,
-                                SoupMessage  *message)
+                                SoupMessage  *message,
+                                GUri         *first_uri)
 {
+  gboolean same_origin = first_uri == NULL || _ladle_origin_same (first_uri, soup_message_get_uri (message));
+
   _ladle_session_configuration_apply_headers (self->configuration,
-                                              soup_message_get_request_headers (message));
+                                              soup_message_get_request_headers (message),
+                                              same_origin);
   _ladle_tls_trust_prepare_message (self->tls_trust, message);
+}
+
+/* A redirect left the original origin: no credential goes with it. */
+void
+_ladle_session_remove_sensitive_headers (LadleSession *self,
+                                         SoupMessage  *message)
+{
+  _ladle_session_configuration_remove_sensitive (self->configuration,
+                                                 soup_message_get_request_headers (message));
+}
+
+char **
+_ladle_session_dup_sensitive_headers (LadleSession *self)
+{
+  return _ladle_session_configuration_dup_sensitive (self->configuration);
 }
 
 gboolean

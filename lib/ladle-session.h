@@ -68,6 +68,11 @@ LadleDownloadTask         *ladle_session_create_download_task_from_resume_data (
                                                                                 GBytes           *resume_data,
                                                                                 GError          **error);
 LADLE_AVAILABLE_IN_ALL
+LadleDownloadTask *ladle_session_create_download_task_from_resume_data_with_request (LadleSession  *self,
+                                                                                      GBytes        *resume_data,
+                                                                                      SoupMessage   *request,
+                                                                                      GError       **error);
+LADLE_AVAILABLE_IN_ALL
 LadleTask                 *ladle_session_get_task_by_identifier       (LadleSession              *self,
                                                                        guint64                    identifier);
 LADLE_AVAILABLE_IN_ALL

@@ -80,7 +80,8 @@ typedef struct
 LadleTaskRecord *_ladle_task_record_new            (LadleTaskKind          kind);
 void             _ladle_task_record_free           (LadleTaskRecord       *record);
 void             _ladle_task_record_set_request    (LadleTaskRecord       *record,
-                                                    SoupMessage           *message);
+                                                    SoupMessage           *message,
+                                                    const char * const    *sensitive);
 GVariant        *_ladle_task_record_serialize      (const LadleTaskRecord *record);
 LadleTaskRecord *_ladle_task_record_deserialize    (GVariant              *variant,
                                                     GError               **error);

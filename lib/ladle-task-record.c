@@ -70,27 +70,39 @@ _ladle_task_phase_to_string (LadleTaskPhase phase)
   return "invalid";
 }
 
+typedef struct
+{
+  GPtrArray          *headers;
+  const char * const *sensitive;
+} StorableHeaders;
+
 static void
 add_storable_header (const char *name,
                      const char *value,
                      gpointer    user_data)
 {
-  GPtrArray *headers = user_data;
+  StorableHeaders *storable = user_data;
 
   if (!_ladle_header_is_storable (name))
     return;
+  for (guint i = 0; storable->sensitive != NULL && storable->sensitive[i] != NULL; i++)
+    if (g_ascii_strcasecmp (name, storable->sensitive[i]) == 0)
+      return;
 
-  g_ptr_array_add (headers, g_strdup (name));
-  g_ptr_array_add (headers, g_strdup (value));
+  g_ptr_array_add (storable->headers, g_strdup (name));
+  g_ptr_array_add (storable->headers, g_strdup (value));
 }
 
 /* Records @message as the request of the task: its method, its URI without credentials or
- * fragment, and the headers that may be stored. */
+ * fragment, and the headers that may be stored (neither credentials nor the names in
+ * @sensitive). */
 void
-_ladle_task_record_set_request (LadleTaskRecord *record,
-                                SoupMessage     *message)
+_ladle_task_record_set_request (LadleTaskRecord    *record,
+                                SoupMessage        *message,
+                                const char * const *sensitive)
 {
   g_autoptr(GUri) uri = _ladle_uri_strip_credentials (soup_message_get_uri (message));
+  StorableHeaders storable = { record->headers, sensitive };
 
   g_free (record->method);
   record->method = g_strdup (soup_message_get_method (message));
@@ -98,7 +110,7 @@ _ladle_task_record_set_request (LadleTaskRecord *record,
   record->uri = g_uri_to_string (uri);
   g_ptr_array_set_size (record->headers, 0);
   soup_message_headers_foreach (soup_message_get_request_headers (message),
-                                add_storable_header, record->headers);
+                                add_storable_header, &storable);
 }
 
 static void

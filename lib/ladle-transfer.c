@@ -74,6 +74,7 @@ struct _LadleTransfer
   gboolean             completing;
 
   LadleRequestWatch   *watch;           /* libsoup's signals on the message being sent */
+  GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -837,6 +838,15 @@ handle_redirect (LadleTransfer *self,
     return FALSE;
 
   soup_message_set_priority (next, ladle_task_get_priority (self->task));
+  /* Credentials never leave the original origin, whoever set them: the request, the
+   * configuration, or a header the application marked sensitive. */
+  if (self->first_uri != NULL && !_ladle_origin_same (self->first_uri, soup_message_get_uri (next)))
+    {
+      g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+
+      if (session != NULL)
+        _ladle_session_remove_sensitive_headers (session, next);
+    }
   if (!_ladle_task_emit_redirect (self->task, next))
     return FALSE;
   if (state (self) == LADLE_TASK_STATE_CANCELING || self->record->phase == LADLE_TASK_PHASE_DONE)
@@ -917,11 +927,14 @@ send_message (LadleTransfer *self)
     }
 
   _ladle_request_watch_take_url_credentials (self->watch, message);
+  if (self->first_uri == NULL)
+    self->first_uri = g_uri_ref (soup_message_get_uri (message));
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_set_priority (message, ladle_task_get_priority (self->task));
-  _ladle_session_prepare_message (session, message);
+  _ladle_session_prepare_message (session, message, self->first_uri);
 
-  if (klass->prepare_message != NULL && !klass->prepare_message (self->task, message, &error))
+  if ((klass->prepare_message != NULL && !klass->prepare_message (self->task, message, &error)) ||
+      !_ladle_framing_check_request (message, &error))
     {
       complete (self, g_steal_pointer (&error));
       return;
@@ -1184,6 +1197,7 @@ _ladle_transfer_free (LadleTransfer *self)
   for (guint i = 0; i < MAX_BUFFERS; i++)
     g_free (self->buffers[i].public.data);
   g_clear_object (&self->current_request);
+  g_clear_pointer (&self->first_uri, g_uri_unref);
   g_clear_object (&self->cancellable);
   g_clear_error (&self->start_error);
   g_clear_error (&self->abort_error);
@@ -1202,8 +1216,11 @@ _ladle_transfer_set_request (LadleTransfer *self,
 void
 _ladle_transfer_sync_record (LadleTransfer *self)
 {
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+  g_auto(GStrv) sensitive = session ? _ladle_session_dup_sensitive_headers (session) : NULL;
+
   if (self->current_request != NULL)
-    _ladle_task_record_set_request (self->record, self->current_request);
+    _ladle_task_record_set_request (self->record, self->current_request, (const char * const *)sensitive);
 }
 
 SoupMessage *

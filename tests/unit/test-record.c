@@ -117,8 +117,9 @@ test_record_request (void)
   soup_message_headers_append (headers, "If-Range", "\"e\"");
   soup_message_headers_append (headers, "Accept", "text/plain");
   soup_message_headers_append (headers, "X-Trace", "abc");
+  soup_message_headers_append (headers, "X-Api-Key", "secret");
 
-  _ladle_task_record_set_request (record, message);
+  _ladle_task_record_set_request (record, message, (const char * const []) { "x-api-key", NULL });
 
   g_assert_cmpstr (record->method, ==, "GET");
   g_assert_cmpstr (record->uri, ==, "https://example.com/a/b?x=1");
