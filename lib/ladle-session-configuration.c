@@ -26,6 +26,10 @@
 #define DEFAULT_TIMEOUT                  60
 #define DEFAULT_MAX_CONNECTIONS_PER_HOST 6
 
+/* A server that drips a byte a second is stalled; 60 s is the default idle timeout. */
+#define DEFAULT_LOW_SPEED_LIMIT 16
+#define DEFAULT_LOW_SPEED_TIME  60
+
 struct _LadleSessionConfiguration
 {
   GObject           parent_instance;
@@ -33,6 +37,8 @@ struct _LadleSessionConfiguration
   LadleSessionKind  kind;
   char             *identifier;
   guint             timeout;
+  guint             low_speed_limit;
+  guint             low_speed_time;
   guint             max_connections_per_host;
   char             *user_agent;
   GHashTable       *headers;       /* case-folded name → (name, value) pair */
@@ -51,6 +57,8 @@ enum {
   PROP_KIND,
   PROP_IDENTIFIER,
   PROP_TIMEOUT,
+  PROP_LOW_SPEED_LIMIT,
+  PROP_LOW_SPEED_TIME,
   PROP_MAX_CONNECTIONS_PER_HOST,
   PROP_USER_AGENT,
   PROP_ALLOW_METERED,
@@ -115,6 +123,12 @@ ladle_session_configuration_get_property (GObject    *object,
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout);
       break;
+    case PROP_LOW_SPEED_LIMIT:
+      g_value_set_uint (value, self->low_speed_limit);
+      break;
+    case PROP_LOW_SPEED_TIME:
+      g_value_set_uint (value, self->low_speed_time);
+      break;
     case PROP_MAX_CONNECTIONS_PER_HOST:
       g_value_set_uint (value, self->max_connections_per_host);
       break;
@@ -159,6 +173,12 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_TIMEOUT:
       ladle_session_configuration_set_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_LOW_SPEED_LIMIT:
+      ladle_session_configuration_set_low_speed_limit (self, g_value_get_uint (value));
+      break;
+    case PROP_LOW_SPEED_TIME:
+      ladle_session_configuration_set_low_speed_time (self, g_value_get_uint (value));
       break;
     case PROP_MAX_CONNECTIONS_PER_HOST:
       ladle_session_configuration_set_max_connections_per_host (self, g_value_get_uint (value));
@@ -226,6 +246,35 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   properties[PROP_TIMEOUT] =
     g_param_spec_uint ("timeout", NULL, NULL,
                        0, G_MAXUINT, DEFAULT_TIMEOUT,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:low-speed-limit:
+   *
+   * Bytes per second below which a transfer counts as stalled: when fewer than this many bytes
+   * per second were sent or received over [property@Ladle.SessionConfiguration:low-speed-time]
+   * seconds, the task fails with %G_IO_ERROR_TIMED_OUT (curl's `--speed-limit`). Waiting for
+   * the response headers counts as receiving nothing, so a server that drips its headers (or
+   * its body) a byte at a time is timed out even though the idle
+   * [property@Ladle.SessionConfiguration:timeout] never fires. Time spent suspended, waiting
+   * for the network, or delivering a download's file does not count. 0 turns the check off;
+   * the default is 16.
+   */
+  properties[PROP_LOW_SPEED_LIMIT] =
+    g_param_spec_uint ("low-speed-limit", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_LOW_SPEED_LIMIT,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:low-speed-time:
+   *
+   * The seconds over which [property@Ladle.SessionConfiguration:low-speed-limit] is measured
+   * (curl's `--speed-time`). 0 turns the check off; the default is 60, the default idle
+   * timeout.
+   */
+  properties[PROP_LOW_SPEED_TIME] =
+    g_param_spec_uint ("low-speed-time", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_LOW_SPEED_TIME,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -309,6 +358,8 @@ static void
 ladle_session_configuration_init (LadleSessionConfiguration *self)
 {
   self->timeout = DEFAULT_TIMEOUT;
+  self->low_speed_limit = DEFAULT_LOW_SPEED_LIMIT;
+  self->low_speed_time = DEFAULT_LOW_SPEED_TIME;
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
   self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
@@ -394,6 +445,8 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
                        "kind", self->kind,
                        "identifier", self->identifier,
                        "timeout", self->timeout,
+                       "low-speed-limit", self->low_speed_limit,
+                       "low-speed-time", self->low_speed_time,
                        "max-connections-per-host", self->max_connections_per_host,
                        "user-agent", self->user_agent,
                        "allow-metered", self->allow_metered,
@@ -476,6 +529,74 @@ ladle_session_configuration_set_timeout (LadleSessionConfiguration *self,
 
   self->timeout = timeout;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
+/**
+ * ladle_session_configuration_get_low_speed_limit:
+ * @self: a configuration
+ *
+ * Returns: the bytes per second below which a transfer counts as stalled, 0 for no check
+ */
+guint
+ladle_session_configuration_get_low_speed_limit (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->low_speed_limit;
+}
+
+/**
+ * ladle_session_configuration_set_low_speed_limit:
+ * @self: a configuration
+ * @limit: bytes per second, 0 for no check
+ *
+ * Sets [property@Ladle.SessionConfiguration:low-speed-limit].
+ */
+void
+ladle_session_configuration_set_low_speed_limit (LadleSessionConfiguration *self,
+                                                 guint                      limit)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->low_speed_limit == limit)
+    return;
+
+  self->low_speed_limit = limit;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOW_SPEED_LIMIT]);
+}
+
+/**
+ * ladle_session_configuration_get_low_speed_time:
+ * @self: a configuration
+ *
+ * Returns: the seconds over which the low-speed limit is measured, 0 for no check
+ */
+guint
+ladle_session_configuration_get_low_speed_time (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->low_speed_time;
+}
+
+/**
+ * ladle_session_configuration_set_low_speed_time:
+ * @self: a configuration
+ * @seconds: seconds, 0 for no check
+ *
+ * Sets [property@Ladle.SessionConfiguration:low-speed-time].
+ */
+void
+ladle_session_configuration_set_low_speed_time (LadleSessionConfiguration *self,
+                                                guint                      seconds)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->low_speed_time == seconds)
+    return;
+
+  self->low_speed_time = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOW_SPEED_TIME]);
 }
 
 /**

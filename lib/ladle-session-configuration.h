@@ -39,6 +39,16 @@ LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_timeout        (LadleSessionConfiguration *self,
                                                                            guint                      timeout);
 LADLE_AVAILABLE_IN_ALL
+guint                      ladle_session_configuration_get_low_speed_limit (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_ALL
+void                       ladle_session_configuration_set_low_speed_limit (LadleSessionConfiguration *self,
+                                                                            guint                      limit);
+LADLE_AVAILABLE_IN_ALL
+guint                      ladle_session_configuration_get_low_speed_time (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_ALL
+void                       ladle_session_configuration_set_low_speed_time (LadleSessionConfiguration *self,
+                                                                           guint                      seconds);
+LADLE_AVAILABLE_IN_ALL
 guint                      ladle_session_configuration_get_max_connections_per_host (LadleSessionConfiguration *self);
 LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_max_connections_per_host (LadleSessionConfiguration *self,

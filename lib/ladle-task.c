@@ -47,6 +47,7 @@ typedef struct
   GError              *error;
   SoupMessagePriority  priority;
   guint                max_redirects;
+  guint                total_timeout;
   LadleProgressMeter   download_meter;
   LadleProgressMeter   upload_meter;
 } LadleTaskPrivate;
@@ -69,6 +70,7 @@ enum {
   PROP_ERROR,
   PROP_PRIORITY,
   PROP_MAX_REDIRECTS,
+  PROP_TOTAL_TIMEOUT,
   N_PROPS
 };
 
@@ -179,6 +181,9 @@ ladle_task_get_property (GObject    *object,
     case PROP_MAX_REDIRECTS:
       g_value_set_uint (value, priv->max_redirects);
       break;
+    case PROP_TOTAL_TIMEOUT:
+      g_value_set_uint (value, priv->total_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -202,6 +207,9 @@ ladle_task_set_property (GObject      *object,
       break;
     case PROP_MAX_REDIRECTS:
       ladle_task_set_max_redirects (self, g_value_get_uint (value));
+      break;
+    case PROP_TOTAL_TIMEOUT:
+      ladle_task_set_total_timeout (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -393,6 +401,19 @@ ladle_task_class_init (LadleTaskClass *klass)
   properties[PROP_MAX_REDIRECTS] =
     g_param_spec_uint ("max-redirects", NULL, NULL,
                        0, 1000, DEFAULT_MAX_REDIRECTS,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleTask:total-timeout:
+   *
+   * The seconds the task may take from [method@Ladle.Task.resume] to its completion, suspended
+   * time included, before it fails with %G_IO_ERROR_TIMED_OUT (a download keeps its resume
+   * data). 0, the default, sets no deadline; the session's idle timeout and low-speed limit
+   * apply in any case. Set it before resuming the task.
+   */
+  properties[PROP_TOTAL_TIMEOUT] =
+    g_param_spec_uint ("total-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -628,6 +649,7 @@ _ladle_task_add_bytes_sent (LadleTask *self,
   LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
 
   priv->record->bytes_sent += n_bytes;
+  _ladle_transfer_note_sent (priv->transfer, n_bytes);
   _ladle_task_report_upload_progress (self, FALSE);
 }
 
@@ -1245,4 +1267,42 @@ ladle_task_set_max_redirects (LadleTask *self,
 
   priv->max_redirects = max_redirects;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_REDIRECTS]);
+}
+
+/**
+ * ladle_task_get_total_timeout:
+ * @self: a task
+ *
+ * Returns: the seconds the task may take in all, 0 for no deadline
+ */
+guint
+ladle_task_get_total_timeout (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_TASK (self), 0);
+
+  return priv->total_timeout;
+}
+
+/**
+ * ladle_task_set_total_timeout:
+ * @self: a task
+ * @seconds: seconds, 0 for no deadline
+ *
+ * Sets [property@Ladle.Task:total-timeout].
+ */
+void
+ladle_task_set_total_timeout (LadleTask *self,
+                              guint      seconds)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  g_return_if_fail (LADLE_IS_TASK (self));
+
+  if (priv->total_timeout == seconds)
+    return;
+
+  priv->total_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_TIMEOUT]);
 }

@@ -94,4 +94,10 @@ LADLE_AVAILABLE_IN_ALL
 void                 ladle_task_set_max_redirects            (LadleTask           *self,
                                                               guint                max_redirects);
 
+LADLE_AVAILABLE_IN_ALL
+guint                ladle_task_get_total_timeout            (LadleTask           *self);
+LADLE_AVAILABLE_IN_ALL
+void                 ladle_task_set_total_timeout            (LadleTask           *self,
+                                                              guint                seconds);
+
 G_END_DECLS

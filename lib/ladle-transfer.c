@@ -29,6 +29,7 @@
 #include "ladle-origin-private.h"
 #include "ladle-redirect-private.h"
 #include "ladle-request-watch-private.h"
+#include "ladle-session-configuration.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
@@ -66,8 +67,8 @@ struct _LadleTransfer
   gboolean             preparing;       /* the kind's prepare_async() in flight */
   gboolean             beginning;       /* the kind's body_begin_async() in flight */
   gboolean             dispatching;     /* inside ::response or a block's signals */
-  guint                continue_source;
-  guint                completion_source;
+  GSource             *continue_source;
+  GSource             *completion_source;
   GError              *start_error;     /* delivered when the task starts */
   GError              *abort_error;     /* the task kind failed the request in flight */
   GError              *final_error;     /* completion waits for blocks in use */
@@ -75,6 +76,15 @@ struct _LadleTransfer
 
   LadleRequestWatch   *watch;           /* libsoup's signals on the message being sent */
   GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
+
+  /* Unbounded waits: the low-speed watchdog and the total deadline */
+  GSource             *speed_source;
+  guint                low_speed_limit;
+  guint                low_speed_time;
+  gint64               window_start;    /* monotonic µs */
+  guint64              window_bytes;    /* progress_bytes at window_start */
+  guint64              progress_bytes;  /* body bytes sent and received, all hops */
+  GSource             *deadline_source;
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -95,6 +105,17 @@ static void send_message    (LadleTransfer *self);
 static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
+
+/* Sources are kept as pointers: they are attached to the session's context, which need not be
+ * the global default one that g_source_remove() looks in. */
+static void
+clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
 
 /* Phases */
 
@@ -292,6 +313,9 @@ finish_completion (LadleTransfer *self)
 {
   LadleTaskClass *klass = task_class (self);
 
+  clear_source (&self->speed_source);
+  clear_source (&self->deadline_source);
+
   if (self->body_stream != NULL)
     {
       /* A body read to its end has nothing left to skip or wait for (libsoup's HTTP/1 and
@@ -330,8 +354,8 @@ complete (LadleTransfer *self,
       return;
     }
 
-  g_clear_handle_id (&self->completion_source, g_source_remove);
-  g_clear_handle_id (&self->continue_source, g_source_remove);
+  clear_source (&self->completion_source);
+  clear_source (&self->continue_source);
   self->final_error = error;
   self->completing = TRUE;
 
@@ -350,7 +374,7 @@ completion_cb (gpointer user_data)
   LadleTransfer *self = _ladle_task_get_transfer (user_data);
   GError *error = g_steal_pointer (&self->start_error);
 
-  self->completion_source = 0;
+  g_clear_pointer (&self->completion_source, g_source_unref);
   if (error == NULL && state (self) == LADLE_TASK_STATE_CANCELING)
     error = cancelled_error ();
   complete (self, error);
@@ -368,15 +392,15 @@ schedule_completion (LadleTransfer *self,
 
   if (error != NULL)
     _ladle_transfer_fail_on_start (self, error);
-  if (self->completion_source != 0 || self->record->phase == LADLE_TASK_PHASE_DONE)
+  if (self->completion_source != NULL || self->record->phase == LADLE_TASK_PHASE_DONE)
     return;
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, completion_cb, g_object_ref (self->task), g_object_unref);
   g_source_set_static_name (source, "[ladle] task completion");
-  self->completion_source = g_source_attach (source, session_context (self));
-  g_source_unref (source);
+  g_source_attach (source, session_context (self));
+  self->completion_source = source;
 }
 
 /* The outcome of an operation in flight: whether the loop goes on. */
@@ -478,6 +502,7 @@ deliver (LadleTransfer *self,
 
   self->next_delivery = (self->next_delivery + 1) % self->n_buffers;
   self->body_received += buffer->public.length;
+  self->progress_bytes += buffer->public.length;
   self->record->bytes_received = self->receive_offset + self->body_received;
 
   buffer->state = BUFFER_CONSUMING;
@@ -911,6 +936,100 @@ send_cb (GObject      *object,
     handle_response (self);
 }
 
+/* Unbounded waits */
+
+static void
+reset_speed_window (LadleTransfer *self,
+                    gint64         now)
+{
+  self->window_start = now;
+  self->window_bytes = self->progress_bytes;
+}
+
+/* Once a second: fewer than low-speed-limit bytes per second over low-speed-time seconds is a
+ * stall, whether the server drips its headers or its body. Only time spent transferring
+ * counts: not suspended, not waiting for the network, not delivering the file. */
+static gboolean
+speed_tick_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+  LadleTaskPhase phase = self->record->phase;
+  gint64 now = g_get_monotonic_time ();
+
+  if (phase == LADLE_TASK_PHASE_DONE || phase == LADLE_TASK_PHASE_FINISHING || self->completing)
+    {
+      g_clear_pointer (&self->speed_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  if (state (self) != LADLE_TASK_STATE_RUNNING ||
+      (phase != LADLE_TASK_PHASE_SENDING && phase != LADLE_TASK_PHASE_RESPONSE && phase != LADLE_TASK_PHASE_BODY))
+    {
+      reset_speed_window (self, now);
+      return G_SOURCE_CONTINUE;
+    }
+  if (now - self->window_start < (gint64)self->low_speed_time * G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
+
+  if (self->progress_bytes - self->window_bytes < (guint64)self->low_speed_limit * self->low_speed_time)
+    {
+      g_debug ("Task %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " bytes in %u s: stalled",
+               self->record->identifier, self->progress_bytes - self->window_bytes, self->low_speed_time);
+      g_clear_pointer (&self->speed_source, g_source_unref);
+      _ladle_transfer_abort (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                                "The transfer was slower than %u bytes per second for %u seconds",
+                                                self->low_speed_limit, self->low_speed_time));
+      return G_SOURCE_REMOVE;
+    }
+
+  reset_speed_window (self, now);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_speed_watchdog (LadleTransfer *self,
+                      LadleSession  *session)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = NULL;
+  GSource *source;
+
+  if (self->speed_source != NULL)
+    return;
+
+  configuration = ladle_session_dup_configuration (session);
+  self->low_speed_limit = ladle_session_configuration_get_low_speed_limit (configuration);
+  self->low_speed_time = ladle_session_configuration_get_low_speed_time (configuration);
+  if (self->low_speed_limit == 0 || self->low_speed_time == 0)
+    return;
+
+  reset_speed_window (self, g_get_monotonic_time ());
+  source = g_timeout_source_new_seconds (1);
+  g_source_set_callback (source, speed_tick_cb, g_object_ref (self->task), g_object_unref);
+  g_source_set_static_name (source, "[ladle] low-speed watchdog");
+  g_source_attach (source, _ladle_session_get_context (session));
+  self->speed_source = source;
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+
+  g_clear_pointer (&self->deadline_source, g_source_unref);
+  _ladle_transfer_abort (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                            "The task did not complete within %u seconds",
+                                            ladle_task_get_total_timeout (self->task)));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Body bytes written to the connection count as progress for the watchdog. */
+void
+_ladle_transfer_note_sent (LadleTransfer *self,
+                           gsize          n_bytes)
+{
+  self->progress_bytes += n_bytes;
+}
+
 static void
 send_message (LadleTransfer *self)
 {
@@ -926,6 +1045,7 @@ send_message (LadleTransfer *self)
       return;
     }
 
+  start_speed_watchdog (self, session);
   _ladle_request_watch_take_url_credentials (self->watch, message);
   if (self->first_uri == NULL)
     self->first_uri = g_uri_ref (soup_message_get_uri (message));
@@ -1018,8 +1138,18 @@ static void
 start (LadleTransfer *self)
 {
   g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+  guint total_timeout = ladle_task_get_total_timeout (self->task);
 
   set_phase (self, LADLE_TASK_PHASE_ADMITTING);
+  if (total_timeout > 0 && session != NULL)
+    {
+      GSource *source = g_timeout_source_new_seconds (total_timeout);
+
+      g_source_set_callback (source, deadline_cb, g_object_ref (self->task), g_object_unref);
+      g_source_set_static_name (source, "[ladle] task deadline");
+      g_source_attach (source, _ladle_session_get_context (session));
+      self->deadline_source = source;
+    }
   if (self->start_error != NULL)
     {
       schedule_completion (self, NULL);
@@ -1041,7 +1171,7 @@ continue_cb (gpointer user_data)
 {
   LadleTransfer *self = _ladle_task_get_transfer (user_data);
 
-  self->continue_source = 0;
+  g_clear_pointer (&self->continue_source, g_source_unref);
 
   if (state (self) != LADLE_TASK_STATE_RUNNING)
     return G_SOURCE_REMOVE;
@@ -1082,15 +1212,15 @@ _ladle_transfer_resume (LadleTransfer *self)
   GSource *source;
 
   /* The work goes on from the main loop: no signal is ever emitted from inside resume(). */
-  if (self->continue_source != 0)
+  if (self->continue_source != NULL)
     return;
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, continue_cb, g_object_ref (self->task), g_object_unref);
   g_source_set_static_name (source, "[ladle] task continue");
-  self->continue_source = g_source_attach (source, session_context (self));
-  g_source_unref (source);
+  g_source_attach (source, session_context (self));
+  self->continue_source = source;
 }
 
 /* The whole body is being delivered, or the task is completing: too late to cancel. */
@@ -1126,8 +1256,9 @@ void
 _ladle_transfer_abort (LadleTransfer *self,
                        GError        *error)
 {
-  if (self->record->phase == LADLE_TASK_PHASE_DONE || self->abort_error != NULL ||
-      state (self) == LADLE_TASK_STATE_CANCELING)
+  /* Once the body is being delivered (a download moved into place), the outcome stands. */
+  if (self->record->phase == LADLE_TASK_PHASE_DONE || self->record->phase == LADLE_TASK_PHASE_FINISHING ||
+      self->completing || self->abort_error != NULL || state (self) == LADLE_TASK_STATE_CANCELING)
     {
       g_error_free (error);
       return;
@@ -1186,8 +1317,10 @@ _ladle_transfer_free (LadleTransfer *self)
   if (self == NULL)
     return;
 
-  g_clear_handle_id (&self->completion_source, g_source_remove);
-  g_clear_handle_id (&self->continue_source, g_source_remove);
+  clear_source (&self->completion_source);
+  clear_source (&self->continue_source);
+  clear_source (&self->speed_source);
+  clear_source (&self->deadline_source);
   g_clear_pointer (&self->watch, _ladle_request_watch_free);
   if (self->body_stream != NULL)
     {
