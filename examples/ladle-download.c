@@ -417,9 +417,10 @@ main (int   argc,
   if (resume_data_path == NULL)
     resume_data_path = g_strconcat (g_file_peek_path (destination), ".resume-data", NULL);
 
-  /* Ephemeral: cookies stay in memory. Partial files live in the state directory, which a new
-   * session (or a new run of the program) finds again. */
-  configuration = ladle_session_configuration_new_ephemeral ();
+  /* A default session: partial files live in its state directory, which a new session (or a
+   * new run of the program) finds again. An ephemeral session would keep them in a private
+   * directory removed with the session. */
+  configuration = ladle_session_configuration_new_default ();
   if (state_directory != NULL)
     ladle_session_configuration_set_state_directory (configuration, state_directory);
   session = ladle_session_new (configuration);

@@ -64,4 +64,7 @@ void              _ladle_partial_file_move          (LadlePartialFile         *s
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);
 
+void              _ladle_partial_file_sweep         (GFile                    *directory,
+                                                     guint64                   max_age);
+
 G_END_DECLS

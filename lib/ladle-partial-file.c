@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ladle-error.h"
@@ -700,4 +701,87 @@ _ladle_partial_file_move (LadlePartialFile         *self,
   op->create_parents = create_parents;
   op->replace = replace;
   queue (self, op, callback, user_data);
+}
+
+/* Sweeping a partial directory: files no task holds and older than the age limit */
+
+typedef struct
+{
+  GFile  *directory;
+  guint64 max_age;
+} Sweep;
+
+static void
+sweep_free (gpointer data)
+{
+  Sweep *sweep = data;
+
+  g_object_unref (sweep->directory);
+  g_free (sweep);
+}
+
+static gboolean
+is_claimed (const char *path)
+{
+  gboolean claimed;
+
+  g_mutex_lock (&registry_lock);
+  claimed = registry != NULL && g_hash_table_contains (registry, path);
+  g_mutex_unlock (&registry_lock);
+
+  return claimed;
+}
+
+static void
+sweep_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  Sweep *sweep = task_data;
+  g_autofree char *directory = g_file_get_path (sweep->directory);
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+  guint removed = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+      GStatBuf info;
+      int fd;
+
+      if (!g_str_has_suffix (name, ".part") || is_claimed (path) ||
+          g_lstat (path, &info) != 0 || !S_ISREG (info.st_mode) ||
+          now - (gint64)info.st_mtime < (gint64)sweep->max_age)
+        continue;
+
+      /* A task of another process holds its partial file locked. */
+      fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0 && g_unlink (path) == 0)
+        removed++;
+      close (fd);
+    }
+
+  if (removed > 0)
+    g_debug ("Removed %u stale partial files from %s", removed, directory);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Removes, on a worker thread, the partial files of @directory that no task holds and that
+ * were last written more than @max_age seconds ago (downloads killed and never resumed). */
+void
+_ladle_partial_file_sweep (GFile   *directory,
+                           guint64  max_age)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+  Sweep *sweep = g_new0 (Sweep, 1);
+
+  sweep->directory = g_object_ref (directory);
+  sweep->max_age = max_age;
+  g_task_set_source_tag (task, _ladle_partial_file_sweep);
+  g_task_set_task_data (task, sweep, sweep_free);
+  g_task_run_in_thread (task, sweep_thread);
 }

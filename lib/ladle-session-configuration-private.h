@@ -18,5 +18,6 @@ void   _ladle_session_configuration_apply_headers     (LadleSessionConfiguration
 void   _ladle_session_configuration_remove_sensitive  (LadleSessionConfiguration *self,
                                                        SoupMessageHeaders        *headers);
 char **_ladle_session_configuration_dup_sensitive     (LadleSessionConfiguration *self);
+gboolean _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self);
 
 G_END_DECLS

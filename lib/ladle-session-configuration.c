@@ -29,6 +29,8 @@
 /* A server that drips a byte a second is stalled; 60 s is the default idle timeout. */
 #define DEFAULT_LOW_SPEED_LIMIT 16
 #define DEFAULT_LOW_SPEED_TIME  60
+/* A partial file nobody resumed for a week is swept away. */
+#define DEFAULT_PARTIAL_FILE_MAX_AGE (7 * 24 * 60 * 60)
 
 struct _LadleSessionConfiguration
 {
@@ -48,6 +50,8 @@ struct _LadleSessionConfiguration
   GProxyResolver   *proxy_resolver;
   GNetworkMonitor  *network_monitor;
   char             *state_directory;
+  gboolean          state_directory_set;   /* by the application, not the default */
+  guint64           partial_file_max_age;
 };
 
 G_DEFINE_FINAL_TYPE (LadleSessionConfiguration, ladle_session_configuration, G_TYPE_OBJECT)
@@ -66,6 +70,7 @@ enum {
   PROP_PROXY_RESOLVER,
   PROP_NETWORK_MONITOR,
   PROP_STATE_DIRECTORY,
+  PROP_PARTIAL_FILE_MAX_AGE,
   N_PROPS
 };
 
@@ -150,6 +155,9 @@ ladle_session_configuration_get_property (GObject    *object,
     case PROP_STATE_DIRECTORY:
       g_value_set_string (value, ladle_session_configuration_get_state_directory (self));
       break;
+    case PROP_PARTIAL_FILE_MAX_AGE:
+      g_value_set_uint64 (value, self->partial_file_max_age);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -200,6 +208,9 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_STATE_DIRECTORY:
       ladle_session_configuration_set_state_directory (self, g_value_get_string (value));
+      break;
+    case PROP_PARTIAL_FILE_MAX_AGE:
+      ladle_session_configuration_set_partial_file_max_age (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -343,12 +354,30 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   /**
    * LadleSessionConfiguration:state-directory:
    *
-   * The directory where the session keeps what it writes to disk (cookies, partial downloads).
+   * The directory where a default or background session keeps what it writes to disk (cookies,
+   * partial downloads in its `downloads` subdirectory). Ephemeral sessions write nothing to the
+   * default one, and only partial downloads to one set by the application.
    * Reading it never returns %NULL: the default is `$XDG_STATE_HOME/ladle/<program name>`.
    */
   properties[PROP_STATE_DIRECTORY] =
     g_param_spec_string ("state-directory", NULL, NULL,
                          NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:partial-file-max-age:
+   *
+   * How old, in seconds since it was last written, a partial download may grow before the
+   * session removes it: when a session starts, partial files that no task (of this process or
+   * another) holds and that are older than this are deleted from its partial directory, so that
+   * a download that was killed and never resumed does not keep its gigabytes forever. Resume
+   * data older than this may therefore find its partial file gone. 0 keeps partial files until
+   * they are used; the default is 7 days. Ephemeral sessions remove theirs when they are
+   * finalized.
+   */
+  properties[PROP_PARTIAL_FILE_MAX_AGE] =
+    g_param_spec_uint64 ("partial-file-max-age", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_PARTIAL_FILE_MAX_AGE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -360,6 +389,7 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
   self->timeout = DEFAULT_TIMEOUT;
   self->low_speed_limit = DEFAULT_LOW_SPEED_LIMIT;
   self->low_speed_time = DEFAULT_LOW_SPEED_TIME;
+  self->partial_file_max_age = DEFAULT_PARTIAL_FILE_MAX_AGE;
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
   self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
@@ -385,8 +415,12 @@ ladle_session_configuration_new_default (void)
 /**
  * ladle_session_configuration_new_ephemeral:
  *
- * Creates a configuration whose sessions write nothing to disk: cookies live in memory and are
- * gone with the session.
+ * Creates a configuration whose sessions keep nothing: cookies live in memory, and the partial
+ * files of downloads in a private temporary directory, removed when the session is finalized
+ * (resume data of an ephemeral session is good only while the session lives). Nothing is written
+ * under the default [property@Ladle.SessionConfiguration:state-directory]; when the
+ * application sets one itself, partial files go to its `downloads` subdirectory as for a
+ * default session, and stay there.
  *
  * Returns: (transfer full): a new configuration
  */
@@ -455,6 +489,8 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
                        "network-monitor", self->network_monitor,
                        NULL);
   copy->state_directory = g_strdup (self->state_directory);
+  copy->state_directory_set = self->state_directory_set;
+  copy->partial_file_max_age = self->partial_file_max_age;
 
   g_hash_table_iter_init (&iter, self->headers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -986,6 +1022,7 @@ ladle_session_configuration_set_state_directory (LadleSessionConfiguration *self
 {
   g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
 
+  self->state_directory_set = directory != NULL;
   if (_ladle_set_str (&self->state_directory, directory))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_DIRECTORY]);
 }
@@ -1056,4 +1093,44 @@ _ladle_session_configuration_dup_sensitive (LadleSessionConfiguration *self)
   g_ptr_array_add (names, NULL);
 
   return (char **)g_ptr_array_free (names, FALSE);
+}
+
+/**
+ * ladle_session_configuration_get_partial_file_max_age:
+ * @self: a configuration
+ *
+ * Returns: the age in seconds past which unused partial files are removed, 0 for never
+ */
+guint64
+ladle_session_configuration_get_partial_file_max_age (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->partial_file_max_age;
+}
+
+/**
+ * ladle_session_configuration_set_partial_file_max_age:
+ * @self: a configuration
+ * @seconds: an age in seconds, 0 for never
+ *
+ * Sets [property@Ladle.SessionConfiguration:partial-file-max-age].
+ */
+void
+ladle_session_configuration_set_partial_file_max_age (LadleSessionConfiguration *self,
+                                                      guint64                    seconds)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->partial_file_max_age == seconds)
+    return;
+
+  self->partial_file_max_age = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PARTIAL_FILE_MAX_AGE]);
+}
+
+gboolean
+_ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self)
+{
+  return self->state_directory_set;
 }

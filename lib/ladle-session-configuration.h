@@ -100,4 +100,10 @@ LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_state_directory (LadleSessionConfiguration *self,
                                                                             const char                *directory);
 
+LADLE_AVAILABLE_IN_ALL
+guint64                    ladle_session_configuration_get_partial_file_max_age (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_ALL
+void                       ladle_session_configuration_set_partial_file_max_age (LadleSessionConfiguration *self,
+                                                                                 guint64                    seconds);
+
 G_END_DECLS

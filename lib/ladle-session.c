@@ -36,6 +36,7 @@
 #include "ladle-upload-task-private.h"
 #include "ladle-error.h"
 #include "ladle-origin-private.h"
+#include "ladle-partial-file-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
@@ -52,6 +53,8 @@ struct _LadleSession
   GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
   GNetworkMonitor           *monitor;
   LadleTlsTrust             *tls_trust;
+  GFile                     *partial_directory;  /* where downloads keep their partial files */
+  gboolean                   private_partials;   /* an ephemeral session's own temporary directory */
   guint64                    next_identifier;
   guint                      invalidated_source;
   gboolean                   invalidating;
@@ -210,6 +213,29 @@ ladle_session_constructed (GObject *object)
   if (resolver != NULL)
     g_object_set (self->soup_session, "proxy-resolver", resolver, NULL);
 
+  /* Ephemeral sessions keep partial downloads in a private temporary directory (created, 0700,
+   * by the first download) removed with the session, unless the application chose a state
+   * directory; the others in the state directory, swept of what killed downloads left behind. */
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
+      !_ladle_session_configuration_has_state_directory (configuration))
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *name = g_strconcat ("ladle-", uuid, NULL);
+
+      self->partial_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
+      self->private_partials = TRUE;
+    }
+  else
+    {
+      guint64 max_age = ladle_session_configuration_get_partial_file_max_age (configuration);
+
+      self->partial_directory =
+        g_file_new_build_filename (ladle_session_configuration_get_state_directory (configuration),
+                                   "downloads", NULL);
+      if (max_age > 0)
+        _ladle_partial_file_sweep (self->partial_directory, max_age);
+    }
+
   soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
   jar = create_cookie_jar (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
@@ -243,11 +269,34 @@ ladle_session_dispose (GObject *object)
   G_OBJECT_CLASS (ladle_session_parent_class)->dispose (object);
 }
 
+/* An ephemeral session's partial files go with it. Its tasks are gone (each held the session),
+ * so no worker writes there any more; the directory holds only its own flat files. */
+static void
+remove_private_directory (GFile *directory)
+{
+  g_autofree char *path = g_file_get_path (directory);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
 static void
 ladle_session_finalize (GObject *object)
 {
   LadleSession *self = (LadleSession *)object;
 
+  if (self->private_partials)
+    remove_private_directory (self->partial_directory);
+  g_clear_object (&self->partial_directory);
   g_clear_object (&self->configuration);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->tasks, g_ptr_array_unref);
@@ -729,8 +778,7 @@ ladle_session_create_upload_task_from_form (LadleSession       *self,
 static GFile *
 partial_directory (LadleSession *self)
 {
-  return g_file_new_build_filename (ladle_session_configuration_get_state_directory (self->configuration),
-                                    "downloads", NULL);
+  return g_object_ref (self->partial_directory);
 }
 
 static LadleDownloadTask *
