@@ -1,0 +1,66 @@
+/* slow-write.c: an LD_PRELOAD shim that makes writes to files under one directory slow.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every write(2) to a regular file whose path starts with $LADLE_TEST_SLOW_DIR sleeps
+ * $LADLE_TEST_SLOW_MS milliseconds first (default 100), as a slow or busy disk would. Other
+ * writes (sockets, eventfds, pipes, other files) are untouched. ladle_slow_write_count tells a
+ * test how many writes were slowed, so that it can tell the shim was in place.
+ */
+
+#define _GNU_SOURCE
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int ladle_slow_write_count;
+
+static int
+is_slow (int fd)
+{
+  const char *dir = getenv ("LADLE_TEST_SLOW_DIR");
+  char link[64];
+  char path[PATH_MAX];
+  struct stat st;
+  ssize_t n;
+
+  if (dir == NULL || *dir == '\0' || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    return 0;
+
+  snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink (link, path, sizeof path - 1);
+  if (n <= 0)
+    return 0;
+  path[n] = '\0';
+
+  return strncmp (path, dir, strlen (dir)) == 0;
+}
+
+ssize_t
+write (int         fd,
+       const void *buffer,
+       size_t      count)
+{
+  static ssize_t (*real_write) (int, const void *, size_t);
+
+  if (real_write == NULL)
+    real_write = (ssize_t (*) (int, const void *, size_t)) dlsym (RTLD_NEXT, "write");
+
+  if (is_slow (fd))
+    {
+      const char *ms = getenv ("LADLE_TEST_SLOW_MS");
+      long delay = ms != NULL ? atol (ms) : 100;
+      struct timespec pause = { delay / 1000, (delay % 1000) * 1000000L };
+
+      __atomic_add_fetch (&ladle_slow_write_count, 1, __ATOMIC_SEQ_CST);
+      nanosleep (&pause, NULL);
+    }
+
+  return real_write (fd, buffer, count);
+}
