@@ -3,7 +3,7 @@
 
 - content(variant, size) / content_sha256(...): the bytes the test server serves (see dl-server.h:
   32-byte blocks, block K of variant V is SHA-256 of "ladle:V:K").
-- DlServer: starts tests/downloads' server binary ($LADLE_DOWNLOAD_TEST_SERVER) as a child that
+- DlServer: starts the test server of tests/support ($LADLE_TEST_SERVER) as a child that
   exits when its stdin closes; .uri(path), .log(clear=False).
 - run_until(predicate, what): iterates the default main context, with a failsafe.
 - Recorder: writes down a task's signals as letters (see test-downloads.c) and the details.
@@ -55,9 +55,9 @@ def listing(path):
 
 class DlServer:
     def __init__(self):
-        binary = os.environ.get('LADLE_DOWNLOAD_TEST_SERVER')
+        binary = os.environ.get('LADLE_TEST_SERVER')
         if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError('LADLE_DOWNLOAD_TEST_SERVER must name the built ladle-download-test-server')
+            raise RuntimeError('LADLE_TEST_SERVER must name the built ladle-test-server')
         self.process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = self.process.stdout.readline().decode().strip()
         if not line.startswith('http://127.0.0.1:'):

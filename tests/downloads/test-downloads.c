@@ -25,78 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dl-server.h"
+#include "ladle-test.h"
 
 #define MiB (1024 * 1024)
-
-/* Waiting */
-
-static guint
-failsafe_seconds (guint seconds)
-{
-  const char *multiplier = g_getenv ("LADLE_TEST_TIMEOUT_MULTIPLIER");
-  guint64 factor = 1;
-
-  if (multiplier != NULL)
-    factor = MAX (1, g_ascii_strtoull (multiplier, NULL, 10));
-
-  return seconds * factor;
-}
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Predicate) (gpointer data);
-
-/* Iterates the main context until @predicate holds; a ticking source re-checks it even when
- * nothing else happens (a stalled server). The failsafe only catches hangs. */
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autoptr(GSource) failsafe = g_timeout_source_new_seconds (failsafe_seconds (60));
-  g_autoptr(GSource) tick = g_timeout_source_new (10);
-  gboolean timed_out = FALSE;
-
-  g_source_set_callback (failsafe, set_true_cb, &timed_out, NULL);
-  g_source_attach (failsafe, context);
-  g_source_set_callback (tick, tick_cb, NULL, NULL);
-  g_source_attach (tick, context);
-
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (failsafe);
-  g_source_destroy (tick);
-
-  if (!predicate (data))
-    g_error ("failsafe: %s did not happen within %u s", what, failsafe_seconds (60));
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *)data;
-}
-
-static void
-wait_for_flag (gboolean   *flag,
-               const char *what)
-{
-  wait_until (flag_is_set, flag, what);
-}
 
 /* Files */
 
@@ -154,7 +85,7 @@ sha256_of_gfile (GFile *file)
 {
   g_autofree char *path = g_file_get_path (file);
 
-  return dl_sha256_of_file (path);
+  return ladle_test_checksum_file (path);
 }
 
 static gint64
@@ -182,7 +113,7 @@ write_file (const char *path,
 
 typedef struct
 {
-  DlServer     *server;
+  LadleTestServer     *server;
   char         *state_dir;
   char         *downloads_dir;
   char         *outside_dir;    /* destinations, sentinels */
@@ -208,7 +139,7 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->server = dl_server_new ();
+  fixture->server = ladle_test_server_new ();
   fixture->state_dir = g_dir_make_tmp ("ladle-downloads-XXXXXX", &error);
   g_assert_no_error (error);
   fixture->outside_dir = g_dir_make_tmp ("ladle-downloads-out-XXXXXX", &error);
@@ -226,7 +157,7 @@ fixture_teardown (Fixture       *fixture,
   /* let cancelled tasks and closing connections finish */
   for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
     ;
-  g_clear_pointer (&fixture->server, dl_server_free);
+  g_clear_pointer (&fixture->server, ladle_test_server_free);
   remove_tree (fixture->state_dir);
   remove_tree (fixture->outside_dir);
   g_free (fixture->state_dir);
@@ -246,7 +177,7 @@ create_download (Fixture    *fixture,
                  LadleSession *session,
                  const char *path_and_query)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, path_and_query);
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, path_and_query);
   LadleDownloadTask *task = ladle_session_create_download_task_for_uri (session, uri);
 
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (task));
@@ -255,10 +186,10 @@ create_download (Fixture    *fixture,
   return task;
 }
 
-static DlRequest *
+static LadleTestRequest *
 last_request (Fixture *fixture)
 {
-  GPtrArray *requests = dl_server_get_requests (fixture->server);
+  GPtrArray *requests = ladle_test_server_get_requests (fixture->server);
 
   g_assert_cmpuint (requests->len, >, 0);
   return g_ptr_array_index (requests, requests->len - 1);
@@ -510,7 +441,7 @@ recorder_is_done (gpointer data)
 static void
 recorder_wait (Recorder *self)
 {
-  wait_until (recorder_is_done, self, "the task's completion");
+  ladle_test_wait_until (recorder_is_done, self, 60, "the task's completion");
   /* Nothing may follow ::completed: give a wrong implementation the chance to emit more. */
   for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
     ;
@@ -711,7 +642,7 @@ wait_for_at_least (gpointer task,
                    gint64   bytes)
 {
   g_object_set_data (G_OBJECT (task), "wanted", GSIZE_TO_POINTER (bytes));
-  wait_until (task_has_bytes, task, "the first bytes of the body");
+  ladle_test_wait_until (task_has_bytes, task, 60, "the first bytes of the body");
   g_assert_cmpint (ladle_task_get_state (LADLE_TASK (task)), ==, LADLE_TASK_STATE_RUNNING);
 }
 
@@ -769,7 +700,7 @@ download_and_pause (Fixture    *fixture,
   assert_listing (fixture->downloads_dir, partial_name);
   partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
   g_assert_true (g_file_get_contents (partial_path, &contents, &length, NULL));
-  expected = dl_content_new (variant, stall);
+  expected = ladle_test_variant_content_new (variant, stall);
   g_assert_cmpmem (contents, length, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
 
   return recorder;
@@ -785,11 +716,11 @@ test_download_to_destination (Fixture       *fixture,
   g_autofree char *destination_path = fixture_path (fixture, "file.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 3000000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   g_autofree char *suggested = NULL;
   g_autofree char *finished_dir = NULL;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
   g_assert_true (ladle_download_task_get_destination (task) == destination);
@@ -814,7 +745,7 @@ test_download_to_destination (Fixture       *fixture,
   g_assert_cmpuint (recorder->finished_dir_mode, ==, 0700);
   g_assert_true (recorder->session_location_matches);
 
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   g_assert_false (g_file_query_exists (recorder->finished_location, NULL));
   assert_listing (fixture->downloads_dir, "");
@@ -835,7 +766,7 @@ test_download_without_destination (Fixture       *fixture,
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000");
   g_autoptr(Recorder) recorder = run_task (task);
-  g_autofree char *expected = dl_content_sha256 (1, 500000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 500000);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
@@ -853,7 +784,7 @@ test_download_handler_moves_file (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/400000");
   g_autoptr(Recorder) recorder = recorder_new (task);
   g_autofree char *moved_path = fixture_path (fixture, "moved.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 400000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000);
   g_autofree char *actual = NULL;
 
   recorder->move_to = g_file_new_for_path (moved_path);
@@ -862,7 +793,7 @@ test_download_handler_moves_file (Fixture       *fixture,
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (moved_path);
+  actual = ladle_test_checksum_file (moved_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
 }
@@ -874,7 +805,7 @@ test_download_destination_set_in_finished (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/100000");
   g_autoptr(Recorder) recorder = recorder_new (task);
   g_autofree char *destination_path = fixture_path (fixture, "late.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 100000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 100000);
   g_autofree char *actual = NULL;
 
   recorder->destination = g_file_new_for_path (destination_path);
@@ -883,7 +814,7 @@ test_download_destination_set_in_finished (Fixture       *fixture,
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
 }
 
@@ -918,7 +849,7 @@ test_download_destination_replace (Fixture       *fixture,
   g_autofree char *destination_path = fixture_path (fixture, "exists.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 200000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 200000);
   g_autofree char *actual = NULL;
 
   g_assert_true (g_file_set_contents (destination_path, "replace me", -1, NULL));
@@ -928,7 +859,7 @@ test_download_destination_replace (Fixture       *fixture,
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
   /* no backup or temporary file left next to it */
@@ -947,7 +878,7 @@ test_download_create_parents (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) second = create_download (fixture, fixture->session, "/resource/70000");
   g_autoptr(Recorder) first_recorder = NULL;
   g_autoptr(Recorder) second_recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 70000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 70000);
   g_autofree char *actual = NULL;
 
   ladle_download_task_set_destination (first, nested_file,
@@ -955,7 +886,7 @@ test_download_create_parents (Fixture       *fixture,
   first_recorder = run_task (first);
   recorder_assert_events (first_recorder, "RPFWCT");
   g_assert_no_error (first_recorder->error);
-  actual = dl_sha256_of_file (nested);
+  actual = ladle_test_checksum_file (nested);
   g_assert_cmpstr (actual, ==, expected);
 
   /* without CREATE_PARENTS a missing directory is the task's error */
@@ -978,7 +909,7 @@ test_download_chunked (Fixture       *fixture,
   g_autofree char *destination_path = fixture_path (fixture, "chunked.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 1000000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 1000000);
   g_autofree char *actual = NULL;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
@@ -989,7 +920,7 @@ test_download_chunked (Fixture       *fixture,
   /* no Content-Length: the total stays unknown */
   recorder_assert_progress (recorder, 0, 1000000, -1);
   g_assert_cmpint (ladle_task_get_bytes_expected_to_receive (LADLE_TASK (task)), ==, -1);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
 }
@@ -1035,10 +966,10 @@ resume_and_check (Fixture      *fixture,
   g_autofree char *destination_path = fixture_path (fixture, "resumed.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (final_variant, size);
+  g_autofree char *expected = ladle_test_variant_content_checksum (final_variant, size);
   g_autofree char *actual = NULL;
   g_autofree char *range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-", offset);
-  DlRequest *request;
+  LadleTestRequest *request;
 
   g_assert_no_error (error);
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (task));
@@ -1060,7 +991,7 @@ resume_and_check (Fixture      *fixture,
   g_assert_nonnull (request->if_range);
   g_assert_cmpuint (request->status, ==, expected_status);
 
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
   g_assert_null (ladle_download_task_dup_resume_data (task));
@@ -1072,11 +1003,11 @@ test_resume_range (Fixture       *fixture,
 {
   g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/2000000?stall=300000", 300000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/2000000?stall=300000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/2000000?stall=300000");
   g_autoptr(LadleSession) second_session = NULL;
   guint32 version = 0;
   gint64 expected_total = 0;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   /* every documented field */
   g_assert_true (g_variant_dict_lookup (dict, "version", "u", &version));
@@ -1106,7 +1037,7 @@ test_resume_last_modified (Fixture       *fixture,
   g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=none&stall=100000",
                                                    100000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  DlRequest *request;
+  LadleTestRequest *request;
 
   assert_dict_string (dict, "etag", NULL);
   assert_dict_string (dict, "last-modified", "Mon, 01 Jan 2024 01:00:00 GMT");
@@ -1124,7 +1055,7 @@ test_resume_weak_etag_uses_date (Fixture       *fixture,
   g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=weak&stall=100000",
                                                    100000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  DlRequest *request;
+  LadleTestRequest *request;
 
   /* a weak ETag can't validate a range: it is not stored, the date is used */
   assert_dict_string (dict, "etag", NULL);
@@ -1303,7 +1234,7 @@ test_pause_twice (Fixture       *fixture,
   ladle_download_task_cancel_producing_resume_data_async (task, G_PRIORITY_DEFAULT, NULL,
                                                           second_pause_cb, &second);
   recorder_wait (recorder);
-  wait_for_flag (&second.called, "the second callback");
+  ladle_test_wait_for_flag (&second.called, 60, "the second callback");
 
   /* one answer with the data, one refusal; one completion */
   g_assert_nonnull (recorder->resume_data);
@@ -1327,7 +1258,7 @@ test_resume_truncated_again (Fixture       *fixture,
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr(GBytes) expected = dl_content_new (1, 300000);
+  g_autoptr(GBytes) expected = ladle_test_variant_content_new (1, 300000);
   guint64 bytes_received = 0;
   gsize length = 0;
 
@@ -1383,14 +1314,14 @@ test_resume_after_redirect (Fixture       *fixture,
   g_autoptr(Recorder) paused = download_and_pause (fixture, "/redirect?to=%2Fresource%2F700000%3Fstall%3D70000",
                                                    70000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  g_autofree char *final_url = dl_server_dup_uri (fixture->server, "/resource/700000?stall=70000");
+  g_autofree char *final_url = ladle_test_server_dup_uri (fixture->server, "/resource/700000?stall=70000");
 
   /* the resume data names the last hop, so that the resumed request needs no redirect */
   assert_dict_string (dict, "url", final_url);
-  dl_server_clear_log (fixture->server);
+  ladle_test_server_clear_log (fixture->server);
   resume_and_check (fixture, fixture->session, paused->resume_data, 70000, 1, 700000,
                     "RSPFWCT", 70000, 206);
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 }
 
 typedef struct
@@ -1428,7 +1359,7 @@ static void
 test_resume_became_download (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/600000?stall=60000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/600000?stall=60000");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (fixture->session, uri);
   Adopted adopted = { 0, };
 
@@ -1436,7 +1367,7 @@ test_resume_became_download (Fixture       *fixture,
   g_signal_connect (task, "response", G_CALLBACK (adopt_response_cb), NULL);
   g_signal_connect (task, "became-download-task", G_CALLBACK (adopt_became_cb), &adopted);
   ladle_task_resume (LADLE_TASK (task));
-  wait_until (adopted_has_bytes, &adopted, "the adopted download's bytes");
+  ladle_test_wait_until (adopted_has_bytes, &adopted, 60, "the adopted download's bytes");
   recorder_pause (adopted.recorder);
   recorder_wait (adopted.recorder);
 
@@ -1463,7 +1394,7 @@ test_resume_twice_concurrently (Fixture       *fixture,
   g_autofree char *second_path = fixture_path (fixture, "second.bin");
   g_autoptr(GFile) first_destination = g_file_new_for_path (first_path);
   g_autoptr(GFile) second_destination = g_file_new_for_path (second_path);
-  g_autofree char *expected = dl_content_sha256 (1, 2000000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 2000000);
   guint n_succeeded = 0;
 
   /* the same resume data used twice at once (a double click on "resume"): the two tasks share
@@ -1487,14 +1418,14 @@ test_resume_twice_concurrently (Fixture       *fixture,
 
   if (first_recorder->error == NULL)
     {
-      g_autofree char *actual = dl_sha256_of_file (first_path);
+      g_autofree char *actual = ladle_test_checksum_file (first_path);
 
       g_assert_cmpstr (actual, ==, expected);
       n_succeeded++;
     }
   if (second_recorder->error == NULL)
     {
-      g_autofree char *actual = dl_sha256_of_file (second_path);
+      g_autofree char *actual = ladle_test_checksum_file (second_path);
 
       g_assert_cmpstr (actual, ==, expected);
       n_succeeded++;
@@ -1529,7 +1460,7 @@ check_not_resumable (Fixture    *fixture,
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 50000);
   recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
   recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPCT");
@@ -1571,7 +1502,7 @@ test_not_resumable_before_body (Fixture       *fixture,
 
   /* nothing written yet: no resume data, and no error */
   recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
   recorder_wait (recorder);
 
   recorder_assert_events (recorder, "CT");
@@ -1579,7 +1510,7 @@ test_not_resumable_before_body (Fixture       *fixture,
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
   assert_listing (fixture->downloads_dir, "");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
 static void
@@ -1601,7 +1532,7 @@ test_plain_cancel_discards (Fixture       *fixture,
 
   /* asking for resume data after completion answers at once, with nothing */
   recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
   g_assert_cmpuint (recorder->n_completed, ==, 1);
@@ -1676,7 +1607,7 @@ check_resume_fails (Fixture    *fixture,
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *partial_name = dict_dup_string (dict, "partial-file");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
-  g_autofree char *before = dl_sha256_of_file (partial_path);
+  g_autofree char *before = ladle_test_checksum_file (partial_path);
   g_autofree char *after = NULL;
   g_autofree char *destination_path = fixture_path (fixture, "never.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
@@ -1696,7 +1627,7 @@ check_resume_fails (Fixture    *fixture,
   g_assert_cmpuint (last_request (fixture)->status, ==, expected_status);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
 
-  after = dl_sha256_of_file (partial_path);
+  after = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (after, ==, before);
   assert_listing (fixture->downloads_dir, partial_name);
 
@@ -1746,9 +1677,9 @@ static void
 test_resume_416_complete (Fixture       *fixture,
                           gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/300000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/300000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "complete.part", NULL);
-  g_autoptr(GBytes) content = dl_content_new (1, 300000);
+  g_autoptr(GBytes) content = ladle_test_variant_content_new (1, 300000);
   ResumeFields fields = {
     .url = url, .partial = "complete.part", .bytes_received = 300000, .expected_total = 300000,
     .etag = "\"v1-300000\"",
@@ -1781,12 +1712,12 @@ test_resume_partial_changed_before_start (Fixture       *fixture,
 
   /* something truncated the partial file between creation and start */
   g_assert_cmpint (truncate (partial_path, 1000), ==, 0);
-  n_requests = dl_server_get_requests (fixture->server)->len;
+  n_requests = ladle_test_server_get_requests (fixture->server)->len;
   recorder = run_task (task);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE);
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, n_requests);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, n_requests);
   g_assert_cmpint (file_size (partial_path), ==, 1000);
 }
 
@@ -1794,13 +1725,13 @@ static void
 test_resume_data_without_secrets (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/800000?stall=80000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/800000?stall=80000");
   g_autoptr(SoupMessage) message = soup_message_new ("GET", uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
   g_autoptr(LadleDownloadTask) task = NULL;
   g_autoptr(Recorder) recorder = NULL;
   g_autoptr(GVariantDict) dict = NULL;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   soup_message_headers_append (headers, "Authorization", "Bearer secret-token");
   soup_message_headers_append (headers, "Cookie", "session=secret-cookie");
@@ -1895,15 +1826,15 @@ static void
 test_bad_resume_data (Fixture       *fixture,
                       gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
   g_autofree char *other_path = g_build_filename (fixture->downloads_dir, "other.part", NULL);
   g_autofree char *outside_path = fixture_path (fixture, "outside.part");
   g_autofree char *link_path = g_build_filename (fixture->downloads_dir, "link.part", NULL);
   g_autofree char *dir_path = g_build_filename (fixture->downloads_dir, "dir.part", NULL);
   g_autofree char *state_file = g_build_filename (fixture->state_dir, "state-file", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
-  g_autoptr(GBytes) other = dl_content_new (2, 1234);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
+  g_autoptr(GBytes) other = ladle_test_variant_content_new (2, 1234);
   ResumeFields fields = {
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
@@ -1928,10 +1859,10 @@ test_bad_resume_data (Fixture       *fixture,
   write_file (state_file, other);
   g_assert_cmpint (symlink (outside_path, link_path), ==, 0);
   listing_before = list_directory (fixture->downloads_dir);
-  sha_partial = dl_sha256_of_file (partial_path);
-  sha_other = dl_sha256_of_file (other_path);
-  sha_outside = dl_sha256_of_file (outside_path);
-  sha_state = dl_sha256_of_file (state_file);
+  sha_partial = ladle_test_checksum_file (partial_path);
+  sha_other = ladle_test_checksum_file (other_path);
+  sha_outside = ladle_test_checksum_file (outside_path);
+  sha_state = ladle_test_checksum_file (state_file);
 
 #define ADD_CASE(n, d, c) G_STMT_START { BadCase bad = { n, d, c }; g_array_append_val (cases, bad); } G_STMT_END
 #define INVALID LADLE_ERROR_INVALID_RESUME_DATA
@@ -2056,19 +1987,19 @@ test_bad_resume_data (Fixture       *fixture,
 
   /* nothing was created, removed or changed */
   assert_listing (fixture->downloads_dir, listing_before);
-  sha = dl_sha256_of_file (partial_path);
+  sha = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (sha, ==, sha_partial);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (other_path);
+  sha = ladle_test_checksum_file (other_path);
   g_assert_cmpstr (sha, ==, sha_other);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (outside_path);
+  sha = ladle_test_checksum_file (outside_path);
   g_assert_cmpstr (sha, ==, sha_outside);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (state_file);
+  sha = ladle_test_checksum_file (state_file);
   g_assert_cmpstr (sha, ==, sha_state);
   g_assert_true (g_file_test (link_path, G_FILE_TEST_IS_SYMLINK));
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 
 #undef ADD_CASE
 #undef INVALID
@@ -2081,9 +2012,9 @@ static void
 test_bad_resume_data_corruptions (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
   ResumeFields fields = {
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
@@ -2130,7 +2061,7 @@ test_bad_resume_data_corruptions (Fixture       *fixture,
     }
 
   assert_listing (fixture->downloads_dir, "good.part");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
 /* An ETag that is not strong cannot validate a range (RFC 9110 13.1.5): resume data whose only
@@ -2139,9 +2070,9 @@ static void
 test_bad_resume_data_weak_validator (Fixture       *fixture,
                                      gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
   const char *etags[] = { "W/\"v1-5000\"", "v1-5000", "xv1-5000\"" };
 
   g_assert_cmpint (g_mkdir_with_parents (fixture->downloads_dir, 0700), ==, 0);
@@ -2370,7 +2301,7 @@ test_download_suspend_resume (Fixture       *fixture,
   g_autofree char *destination_path = fixture_path (fixture, "suspended.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(Recorder) recorder = recorder_new (task);
-  g_autofree char *expected = dl_content_sha256 (1, 3000000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   gint64 received;
   guint n_events;
@@ -2393,7 +2324,7 @@ test_download_suspend_resume (Fixture       *fixture,
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
   recorder_assert_progress (recorder, 0, 3000000, 3000000);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
 }
@@ -2423,13 +2354,13 @@ test_download_parallel (Fixture       *fixture,
     {
       g_autofree char *name = g_strdup_printf ("parallel-%u.bin", i);
       g_autofree char *destination_path = fixture_path (fixture, name);
-      g_autofree char *expected = dl_content_sha256 (1, 400000 + i * 1000);
+      g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000 + i * 1000);
       g_autofree char *actual = NULL;
 
       recorder_wait (recorders[i]);
       recorder_assert_events (recorders[i], "RPFWCT");
       g_assert_no_error (recorders[i]->error);
-      actual = dl_sha256_of_file (destination_path);
+      actual = ladle_test_checksum_file (destination_path);
       g_assert_cmpstr (actual, ==, expected);
       recorder_free (recorders[i]);
       g_object_unref (tasks[i]);
@@ -2492,10 +2423,10 @@ static void
 test_download_become_download (Fixture       *fixture,
                                gconstpointer  user_data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/2500000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/2500000");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (fixture->session, uri);
   g_autofree char *destination_path = fixture_path (fixture, "became.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 2500000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 2500000);
   g_autofree char *actual = NULL;
   g_autoptr(GBytes) body = NULL;
   BecomeData data = { 0, };
@@ -2508,7 +2439,7 @@ test_download_become_download (Fixture       *fixture,
   g_signal_connect (task, "completed", G_CALLBACK (become_completed_cb), &data);
 
   ladle_task_resume (LADLE_TASK (task));
-  wait_for_flag (&data.done, "the data task's completion");
+  ladle_test_wait_for_flag (&data.done, 60, "the data task's completion");
   g_assert_nonnull (data.download_recorder);
   recorder_wait (data.download_recorder);
 
@@ -2522,10 +2453,10 @@ test_download_become_download (Fixture       *fixture,
   g_assert_no_error (data.download_recorder->error);
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (data.download)), ==, 200);
   recorder_assert_progress (data.download_recorder, 0, 2500000, 2500000);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 
   recorder_free (data.download_recorder);
   g_clear_object (&data.download);

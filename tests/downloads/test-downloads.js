@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // LadleDownloadTask from GJS (gjs -m), against the download test server run as a child process
-// ($LADLE_DOWNLOAD_TEST_SERVER): SHA-256 of the files on disk, exact signal order, error domains
+// ($LADLE_TEST_SERVER): SHA-256 of the files on disk, exact signal order, error domains
 // and codes, resume data, what the server saw, and a clean downloads directory.
 // Prints TAP; exits non-zero when a test fails.
 
@@ -88,9 +88,9 @@ function drain() {
 
 class DlServer {
     constructor() {
-        const binary = GLib.getenv('LADLE_DOWNLOAD_TEST_SERVER');
+        const binary = GLib.getenv('LADLE_TEST_SERVER');
         assert(binary && GLib.file_test(binary, GLib.FileTest.IS_EXECUTABLE),
-            'LADLE_DOWNLOAD_TEST_SERVER must name the built ladle-download-test-server');
+            'LADLE_TEST_SERVER must name the built ladle-test-server');
         this.process = Gio.Subprocess.new([binary],
             Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
         const stdout = new Gio.DataInputStream({base_stream: this.process.get_stdout_pipe()});

@@ -9,7 +9,7 @@
  * final response and no error; credentials in the URL; a proxy asking with 407.
  */
 
-#include "security-util.h"
+#include "ladle-test.h"
 
 #include <string.h>
 
@@ -90,13 +90,13 @@ handle_auth (AuthHandler *handler,
 
       /* A dialog would do this: keep the auth, say it is handled, answer when the user did. */
       later->auth = g_object_ref (auth);
-      later->user = handler->user ? handler->user : LADLE_SEC_USER;
+      later->user = handler->user ? handler->user : LADLE_TEST_USER;
       later->answer = answer;
       g_timeout_add (20, answer_later_cb, later);
       return TRUE;
     }
 
-  answer_auth (auth, handler->user ? handler->user : LADLE_SEC_USER, answer);
+  answer_auth (auth, handler->user ? handler->user : LADLE_TEST_USER, answer);
 
   return TRUE;
 }
@@ -142,15 +142,15 @@ new_task (LadleSession *session,
 }
 
 static void
-assert_authorization_sequence (LadleSecServer *server,
+assert_authorization_sequence (LadleTestServer *server,
                                guint           n_requests)
 {
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, n_requests);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, n_requests);
   /* The first request goes without credentials; every later one carries them. */
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (server, 0)->headers,
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (server, 0)->headers,
                                                "Authorization"));
   for (guint i = 1; i < n_requests; i++)
-    g_assert_nonnull (soup_message_headers_get_one (ladle_sec_server_get_request (server, i)->headers,
+    g_assert_nonnull (soup_message_headers_get_one (ladle_test_server_get_request (server, i)->headers,
                                                     "Authorization"));
 }
 
@@ -159,18 +159,18 @@ static void
 test_wrong_then_right (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autofree char *expected_path = g_strdup_printf ("path %s", path);
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -180,7 +180,7 @@ test_wrong_then_right (gconstpointer data)
   g_assert_cmpstr (handler.scheme, ==, g_str_equal (kind, "basic") ? "Basic" : "Digest");
   g_assert_cmpstr (handler.realm, ==, g_str_equal (kind, "basic") ? "ladle-basic" : "ladle-digest");
   g_assert_false (handler.for_proxy);
-  g_assert_true (ladle_sec_body_has_line (run->body, expected_path));
+  g_assert_true (ladle_test_body_has_line (run->body, expected_path));
   assert_authorization_sequence (server, 3);
   auth_handler_clear (&handler);
 }
@@ -190,19 +190,19 @@ static void
 test_right_at_once (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   g_autoptr(LadleTask) second = NULL;
-  g_autoptr(LadleSecRun) second_run = NULL;
+  g_autoptr(LadleTestRun) second_run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -212,7 +212,7 @@ test_right_at_once (gconstpointer data)
 
   /* libsoup's auth cache answers the next request of the session to the same space. */
   second = new_task (session, uri);
-  second_run = ladle_sec_run (second);
+  second_run = ladle_test_run (second);
   g_assert_no_error (second_run->error);
   g_assert_cmpuint (second_run->status, ==, 200);
   g_assert_cmpuint (handler.n_calls, ==, 1);
@@ -224,16 +224,16 @@ test_right_at_once (gconstpointer data)
 static void
 test_always_wrong (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
   const char *answers[] = { "wrong", "wrong again", NULL };
   AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
@@ -249,17 +249,17 @@ static void
 test_answer_later (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -273,22 +273,22 @@ test_answer_later (gconstpointer data)
 static void
 test_cancel_later (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
   const char *answers[] = { "cancel", NULL };
   AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
   g_assert_cmpuint (run->n_response, ==, 1);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
   auth_handler_clear (&handler);
 }
 
@@ -296,16 +296,16 @@ test_cancel_later (void)
 static void
 test_cancel_at_once (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/digest/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/digest/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
   const char *answers[] = { "cancel", NULL };
   AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
@@ -318,16 +318,16 @@ static void
 test_no_handler (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   SoupMessageHeaders *headers;
   const char *challenge;
 
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
@@ -338,7 +338,7 @@ test_no_handler (gconstpointer data)
   challenge = soup_message_headers_get_one (headers, "WWW-Authenticate");
   g_assert_nonnull (challenge);
   g_assert_true (g_str_has_prefix (challenge, g_str_equal (kind, "basic") ? "Basic" : "Digest"));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
 }
 
 /* A task handler that does not handle the auth hands it to the session's handler, which is told
@@ -346,19 +346,19 @@ test_no_handler (gconstpointer data)
 static void
 test_session_handler (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
   g_autoptr(GString) order = g_string_new (NULL);
-  const char *session_answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
+  const char *session_answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
   AuthHandler task_handler = { .order = order };
   AuthHandler session_handler = { .answers = session_answers, .order = order };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
   g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -374,16 +374,16 @@ test_session_handler (void)
 static void
 test_session_handler_later (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/digest/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/digest/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -396,19 +396,19 @@ test_session_handler_later (void)
 static void
 test_task_handler_wins (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   const char *wrong[] = { "wrong", "wrong", "wrong", NULL };
   AuthHandler task_handler = { .answers = answers };
   AuthHandler session_handler = { .answers = wrong };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
   g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -423,18 +423,18 @@ static void
 test_url_credentials (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/%s/resource",
-                                          ladle_sec_server_get_port (server), kind);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/%s/resource",
+                                          ladle_test_server_get_port (server), kind);
   g_autoptr(LadleTask) task = new_task (session, uri);
   AuthHandler handler = { 0 };
   AuthHandler session_handler = { 0 };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
   g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -448,17 +448,17 @@ test_url_credentials (gconstpointer data)
 static void
 test_url_credentials_wrong (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_SEC_USER ":wrong@127.0.0.1:%u/basic/resource",
-                                          ladle_sec_server_get_port (server));
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = g_strdup_printf ("http://" LADLE_TEST_USER ":wrong@127.0.0.1:%u/basic/resource",
+                                          ladle_test_server_get_port (server));
   g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -473,43 +473,43 @@ test_url_credentials_wrong (void)
 static void
 test_url_credentials_after_redirect (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *other = ladle_sec_server_dup_uri (b, "127.0.0.1", "/basic/echo");
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *other = ladle_test_server_dup_uri (b, "/basic/echo");
   g_autofree char *other_escaped = g_uri_escape_string (other, NULL, FALSE);
   g_autofree char *same_uri = NULL;
   g_autofree char *other_uri = NULL;
   g_autoptr(LadleTask) same = NULL;
   g_autoptr(LadleTask) cross = NULL;
-  g_autoptr(LadleSecRun) same_run = NULL;
-  g_autoptr(LadleSecRun) cross_run = NULL;
+  g_autoptr(LadleTestRun) same_run = NULL;
+  g_autoptr(LadleTestRun) cross_run = NULL;
   AuthHandler same_handler = { 0 };
   AuthHandler cross_handler = { 0 };
 
-  same_uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/redirect/302?to=%%2Fbasic%%2Fecho",
-                              ladle_sec_server_get_port (a));
+  same_uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/redirect/302?to=%%2Fbasic%%2Fecho",
+                              ladle_test_server_get_port (a));
   same = new_task (session, same_uri);
   g_signal_connect (same, "authenticate", G_CALLBACK (on_task_authenticate), &same_handler);
-  same_run = ladle_sec_run (same);
+  same_run = ladle_test_run (same);
 
   g_assert_no_error (same_run->error);
   g_assert_cmpuint (same_run->status, ==, 200);
   g_assert_cmpuint (same_handler.n_calls, ==, 0);
-  g_assert_true (ladle_sec_body_has_line (same_run->body, "path /basic/echo"));
+  g_assert_true (ladle_test_body_has_line (same_run->body, "path /basic/echo"));
 
-  other_uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/redirect/302?to=%s",
-                               ladle_sec_server_get_port (a), other_escaped);
+  other_uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/redirect/302?to=%s",
+                               ladle_test_server_get_port (a), other_escaped);
   cross = new_task (session, other_uri);
   g_signal_connect (cross, "authenticate", G_CALLBACK (on_task_authenticate), &cross_handler);
-  cross_run = ladle_sec_run (cross);
+  cross_run = ladle_test_run (cross);
 
   g_assert_no_error (cross_run->error);
   g_assert_cmpuint (cross_run->status, ==, 401);
   g_assert_cmpuint (cross_handler.n_calls, ==, 1);
   g_assert_cmpuint (cross_handler.n_retrying, ==, 0);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                "Authorization"));
   auth_handler_clear (&same_handler);
   auth_handler_clear (&cross_handler);
@@ -520,47 +520,47 @@ test_url_credentials_after_redirect (void)
 static void
 test_auth_then_redirect (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *same_target = g_strdup ("/basic/after");
-  g_autofree char *other_target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
+  g_autofree char *other_target = ladle_test_server_dup_uri (b, "/echo");
   g_autofree char *same_escaped = g_uri_escape_string (same_target, NULL, FALSE);
   g_autofree char *other_escaped = g_uri_escape_string (other_target, NULL, FALSE);
   g_autofree char *same = NULL;
   g_autofree char *other = NULL;
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers };
   g_autoptr(LadleTask) task = NULL;
   g_autoptr(LadleTask) task2 = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleSecRun) run2 = NULL;
-  LadleSecRequest *request;
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autoptr(LadleTestRun) run2 = NULL;
+  LadleTestRequest *request;
 
   same = g_strdup_printf ("http://127.0.0.1:%u/basic/redirect/302?to=%s",
-                          ladle_sec_server_get_port (a), same_escaped);
+                          ladle_test_server_get_port (a), same_escaped);
   task = new_task (session, same);
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_true (ladle_sec_body_has_line (run->body, "path /basic/after"));
+  g_assert_true (ladle_test_body_has_line (run->body, "path /basic/after"));
 
   other = g_strdup_printf ("http://127.0.0.1:%u/basic/redirect/302?to=%s",
-                           ladle_sec_server_get_port (a), other_escaped);
+                           ladle_test_server_get_port (a), other_escaped);
   task2 = new_task (session, other);
   g_signal_connect (task2, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run2 = ladle_sec_run (task2);
+  run2 = ladle_test_run (task2);
 
   g_assert_no_error (run2->error);
   g_assert_cmpuint (run2->status, ==, 200);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  request = ladle_sec_server_get_request (a, ladle_sec_server_get_n_requests (a) - 1);
+  request = ladle_test_server_get_request (a, ladle_test_server_get_n_requests (a) - 1);
   g_assert_nonnull (soup_message_headers_get_one (request->headers, "Authorization"));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                "Authorization"));
   auth_handler_clear (&handler);
 }
@@ -591,7 +591,7 @@ answer_held_cb (gpointer user_data)
 {
   HeldAuth *held = user_data;
 
-  soup_auth_authenticate (held->auth, LADLE_SEC_USER, LADLE_SEC_PASSWORD);
+  soup_auth_authenticate (held->auth, LADLE_TEST_USER, LADLE_TEST_PASSWORD);
   held->answered = TRUE;
 
   return G_SOURCE_REMOVE;
@@ -600,23 +600,23 @@ answer_held_cb (gpointer user_data)
 static void
 test_cancel_task_while_asking (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   HeldAuth held = { 0 };
 
   g_signal_connect (task, "authenticate", G_CALLBACK (hold_auth), &held);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_nonnull (held.auth);
 
   g_idle_add (answer_held_cb, &held);
-  ladle_sec_wait_for_flag (&held.answered, "the late answer");
+  ladle_test_wait_for_flag (&held.answered, 30, "the late answer");
   g_assert_cmpuint (run->n_completed, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
   g_clear_object (&held.auth);
 }
 
@@ -724,8 +724,8 @@ test_proxy (void)
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleTask) refused = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleSecRun) refused_run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autoptr(LadleTestRun) refused_run = NULL;
   const char *answers[] = { "wrong", "proxy-secret", NULL };
   AuthHandler handler = { .answers = answers, .user = "proxy-user", .later = TRUE };
 
@@ -735,13 +735,13 @@ test_proxy (void)
   /* Nobody answers: the 407 is the final response, no error. Port 9 is never contacted: the
    * proxy answers for it. */
   refused = new_task (session, "http://127.0.0.1:9/refused");
-  refused_run = ladle_sec_run (refused);
+  refused_run = ladle_test_run (refused);
   g_assert_no_error (refused_run->error);
   g_assert_cmpuint (refused_run->status, ==, 407);
 
   task = new_task (session, "http://127.0.0.1:9/resource");
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -756,14 +756,14 @@ test_proxy (void)
    * from the hop, and libsoup's auth cache puts the proxy's credentials back without asking. */
   {
     g_autoptr(LadleTask) hop_task = new_task (session, "http://127.0.0.1:9/elsewhere");
-    g_autoptr(LadleSecRun) hop_run = NULL;
+    g_autoptr(LadleTestRun) hop_run = NULL;
     g_autofree char *basic = g_base64_encode ((const guchar *) "proxy-user:proxy-secret",
                                               strlen ("proxy-user:proxy-secret"));
     g_autofree char *expected = g_strconcat ("Basic ", basic, NULL);
     guint n_before = proxy.proxy_authorizations->len;
 
     g_signal_connect (hop_task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-    hop_run = ladle_sec_run (hop_task);
+    hop_run = ladle_test_run (hop_task);
 
     g_assert_no_error (hop_run->error);
     g_assert_cmpuint (hop_run->status, ==, 200);
@@ -789,8 +789,8 @@ test_url_credentials_not_sent_to_proxy (void)
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleTask) first = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) first_run = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) first_run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   const char *answers[] = { "proxy-secret", NULL };
   AuthHandler handler = { .answers = answers, .user = "proxy-user" };
   guint first_n;
@@ -804,13 +804,13 @@ test_url_credentials_not_sent_to_proxy (void)
   /* The proxy's credentials are in the session's cache... */
   first = new_task (session, "http://127.0.0.1:9/first");
   g_signal_connect (first, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  first_run = ladle_sec_run (first);
+  first_run = ladle_test_run (first);
   g_assert_cmpuint (first_run->status, ==, 200);
   first_n = proxy.users->len;
 
   /* ...and a URL carries the origin's. */
   task = new_task (session, "http://origin-user:origin-secret@127.0.0.1:9/second");
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -859,7 +859,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Auth/url-credentials-not-sent-to-proxy", test_url_credentials_not_sent_to_proxy);
 
   status = g_test_run ();
-  ladle_sec_certs_cleanup ();
+  ladle_test_certs_cleanup ();
 
   return status;
 }

@@ -1,4 +1,4 @@
-/* ladle-test-recorder.h
+/* ladle-test-recorder.h: included by ladle-test.h
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -6,6 +6,8 @@
 #pragma once
 
 #include <ladle.h>
+
+#include "ladle-test.h"
 
 G_BEGIN_DECLS
 
@@ -80,7 +82,33 @@ void               ladle_test_recorder_assert_data  (LadleTestRecorder *self,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LadleTestRecorder, ladle_test_recorder_free)
 
+/*
+ * LadleTestRun: a lighter recorder that runs one task to its completion and writes down what it
+ * signalled (every ::response is checked to be that of the task's current request).
+ */
+typedef struct
+{
+  LadleTask    *task;
+  gboolean      done;
+  guint         n_completed;
+  guint         n_response;
+  guint         n_redirect_notify;  /* notify::current-request */
+  GError       *error;
+  GBytes       *body;               /* of a data task */
+  guint         status;
+} LadleTestRun;
+
+LadleTestRun *ladle_test_run_new  (LadleTask    *task);
+void          ladle_test_run_wait (LadleTestRun *self);
+void          ladle_test_run_free (LadleTestRun *self);
+/* new + resume + wait */
+LadleTestRun *ladle_test_run      (LadleTask    *task);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LadleTestRun, ladle_test_run_free)
+
 /* An ephemeral session (nothing written to disk) with the default settings. */
-LadleSession *ladle_test_session_new (void);
+LadleSession *ladle_test_session_new                   (void);
+/* ...trusting @database */
+LadleSession *ladle_test_session_new_with_tls_database (GTlsDatabase *database);
 
 G_END_DECLS
