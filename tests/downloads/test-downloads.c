@@ -1030,62 +1030,54 @@ test_resume_range (Fixture       *fixture,
   ladle_session_invalidate_and_cancel (second_session);
 }
 
-static void
-test_resume_last_modified (Fixture       *fixture,
-                           gconstpointer  data)
+/* Pause, then resume from the resume data: one row a case (/Ladle/Download/resume/NAME). */
+typedef struct
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=none&stall=100000",
-                                                   100000, 1);
+  const char *path_and_query;   /* a stall=N resource */
+  gint64      stall;
+  gboolean    check_validators; /* the resume data has no ETag, and the date when set below */
+  const char *last_modified;    /* the resume data's last-modified, NULL: not checked */
+  const char *if_range;         /* the If-Range of the resumed request, NULL: not checked */
+  guint       final_variant;    /* the content on disk at the end */
+  gint64      size;
+  gint64      resumed_offset;
+  guint       status;
+} ResumeCase;
+
+static const ResumeCase resume_last_modified = {
+  "/resource/1000000?etag=none&stall=100000", 100000, TRUE,
+  "Mon, 01 Jan 2024 01:00:00 GMT", "Mon, 01 Jan 2024 01:00:00 GMT", 1, 1000000, 100000, 206,
+};
+/* a weak ETag can't validate a range: it is not stored, the date is used */
+static const ResumeCase resume_weak_etag_uses_date = {
+  "/resource/1000000?etag=weak&stall=100000", 100000, TRUE,
+  NULL, "Mon, 01 Jan 2024 01:00:00 GMT", 1, 1000000, 100000, 206,
+};
+/* the server's ETag changed: If-Range fails, a 200 starts the file over with the new content */
+static const ResumeCase resume_changed_resource = {
+  "/resource/1500000?changing=1&stall=200000", 200000, FALSE, NULL, NULL, 2, 1500000, 0, 200,
+};
+static const ResumeCase resume_server_ignores_range = {
+  "/resource/1200000?ranges=ignore&stall=200000", 200000, FALSE, NULL, NULL, 1, 1200000, 0, 200,
+};
+
+static void
+test_resume_case (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const ResumeCase *c = data;
+  g_autoptr(Recorder) paused = download_and_pause (fixture, c->path_and_query, c->stall, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  LadleTestRequest *request;
 
-  assert_dict_string (dict, "etag", NULL);
-  assert_dict_string (dict, "last-modified", "Mon, 01 Jan 2024 01:00:00 GMT");
+  if (c->check_validators)
+    assert_dict_string (dict, "etag", NULL);
+  if (c->last_modified != NULL)
+    assert_dict_string (dict, "last-modified", c->last_modified);
 
-  resume_and_check (fixture, fixture->session, paused->resume_data, 100000, 1, 1000000,
-                    "RSPFWCT", 100000, 206);
-  request = last_request (fixture);
-  g_assert_cmpstr (request->if_range, ==, "Mon, 01 Jan 2024 01:00:00 GMT");
-}
-
-static void
-test_resume_weak_etag_uses_date (Fixture       *fixture,
-                                 gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=weak&stall=100000",
-                                                   100000, 1);
-  g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  LadleTestRequest *request;
-
-  /* a weak ETag can't validate a range: it is not stored, the date is used */
-  assert_dict_string (dict, "etag", NULL);
-  resume_and_check (fixture, fixture->session, paused->resume_data, 100000, 1, 1000000,
-                    "RSPFWCT", 100000, 206);
-  request = last_request (fixture);
-  g_assert_cmpstr (request->if_range, ==, "Mon, 01 Jan 2024 01:00:00 GMT");
-}
-
-static void
-test_resume_changed_resource (Fixture       *fixture,
-                              gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1500000?changing=1&stall=200000",
-                                                   200000, 1);
-
-  /* the server's ETag changed: If-Range fails, a 200 starts the file over with the new content */
-  resume_and_check (fixture, fixture->session, paused->resume_data, 200000, 2, 1500000,
-                    "RSPFWCT", 0, 200);
-}
-
-static void
-test_resume_server_ignores_range (Fixture       *fixture,
-                                  gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1200000?ranges=ignore&stall=200000",
-                                                   200000, 1);
-
-  resume_and_check (fixture, fixture->session, paused->resume_data, 200000, 1, 1200000,
-                    "RSPFWCT", 0, 200);
+  resume_and_check (fixture, fixture->session, paused->resume_data, c->stall, c->final_variant,
+                    c->size, "RSPFWCT", c->resumed_offset, c->status);
+  if (c->if_range != NULL)
+    g_assert_cmpstr (last_request (fixture)->if_range, ==, c->if_range);
 }
 
 static void
@@ -1472,25 +1464,15 @@ check_not_resumable (Fixture    *fixture,
   assert_listing (fixture->downloads_dir, "");
 }
 
-static void
-test_not_resumable_without_validator (Fixture       *fixture,
-                                      gconstpointer  data)
-{
-  check_not_resumable (fixture, "/resource/500000?etag=none&lm=0&stall=50000");
-}
+static const char *const not_resumable_no_validator = "/resource/500000?etag=none&lm=0&stall=50000";
+static const char *const not_resumable_weak_etag_only = "/resource/500000?etag=weak&lm=0&stall=50000";
+static const char *const not_resumable_ranges_none = "/resource/500000?ranges=none&stall=50000";
 
 static void
-test_not_resumable_weak_etag_only (Fixture       *fixture,
-                                   gconstpointer  data)
+test_not_resumable_case (Fixture       *fixture,
+                         gconstpointer  data)
 {
-  check_not_resumable (fixture, "/resource/500000?etag=weak&lm=0&stall=50000");
-}
-
-static void
-test_not_resumable_ranges_none (Fixture       *fixture,
-                                gconstpointer  data)
-{
-  check_not_resumable (fixture, "/resource/500000?ranges=none&stall=50000");
+  check_not_resumable (fixture, data);
 }
 
 static void
@@ -1639,38 +1621,37 @@ check_resume_fails (Fixture    *fixture,
   assert_dict_string (dict, "partial-file", partial_name);
 }
 
-static void
-test_resume_etag_mismatch_206 (Fixture       *fixture,
-                               gconstpointer  data)
+typedef struct
 {
-  /* a server that ignores If-Range answers 206 for the new version: never spliced */
-  check_resume_fails (fixture, "/resource/700000?changing=1&lie=1&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 206);
-}
+  const char *path_and_query;   /* a stall=N resource */
+  gint64      stall;
+  GQuark    (*domain) (void);
+  int         code;
+  guint       status;           /* of the failed resume's response */
+} ResumeFailsCase;
+
+/* a server that ignores If-Range answers 206 for the new version: never spliced */
+static const ResumeFailsCase resume_etag_mismatch_206 = {
+  "/resource/700000?changing=1&lie=1&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 206,
+};
+static const ResumeFailsCase resume_wrong_content_range = {
+  "/resource/700000?range-start=0&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 206,
+};
+static const ResumeFailsCase resume_other_status = {
+  "/resource/700000?range-status=500&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 500,
+};
+/* 416 while the partial file is not complete is no success */
+static const ResumeFailsCase resume_416_incomplete = {
+  "/resource/700000?range-status=416&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 416,
+};
 
 static void
-test_resume_wrong_content_range (Fixture       *fixture,
-                                 gconstpointer  data)
+test_resume_fails_case (Fixture       *fixture,
+                        gconstpointer  data)
 {
-  check_resume_fails (fixture, "/resource/700000?range-start=0&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 206);
-}
+  const ResumeFailsCase *c = data;
 
-static void
-test_resume_other_status (Fixture       *fixture,
-                          gconstpointer  data)
-{
-  check_resume_fails (fixture, "/resource/700000?range-status=500&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 500);
-}
-
-static void
-test_resume_416_incomplete (Fixture       *fixture,
-                            gconstpointer  data)
-{
-  /* 416 while the partial file is not complete is no success */
-  check_resume_fails (fixture, "/resource/700000?range-status=416&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 416);
+  check_resume_fails (fixture, c->path_and_query, c->stall, 1, c->domain (), c->code, c->status);
 }
 
 static void
@@ -2470,7 +2451,9 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add ("/Ladle/Download/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD_CASE(path, func, data) \
+  g_test_add ("/Ladle/Download/" path, Fixture, data, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) ADD_CASE (path, func, NULL)
 
   ADD ("to-destination", test_download_to_destination);
   ADD ("without-destination", test_download_without_destination);
@@ -2488,10 +2471,10 @@ main (int   argc,
   ADD ("suspend-resume", test_download_suspend_resume);
   ADD ("parallel", test_download_parallel);
   ADD ("resume/range", test_resume_range);
-  ADD ("resume/last-modified", test_resume_last_modified);
-  ADD ("resume/weak-etag-uses-date", test_resume_weak_etag_uses_date);
-  ADD ("resume/changed-resource", test_resume_changed_resource);
-  ADD ("resume/server-ignores-range", test_resume_server_ignores_range);
+  ADD_CASE ("resume/last-modified", test_resume_case, &resume_last_modified);
+  ADD_CASE ("resume/weak-etag-uses-date", test_resume_case, &resume_weak_etag_uses_date);
+  ADD_CASE ("resume/changed-resource", test_resume_case, &resume_changed_resource);
+  ADD_CASE ("resume/server-ignores-range", test_resume_case, &resume_server_ignores_range);
   ADD ("resume/from-progress-handler", test_resume_from_progress_handler);
   ADD ("resume/twice", test_resume_twice);
   ADD ("resume/after-suspend", test_resume_after_suspend);
@@ -2503,16 +2486,16 @@ main (int   argc,
   ADD ("not-resumable/error-status", test_error_status_not_resumable);
   ADD ("pause-twice", test_pause_twice);
   ADD ("resume/progress-deltas", test_resume_progress_deltas);
-  ADD ("resume/etag-mismatch-206", test_resume_etag_mismatch_206);
-  ADD ("resume/wrong-content-range", test_resume_wrong_content_range);
-  ADD ("resume/other-status", test_resume_other_status);
-  ADD ("resume/416-incomplete", test_resume_416_incomplete);
+  ADD_CASE ("resume/etag-mismatch-206", test_resume_fails_case, &resume_etag_mismatch_206);
+  ADD_CASE ("resume/wrong-content-range", test_resume_fails_case, &resume_wrong_content_range);
+  ADD_CASE ("resume/other-status", test_resume_fails_case, &resume_other_status);
+  ADD_CASE ("resume/416-incomplete", test_resume_fails_case, &resume_416_incomplete);
   ADD ("resume/416-complete", test_resume_416_complete);
   ADD ("resume/partial-changed-before-start", test_resume_partial_changed_before_start);
   ADD ("resume/no-secrets", test_resume_data_without_secrets);
-  ADD ("not-resumable/no-validator", test_not_resumable_without_validator);
-  ADD ("not-resumable/weak-etag-only", test_not_resumable_weak_etag_only);
-  ADD ("not-resumable/ranges-none", test_not_resumable_ranges_none);
+  ADD_CASE ("not-resumable/no-validator", test_not_resumable_case, not_resumable_no_validator);
+  ADD_CASE ("not-resumable/weak-etag-only", test_not_resumable_case, not_resumable_weak_etag_only);
+  ADD_CASE ("not-resumable/ranges-none", test_not_resumable_case, not_resumable_ranges_none);
   ADD ("not-resumable/before-body", test_not_resumable_before_body);
   ADD ("cancel-discards", test_plain_cancel_discards);
   ADD ("dropped-connection", test_dropped_connection);
@@ -2524,6 +2507,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Download/sanitize-filename", test_sanitize_filename);
 
 #undef ADD
+#undef ADD_CASE
 
   return g_test_run ();
 }

@@ -18,38 +18,13 @@
 #include <string.h>
 #include <utime.h>
 
+#include "ladle-test.h"
+
 #define MiB (1024 * 1024)
 
 static const char *nginx_url;
 static const char *nginx_root;
 static const char *nginx_access_log;
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  g_autoptr(GSource) failsafe = g_timeout_source_new_seconds (120);
-  gboolean timed_out = FALSE;
-
-  g_source_set_callback (failsafe, set_true_cb, &timed_out, NULL);
-  g_source_attach (failsafe, NULL);
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (failsafe);
-
-  if (!predicate (data))
-    g_error ("failsafe: %s did not happen", what);
-}
 
 typedef struct
 {
@@ -170,7 +145,7 @@ recorder_run (gpointer task,
   g_signal_connect (self->session, "task-completed", G_CALLBACK (task_completed_cb), self);
 
   ladle_task_resume (LADLE_TASK (task));
-  wait_until (recorder_is_done, self, "the task's completion");
+  ladle_test_wait_until (recorder_is_done, self, 120, "the task's completion");
 
   return self;
 }
@@ -341,7 +316,7 @@ run_pause_resume (gboolean change_file)
   {
     const char *needles[] = { range, if_range, change_file ? "\"status\":200" : "\"status\":206", NULL };
 
-    wait_until (log_has, needles, "nginx's log of the resumed request");
+    ladle_test_wait_until (log_has, needles, 120, "nginx's log of the resumed request");
   }
 
   /* no stray file */

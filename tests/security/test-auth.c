@@ -154,163 +154,176 @@ assert_authorization_sequence (LadleTestServer *server,
                                                     "Authorization"));
 }
 
-/* Wrong credentials first: the second call says retrying; right ones then get the resource. */
-static void
-test_wrong_then_right (gconstpointer data)
+/* The challenge cases: one row each, run by test_auth_case. Answers are given on call N
+ * (1-based) as answers[N-1]: a password, "cancel", or nothing (decline). */
+
+/* A count that is checked: N (0) is "checked to be 0"; a count left out is not checked. */
+#define N(count) ((count) + 1)
+
+typedef struct
 {
-  const char *kind = data;
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
-  g_autofree char *expected_path = g_strdup_printf ("path %s", path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleTestRun) run = NULL;
+  const char *path;                 /* below /Ladle/Auth */
+  const char *kind;                 /* "basic" or "digest": the server path /KIND/resource */
+  const char *url_password;         /* LADLE_TEST_USER:url_password@ in the URL; NULL: none */
+  gboolean    task_handler;         /* connect the task's ::authenticate */
+  const char *task_answers[4];
+  gboolean    session_handler;      /* connect the session's ::authenticate */
+  const char *session_answers[4];
+  gboolean    later;                /* answer from a timeout, as a dialog would */
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
+  /* What must happen (counts as N (count); what is left out is not checked). */
+  guint       status;               /* always checked, with no error */
+  int         n_response;
+  int         task_calls;
+  int         task_retrying;
+  int         session_calls;
+  int         session_retrying;
+  const char *order;                /* "t" task handler, "s" session handler */
+  gboolean    session_sees_task;    /* the session handler was told the task */
+  gboolean    challenge;            /* the scheme and realm of KIND, not for a proxy, and the body */
+  guint       authorization_sequence; /* n requests, the first without Authorization, the others with */
+  guint       n_requests;
+  gboolean    then_cached;          /* a second task of the session is answered by the auth cache */
+} AuthCase;
 
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 2);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  g_assert_cmpstr (handler.scheme, ==, g_str_equal (kind, "basic") ? "Basic" : "Digest");
-  g_assert_cmpstr (handler.realm, ==, g_str_equal (kind, "basic") ? "ladle-basic" : "ladle-digest");
-  g_assert_false (handler.for_proxy);
-  g_assert_true (ladle_test_body_has_line (run->body, expected_path));
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
+static const AuthCase auth_cases[] = {
+  /* Wrong credentials first: the second call says retrying; right ones then get the resource. */
+  { "basic/wrong-then-right", "basic", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .status = 200, .n_response = N (1), .task_calls = N (2), .task_retrying = N (1), .challenge = TRUE,
+    .authorization_sequence = 3 },
+  { "digest/wrong-then-right", "digest", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .status = 200, .n_response = N (1), .task_calls = N (2), .task_retrying = N (1), .challenge = TRUE,
+    .authorization_sequence = 3 },
+  /* The first call is not a retry; libsoup's auth cache answers the next request of the session
+   * to the same space. */
+  { "basic/right-at-once", "basic", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .status = 200, .task_calls = N (1), .task_retrying = N (0), .authorization_sequence = 2,
+    .then_cached = TRUE },
+  { "digest/right-at-once", "digest", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .status = 200, .task_calls = N (1), .task_retrying = N (0), .authorization_sequence = 2,
+    .then_cached = TRUE },
+  /* Wrong every time: each call after the first is a retry, and when the handler gives up the
+   * task completes with the 401 and no error. */
+  { "basic/always-wrong", "basic", .task_handler = TRUE, .task_answers = { "wrong", "wrong again" },
+    .status = 401, .n_response = N (1), .task_calls = N (3), .task_retrying = N (2),
+    .authorization_sequence = 3 },
+  /* Answered later, from a timeout, as a dialog would. */
+  { "basic/answer-later", "basic", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .task_calls = N (2), .task_retrying = N (1),
+    .authorization_sequence = 3 },
+  { "digest/answer-later", "digest", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .task_calls = N (2), .task_retrying = N (1),
+    .authorization_sequence = 3 },
+  /* Cancelled later: the 401 is the final response, no error. */
+  { "basic/cancel-later", "basic", .task_handler = TRUE, .task_answers = { "cancel" }, .later = TRUE,
+    .status = 401, .n_response = N (1), .task_calls = N (1), .n_requests = 1 },
+  /* Cancelled at once, from inside the handler. */
+  { "digest/cancel-at-once", "digest", .task_handler = TRUE, .task_answers = { "cancel" },
+    .status = 401, .task_calls = N (1) },
+  /* A task handler that does not handle the auth hands it to the session's handler, which is
+   * told the task. */
+  { "session-handler", "basic", .task_handler = TRUE, .session_handler = TRUE,
+    .session_answers = { "wrong", LADLE_TEST_PASSWORD }, .status = 200,
+    .order = "tsts", .session_sees_task = TRUE, .session_retrying = N (1), .task_retrying = N (1) },
+  /* The session handler alone, answering later. */
+  { "session-handler-later", "digest", .session_handler = TRUE, .session_answers = { LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .session_calls = N (1), .session_sees_task = TRUE },
+  /* When the task's handler handles the auth, the session is not asked. */
+  { "task-handler-wins", "basic", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .session_handler = TRUE, .session_answers = { "wrong", "wrong", "wrong" },
+    .status = 200, .task_calls = N (1), .session_calls = N (0) },
+  /* user:password@ in the URL is used, without asking any handler. */
+  { "basic/url-credentials", "basic", .url_password = LADLE_TEST_PASSWORD, .task_handler = TRUE,
+    .session_handler = TRUE, .status = 200, .task_calls = N (0), .session_calls = N (0),
+    .authorization_sequence = 2 },
+  { "digest/url-credentials", "digest", .url_password = LADLE_TEST_PASSWORD, .task_handler = TRUE,
+    .session_handler = TRUE, .status = 200, .task_calls = N (0), .session_calls = N (0),
+    .authorization_sequence = 2 },
+  /* Wrong credentials in the URL: the handler is asked next, as a retry. */
+  { "basic/url-credentials-wrong", "basic", .url_password = "wrong", .task_handler = TRUE,
+    .task_answers = { LADLE_TEST_PASSWORD }, .status = 200, .task_calls = N (1),
+    .task_retrying = N (1), .authorization_sequence = 3 },
+};
+
+static void
+assert_calls (const AuthHandler *handler,
+              int                calls,
+              int                retrying)
+{
+  if (calls != 0)
+    g_assert_cmpuint (handler->n_calls, ==, calls - 1);
+  if (retrying != 0)
+    g_assert_cmpuint (handler->n_retrying, ==, retrying - 1);
 }
 
-/* The first call is not a retry. */
 static void
-test_right_at_once (gconstpointer data)
+test_auth_case (gconstpointer data)
 {
-  const char *kind = data;
+  const AuthCase *c = data;
   g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
+  g_autofree char *path = g_strdup_printf ("/%s/resource", c->kind);
+  g_autofree char *uri = NULL;
+  g_autoptr(GString) order = g_string_new (NULL);
+  AuthHandler task_handler = { .answers = (const char **) c->task_answers, .later = c->later, .order = order };
+  AuthHandler session_handler = { .answers = (const char **) c->session_answers, .later = c->later, .order = order };
+  g_autoptr(LadleTask) task = NULL;
   g_autoptr(LadleTestRun) run = NULL;
-  g_autoptr(LadleTask) second = NULL;
-  g_autoptr(LadleTestRun) second_run = NULL;
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
+  if (c->url_password != NULL)
+    uri = g_strdup_printf ("http://" LADLE_TEST_USER ":%s@127.0.0.1:%u%s", c->url_password,
+                           ladle_test_server_get_port (server), path);
+  else
+    uri = ladle_test_server_dup_uri (server, path);
+  task = new_task (session, uri);
+
+  if (c->task_handler)
+    g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
+  if (c->session_handler)
+    g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
   run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (handler.n_retrying, ==, 0);
-  assert_authorization_sequence (server, 2);
+  g_assert_cmpuint (run->status, ==, c->status);
+  if (c->n_response != 0)
+    g_assert_cmpuint (run->n_response, ==, c->n_response - 1);
+  assert_calls (&task_handler, c->task_calls, c->task_retrying);
+  assert_calls (&session_handler, c->session_calls, c->session_retrying);
+  if (c->order != NULL)
+    g_assert_cmpstr (order->str, ==, c->order);
+  if (c->session_sees_task)
+    g_assert_true (session_handler.task_seen == task);
+  if (c->challenge)
+    {
+      g_autofree char *expected_path = g_strdup_printf ("path %s", path);
+      const AuthHandler *handler = c->task_handler ? &task_handler : &session_handler;
 
-  /* libsoup's auth cache answers the next request of the session to the same space. */
-  second = new_task (session, uri);
-  second_run = ladle_test_run (second);
-  g_assert_no_error (second_run->error);
-  g_assert_cmpuint (second_run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  auth_handler_clear (&handler);
-}
+      g_assert_cmpstr (handler->scheme, ==, g_str_equal (c->kind, "basic") ? "Basic" : "Digest");
+      g_assert_cmpstr (handler->realm, ==, g_str_equal (c->kind, "basic") ? "ladle-basic" : "ladle-digest");
+      g_assert_false (handler->for_proxy);
+      g_assert_true (ladle_test_body_has_line (run->body, expected_path));
+    }
+  if (c->authorization_sequence > 0)
+    assert_authorization_sequence (server, c->authorization_sequence);
+  if (c->n_requests > 0)
+    g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, c->n_requests);
 
-/* Wrong every time: each call after the first is a retry, and when the handler gives up the
- * task completes with the 401 and no error. */
-static void
-test_always_wrong (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", "wrong again", NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleTestRun) run = NULL;
+  if (c->then_cached)
+    {
+      g_autoptr(LadleTask) second = new_task (session, uri);
+      g_autoptr(LadleTestRun) second_run = ladle_test_run (second);
+      const AuthHandler *handler = c->task_handler ? &task_handler : &session_handler;
+      guint n_calls = handler->n_calls;
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
+      g_assert_no_error (second_run->error);
+      g_assert_cmpuint (second_run->status, ==, 200);
+      g_assert_cmpuint (handler->n_calls, ==, n_calls);
+    }
 
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 3);
-  g_assert_cmpuint (handler.n_retrying, ==, 2);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
-}
-
-/* Answered later, from a timeout, as a dialog would. */
-static void
-test_answer_later (gconstpointer data)
-{
-  const char *kind = data;
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 2);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
-}
-
-/* Cancelled later: the 401 is the final response, no error. */
-static void
-test_cancel_later (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "cancel", NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
-  auth_handler_clear (&handler);
-}
-
-/* Cancelled at once, from inside the handler. */
-static void
-test_cancel_at_once (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/digest/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "cancel", NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  auth_handler_clear (&handler);
+  if (c->session_handler)
+    g_signal_handlers_disconnect_by_data (session, &session_handler);
+  auth_handler_clear (&task_handler);
+  auth_handler_clear (&session_handler);
 }
 
 /* No handler at all: the 401 with its headers is the task's response, and no error. */
@@ -339,133 +352,6 @@ test_no_handler (gconstpointer data)
   g_assert_nonnull (challenge);
   g_assert_true (g_str_has_prefix (challenge, g_str_equal (kind, "basic") ? "Basic" : "Digest"));
   g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
-}
-
-/* A task handler that does not handle the auth hands it to the session's handler, which is told
- * the task. */
-static void
-test_session_handler (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(GString) order = g_string_new (NULL);
-  const char *session_answers[] = { "wrong", LADLE_TEST_PASSWORD, NULL };
-  AuthHandler task_handler = { .order = order };
-  AuthHandler session_handler = { .answers = session_answers, .order = order };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpstr (order->str, ==, "tsts");
-  g_assert_true (session_handler.task_seen == task);
-  g_assert_cmpuint (session_handler.n_retrying, ==, 1);
-  g_assert_cmpuint (task_handler.n_retrying, ==, 1);
-  auth_handler_clear (&task_handler);
-  auth_handler_clear (&session_handler);
-}
-
-/* The session handler alone, answering later. */
-static void
-test_session_handler_later (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/digest/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_true (handler.task_seen == task);
-  auth_handler_clear (&handler);
-}
-
-/* When the task's handler handles the auth, the session is not asked. */
-static void
-test_task_handler_wins (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
-  const char *wrong[] = { "wrong", "wrong", "wrong", NULL };
-  AuthHandler task_handler = { .answers = answers };
-  AuthHandler session_handler = { .answers = wrong };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (task_handler.n_calls, ==, 1);
-  g_assert_cmpuint (session_handler.n_calls, ==, 0);
-  auth_handler_clear (&task_handler);
-  auth_handler_clear (&session_handler);
-}
-
-/* user:password@ in the URL is used, without asking any handler. */
-static void
-test_url_credentials (gconstpointer data)
-{
-  const char *kind = data;
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/%s/resource",
-                                          ladle_test_server_get_port (server), kind);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  AuthHandler handler = { 0 };
-  AuthHandler session_handler = { 0 };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 0);
-  g_assert_cmpuint (session_handler.n_calls, ==, 0);
-  assert_authorization_sequence (server, 2);
-  auth_handler_clear (&handler);
-}
-
-/* Wrong credentials in the URL: the handler is asked next, as a retry. */
-static void
-test_url_credentials_wrong (void)
-{
-  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(LadleSession) session = ladle_test_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_TEST_USER ":wrong@127.0.0.1:%u/basic/resource",
-                                          ladle_test_server_get_port (server));
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleTestRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_test_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
 }
 
 /* Credentials in the URL belong to its origin: they answer a challenge after a same-origin
@@ -835,23 +721,14 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_data_func ("/Ladle/Auth/basic/wrong-then-right", "basic", test_wrong_then_right);
-  g_test_add_data_func ("/Ladle/Auth/digest/wrong-then-right", "digest", test_wrong_then_right);
-  g_test_add_data_func ("/Ladle/Auth/basic/right-at-once", "basic", test_right_at_once);
-  g_test_add_data_func ("/Ladle/Auth/digest/right-at-once", "digest", test_right_at_once);
-  g_test_add_func ("/Ladle/Auth/basic/always-wrong", test_always_wrong);
-  g_test_add_data_func ("/Ladle/Auth/basic/answer-later", "basic", test_answer_later);
-  g_test_add_data_func ("/Ladle/Auth/digest/answer-later", "digest", test_answer_later);
-  g_test_add_func ("/Ladle/Auth/basic/cancel-later", test_cancel_later);
-  g_test_add_func ("/Ladle/Auth/digest/cancel-at-once", test_cancel_at_once);
+  for (guint i = 0; i < G_N_ELEMENTS (auth_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/Ladle/Auth/", auth_cases[i].path, NULL);
+
+      g_test_add_data_func (path, &auth_cases[i], test_auth_case);
+    }
   g_test_add_data_func ("/Ladle/Auth/basic/no-handler", "basic", test_no_handler);
   g_test_add_data_func ("/Ladle/Auth/digest/no-handler", "digest", test_no_handler);
-  g_test_add_func ("/Ladle/Auth/session-handler", test_session_handler);
-  g_test_add_func ("/Ladle/Auth/session-handler-later", test_session_handler_later);
-  g_test_add_func ("/Ladle/Auth/task-handler-wins", test_task_handler_wins);
-  g_test_add_data_func ("/Ladle/Auth/basic/url-credentials", "basic", test_url_credentials);
-  g_test_add_data_func ("/Ladle/Auth/digest/url-credentials", "digest", test_url_credentials);
-  g_test_add_func ("/Ladle/Auth/basic/url-credentials-wrong", test_url_credentials_wrong);
   g_test_add_func ("/Ladle/Auth/basic/url-credentials-after-redirect", test_url_credentials_after_redirect);
   g_test_add_func ("/Ladle/Auth/redirect", test_auth_then_redirect);
   g_test_add_func ("/Ladle/Auth/cancel-task-while-asking", test_cancel_task_while_asking);
