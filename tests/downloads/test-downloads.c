@@ -8,7 +8,8 @@
  * SHA-256, the exact order of the signals, error domains and codes, resume data and what the
  * server saw (Range, If-Range, status), and the downloads directory left clean.
  *
- * Signals are written down one letter each:
+ * Signals are written down one letter each (the recorder of tests/support, and this file's
+ * become-download test for B):
  *
  *   R  LadleTask::response              S  LadleDownloadTask::resumed
  *   P  LadleTask::download-progress     F  LadleDownloadTask::finished
@@ -79,14 +80,6 @@ list_directory (const char *path)
     g_autofree char *listing__ = list_directory (dir); \
     g_assert_cmpstr (listing__, ==, (expected)); \
   } G_STMT_END
-
-static char *
-sha256_of_gfile (GFile *file)
-{
-  g_autofree char *path = g_file_get_path (file);
-
-  return ladle_test_checksum_file (path);
-}
 
 static gint64
 file_size (const char *path)
@@ -195,284 +188,21 @@ last_request (Fixture *fixture)
   return g_ptr_array_index (requests, requests->len - 1);
 }
 
-/* Recorder */
-
-typedef struct
-{
-  gint64 received_now;
-  gint64 total_received;
-  gint64 total_expected;
-} Progress;
-
-typedef struct
-{
-  LadleSession      *session;
-  LadleTask         *task;
-  GString           *events;
-  GArray            *progress;
-  GError            *error;
-  gboolean           completed;
-  gboolean           done;
-  guint              n_completed;
-
-  guint              n_resumed;
-  gint64             resumed_offset;
-  gint64             resumed_total;
-
-  guint              n_finished;
-  GFile             *finished_location;
-  char              *finished_sha256;    /* of the file when ::finished was emitted */
-  guint              finished_mode;      /* its permissions then */
-  guint              finished_dir_mode;  /* and its directory's */
-  gboolean           session_location_matches;
-
-  /* actions */
-  gint64             pause_at;           /* > 0: cancel producing resume data in ::download-progress */
-  GFile             *move_to;            /* move the file there in ::finished */
-  GFile             *destination;        /* set as destination in ::finished */
-
-  /* cancel_producing_resume_data */
-  gboolean           pause_requested;
-  gboolean           resume_cb_called;
-  GBytes            *resume_data;
-  GError            *resume_error;
-  char              *events_at_resume_cb;
-  LadleTaskState     state_at_resume_cb;
-
-  gulong             task_handlers[6];
-  gulong             session_handlers[2];
-} Recorder;
+/* The recorder of tests/support, with the download signals' letters; its wait checks the
+ * signal contract. */
 
 static void
-resume_data_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Recorder *self = user_data;
-
-  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
-                                                                               result,
-                                                                               &self->resume_error);
-  self->events_at_resume_cb = g_strdup (self->events->str);
-  self->state_at_resume_cb = ladle_task_get_state (LADLE_TASK (object));
-  self->resume_cb_called = TRUE;
-}
-
-static void
-recorder_pause (Recorder *self)
-{
-  self->pause_requested = TRUE;
-  ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (self->task),
-                                                          G_PRIORITY_DEFAULT, NULL,
-                                                          resume_data_cb, self);
-}
-
-static LadleResponseDisposition
-response_cb (LadleTask   *task,
-             SoupMessage *message,
-             Recorder    *self)
-{
-  g_string_append_c (self->events, 'R');
-  return LADLE_RESPONSE_DISPOSITION_ALLOW;
-}
-
-static void
-progress_cb (LadleTask *task,
-             gint64     received_now,
-             gint64     total_received,
-             gint64     total_expected,
-             Recorder  *self)
-{
-  Progress progress = { received_now, total_received, total_expected };
-
-  g_string_append_c (self->events, 'P');
-  g_array_append_val (self->progress, progress);
-
-  if (self->pause_at > 0 && total_received >= self->pause_at)
-    {
-      self->pause_at = 0;
-      recorder_pause (self);
-    }
-}
-
-static void
-resumed_cb (LadleDownloadTask *task,
-            gint64             offset,
-            gint64             total,
-            Recorder          *self)
-{
-  g_string_append_c (self->events, 'S');
-  self->n_resumed++;
-  self->resumed_offset = offset;
-  self->resumed_total = total;
-}
-
-static void
-finished_cb (LadleDownloadTask *task,
-             GFile             *location,
-             Recorder          *self)
-{
-  g_string_append_c (self->events, 'F');
-  self->n_finished++;
-  g_set_object (&self->finished_location, location);
-  g_free (self->finished_sha256);
-  self->finished_sha256 = sha256_of_gfile (location);
-  {
-    GStatBuf buf;
-    g_autofree char *dir = g_path_get_dirname (g_file_peek_path (location));
-
-    if (g_stat (g_file_peek_path (location), &buf) == 0)
-      self->finished_mode = buf.st_mode & 0777;
-    if (g_stat (dir, &buf) == 0)
-      self->finished_dir_mode = buf.st_mode & 0777;
-  }
-
-  if (self->move_to != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      g_file_move (location, self->move_to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
-      g_assert_no_error (error);
-    }
-  if (self->destination != NULL)
-    ladle_download_task_set_destination (task, self->destination, LADLE_DESTINATION_FLAGS_NONE);
-}
-
-static void
-completed_cb (LadleTask    *task,
-              const GError *error,
-              Recorder     *self)
-{
-  g_string_append_c (self->events, 'C');
-  self->n_completed++;
-  self->completed = TRUE;
-  g_clear_error (&self->error);
-  if (error != NULL)
-    self->error = g_error_copy (error);
-  g_assert_cmpint (ladle_task_get_state (task), ==, LADLE_TASK_STATE_COMPLETED);
-}
-
-static void
-download_finished_cb (LadleSession      *session,
-                      LadleDownloadTask *task,
-                      GFile             *location,
-                      Recorder          *self)
-{
-  if (LADLE_TASK (task) != self->task)
-    return;
-
-  g_string_append_c (self->events, 'W');
-  self->session_location_matches = self->finished_location != NULL &&
-                                   g_file_equal (location, self->finished_location);
-}
-
-static void
-task_completed_cb (LadleSession *session,
-                   LadleTask    *task,
-                   const GError *error,
-                   Recorder     *self)
-{
-  if (task != self->task)
-    return;
-
-  g_string_append_c (self->events, 'T');
-  self->done = TRUE;
-}
-
-static Recorder *
-recorder_new (gpointer task)
-{
-  Recorder *self = g_new0 (Recorder, 1);
-
-  self->task = g_object_ref (task);
-  self->session = ladle_task_dup_session (self->task);
-  g_assert_nonnull (self->session);
-  self->events = g_string_new (NULL);
-  self->progress = g_array_new (FALSE, FALSE, sizeof (Progress));
-
-  self->task_handlers[0] = g_signal_connect (task, "response", G_CALLBACK (response_cb), self);
-  self->task_handlers[1] = g_signal_connect (task, "download-progress", G_CALLBACK (progress_cb), self);
-  self->task_handlers[2] = g_signal_connect (task, "completed", G_CALLBACK (completed_cb), self);
-  if (LADLE_IS_DOWNLOAD_TASK (task))
-    {
-      self->task_handlers[3] = g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
-      self->task_handlers[4] = g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
-    }
-  self->session_handlers[0] = g_signal_connect (self->session, "download-finished",
-                                                G_CALLBACK (download_finished_cb), self);
-  self->session_handlers[1] = g_signal_connect (self->session, "task-completed",
-                                                G_CALLBACK (task_completed_cb), self);
-
-  return self;
-}
-
-static void
-recorder_free (Recorder *self)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (self->task_handlers); i++)
-    g_clear_signal_handler (&self->task_handlers[i], self->task);
-  for (guint i = 0; i < G_N_ELEMENTS (self->session_handlers); i++)
-    g_clear_signal_handler (&self->session_handlers[i], self->session);
-  g_clear_object (&self->task);
-  g_clear_object (&self->session);
-  g_string_free (self->events, TRUE);
-  g_array_unref (self->progress);
-  g_clear_error (&self->error);
-  g_clear_object (&self->finished_location);
-  g_free (self->finished_sha256);
-  g_clear_object (&self->move_to);
-  g_clear_object (&self->destination);
-  g_clear_pointer (&self->resume_data, g_bytes_unref);
-  g_clear_error (&self->resume_error);
-  g_free (self->events_at_resume_cb);
-  g_free (self);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
-
-static gboolean
-recorder_is_done (gpointer data)
-{
-  Recorder *self = data;
-
-  return self->done && (!self->pause_requested || self->resume_cb_called);
-}
-
-static void
-recorder_wait (Recorder *self)
-{
-  ladle_test_wait_until (recorder_is_done, self, 60, "the task's completion");
-  /* Nothing may follow ::completed: give a wrong implementation the chance to emit more. */
-  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-  g_assert_cmpuint (self->n_completed, ==, 1);
-}
-
-/* The events with runs of P squeezed. */
-static char *
-recorder_dup_events (Recorder *self)
-{
-  GString *squeezed = g_string_new (NULL);
-
-  for (const char *p = self->events->str; *p; p++)
-    if (!(*p == 'P' && squeezed->len > 0 && squeezed->str[squeezed->len - 1] == 'P'))
-      g_string_append_c (squeezed, *p);
-
-  return g_string_free (squeezed, FALSE);
-}
-
-static void
-recorder_assert_events (Recorder   *self,
+recorder_assert_events (LadleTestRecorder   *self,
                         const char *expected)
 {
-  g_autofree char *events = recorder_dup_events (self);
+  g_autofree char *events = ladle_test_recorder_dup_squeezed_events (self);
 
   g_assert_cmpstr (events, ==, expected);
 }
 
-/* Progress never goes back, reports what arrived, and ends with the total when it is known. */
+/* LadleTestProgress never goes back, reports what arrived, and ends with the total when it is known. */
 static void
-recorder_assert_progress (Recorder *self,
+recorder_assert_progress (LadleTestRecorder *self,
                           gint64    first_at_least,
                           gint64    final_received,
                           gint64    expected_total)
@@ -483,7 +213,7 @@ recorder_assert_progress (Recorder *self,
   g_assert_cmpuint (self->progress->len, >, 0);
   for (guint i = 0; i < self->progress->len; i++)
     {
-      Progress *progress = &g_array_index (self->progress, Progress, i);
+      LadleTestProgress *progress = &g_array_index (self->progress, LadleTestProgress, i);
 
       /* Only a lone final report may carry nothing new: a resume that found the file complete. */
       if (self->progress->len == 1)
@@ -497,7 +227,7 @@ recorder_assert_progress (Recorder *self,
       previous = progress->total_received;
       sum += progress->received_now;
     }
-  g_assert_cmpint (g_array_index (self->progress, Progress, 0).total_received, >=, first_at_least);
+  g_assert_cmpint (g_array_index (self->progress, LadleTestProgress, 0).total_received, >=, first_at_least);
   g_assert_cmpint (previous, ==, final_received);
   /* received_now adds up to the bytes received (resumed tasks: see resume/progress-deltas) */
   if (first_at_least == 0)
@@ -617,13 +347,13 @@ build_resume_data (const ResumeFields *fields)
 }
 
 /* Runs @task to completion with a recorder. */
-static Recorder *
+static LadleTestRecorder *
 run_task (gpointer task)
 {
-  Recorder *recorder = recorder_new (task);
+  LadleTestRecorder *recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   return recorder;
 }
@@ -658,14 +388,14 @@ wait_for_bytes (gpointer task,
 /* Starts a download of @path_and_query (a stall=N resource), waits for its N bytes and pauses it.
  * Returns the recorder of the paused task, with the resume data checked against the partial
  * file. */
-static Recorder *
+static LadleTestRecorder *
 download_and_pause (Fixture    *fixture,
                     const char *path_and_query,
                     gint64      stall,
                     guint       variant)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  Recorder *recorder = recorder_new (task);
+  LadleTestRecorder *recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
@@ -676,8 +406,8 @@ download_and_pause (Fixture    *fixture,
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, stall);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
 
   /* completed(CANCELLED), then the session's task-completed, then the callback */
   recorder_assert_events (recorder, "RPCT");
@@ -715,7 +445,7 @@ test_download_to_destination (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/3000000");
   g_autofree char *destination_path = fixture_path (fixture, "file.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   g_autofree char *suggested = NULL;
@@ -765,7 +495,7 @@ test_download_without_destination (Fixture       *fixture,
                                    gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 500000);
 
   recorder_assert_events (recorder, "RPFWCT");
@@ -782,14 +512,14 @@ test_download_handler_moves_file (Fixture       *fixture,
                                   gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/400000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autofree char *moved_path = fixture_path (fixture, "moved.bin");
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000);
   g_autofree char *actual = NULL;
 
   recorder->move_to = g_file_new_for_path (moved_path);
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
@@ -803,14 +533,14 @@ test_download_destination_set_in_finished (Fixture       *fixture,
                                            gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/100000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autofree char *destination_path = fixture_path (fixture, "late.bin");
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 100000);
   g_autofree char *actual = NULL;
 
   recorder->destination = g_file_new_for_path (destination_path);
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
@@ -825,7 +555,7 @@ test_download_destination_exists (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/200000");
   g_autofree char *destination_path = fixture_path (fixture, "exists.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *contents = NULL;
 
   g_assert_true (g_file_set_contents (destination_path, "keep me", -1, NULL));
@@ -848,7 +578,7 @@ test_download_destination_replace (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/200000");
   g_autofree char *destination_path = fixture_path (fixture, "exists.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 200000);
   g_autofree char *actual = NULL;
 
@@ -876,8 +606,8 @@ test_download_create_parents (Fixture       *fixture,
   g_autoptr(GFile) missing_file = g_file_new_for_path (missing);
   g_autoptr(LadleDownloadTask) first = create_download (fixture, fixture->session, "/resource/70000");
   g_autoptr(LadleDownloadTask) second = create_download (fixture, fixture->session, "/resource/70000");
-  g_autoptr(Recorder) first_recorder = NULL;
-  g_autoptr(Recorder) second_recorder = NULL;
+  g_autoptr(LadleTestRecorder) first_recorder = NULL;
+  g_autoptr(LadleTestRecorder) second_recorder = NULL;
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 70000);
   g_autofree char *actual = NULL;
 
@@ -908,7 +638,7 @@ test_download_chunked (Fixture       *fixture,
                                                        "/resource/1000000?chunked=1");
   g_autofree char *destination_path = fixture_path (fixture, "chunked.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 1000000);
   g_autofree char *actual = NULL;
 
@@ -933,7 +663,7 @@ test_download_http_error (Fixture       *fixture,
                                                        "/resource/5000?status=404");
   g_autofree char *destination_path = fixture_path (fixture, "never.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   ladle_download_task_set_destination (task, destination,
                                        LADLE_DESTINATION_FLAGS_REPLACE | LADLE_DESTINATION_FLAGS_CREATE_PARENTS);
@@ -965,7 +695,7 @@ resume_and_check (Fixture      *fixture,
   g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_from_resume_data (session, resume_data, &error);
   g_autofree char *destination_path = fixture_path (fixture, "resumed.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *expected = ladle_test_variant_content_checksum (final_variant, size);
   g_autofree char *actual = NULL;
   g_autofree char *range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-", offset);
@@ -1001,7 +731,7 @@ static void
 test_resume_range (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/2000000?stall=300000", 300000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/2000000?stall=300000", 300000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/2000000?stall=300000");
   g_autoptr(LadleSession) second_session = NULL;
@@ -1066,7 +796,7 @@ test_resume_case (Fixture       *fixture,
                   gconstpointer  data)
 {
   const ResumeCase *c = data;
-  g_autoptr(Recorder) paused = download_and_pause (fixture, c->path_and_query, c->stall, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, c->path_and_query, c->stall, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
 
   if (c->check_validators)
@@ -1085,7 +815,7 @@ test_resume_from_progress_handler (Fixture       *fixture,
                                    gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/4000000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
@@ -1094,7 +824,7 @@ test_resume_from_progress_handler (Fixture       *fixture,
   /* pausing from inside a progress handler, as a download manager's "pause" button might */
   recorder->pause_at = 1;
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (recorder->resume_cb_called);
@@ -1117,20 +847,20 @@ static void
 test_resume_twice (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/900000?stall=100000", 100000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/900000?stall=100000", 100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
 
   /* pause the resumed task again: its resume data covers both parts */
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
   g_assert_no_error (error);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   recorder->pause_at = 100001;
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   recorder_assert_events (recorder, "RSPCT");
@@ -1147,10 +877,10 @@ static void
 test_resume_progress_deltas (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?stall=250000", 250000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/1000000?stall=250000", 250000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   gint64 sum = 0;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1162,7 +892,7 @@ test_resume_progress_deltas (Fixture       *fixture,
   /* received_now counts what arrived since the previous event: the 250000 bytes of the partial
    * file were not received by this task, and were announced by ::resumed */
   for (guint i = 0; i < recorder->progress->len; i++)
-    sum += g_array_index (recorder->progress, Progress, i).received_now;
+    sum += g_array_index (recorder->progress, LadleTestProgress, i).received_now;
   g_assert_cmpint (sum, ==, 1000000 - 250000);
 }
 
@@ -1171,7 +901,7 @@ test_resume_after_suspend (Fixture       *fixture,
                            gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/1000000?stall=90000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
 
@@ -1180,8 +910,8 @@ test_resume_after_suspend (Fixture       *fixture,
   wait_for_bytes (task, 90000);
   ladle_task_suspend (LADLE_TASK (task));
   g_assert_cmpint (ladle_task_get_state (LADLE_TASK (task)), ==, LADLE_TASK_STATE_SUSPENDED);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_nonnull (recorder->resume_data);
@@ -1217,15 +947,15 @@ test_pause_twice (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/1000000?stall=50000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   SecondPause second = { 0, };
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 50000);
-  recorder_pause (recorder);
+  ladle_test_recorder_pause (recorder);
   ladle_download_task_cancel_producing_resume_data_async (task, G_PRIORITY_DEFAULT, NULL,
                                                           second_pause_cb, &second);
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
   ladle_test_wait_for_flag (&second.called, 60, "the second callback");
 
   /* one answer with the data, one refusal; one completion */
@@ -1240,11 +970,11 @@ static void
 test_resume_truncated_again (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?stall=100000&drop-range=200000",
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/1000000?stall=100000&drop-range=200000",
                                                    100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GBytes) resume_data = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
@@ -1281,17 +1011,17 @@ static void
 test_resume_discard_by_cancel (Fixture       *fixture,
                                gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/500000?stall=50000", 50000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/500000?stall=50000", 50000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   /* giving up a paused download: a plain cancel of a task made from its resume data */
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
   g_assert_no_error (error);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   ladle_task_cancel (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1303,7 +1033,7 @@ static void
 test_resume_after_redirect (Fixture       *fixture,
                             gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/redirect?to=%2Fresource%2F700000%3Fstall%3D70000",
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/redirect?to=%2Fresource%2F700000%3Fstall%3D70000",
                                                    70000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *final_url = ladle_test_server_dup_uri (fixture->server, "/resource/700000?stall=70000");
@@ -1319,7 +1049,7 @@ test_resume_after_redirect (Fixture       *fixture,
 typedef struct
 {
   LadleDownloadTask *download;
-  Recorder          *recorder;
+  LadleTestRecorder          *recorder;
 } Adopted;
 
 static LadleResponseDisposition
@@ -1336,7 +1066,7 @@ adopt_became_cb (LadleDataTask     *task,
                  Adopted           *adopted)
 {
   adopted->download = g_object_ref (download);
-  adopted->recorder = recorder_new (download);
+  adopted->recorder = ladle_test_recorder_new (download);
 }
 
 static gboolean
@@ -1360,15 +1090,15 @@ test_resume_became_download (Fixture       *fixture,
   g_signal_connect (task, "became-download-task", G_CALLBACK (adopt_became_cb), &adopted);
   ladle_task_resume (LADLE_TASK (task));
   ladle_test_wait_until (adopted_has_bytes, &adopted, 60, "the adopted download's bytes");
-  recorder_pause (adopted.recorder);
-  recorder_wait (adopted.recorder);
+  ladle_test_recorder_pause (adopted.recorder);
+  ladle_test_recorder_wait (adopted.recorder);
 
   recorder_assert_events (adopted.recorder, "PCT");
   g_assert_nonnull (adopted.recorder->resume_data);
   resume_and_check (fixture, fixture->session, adopted.recorder->resume_data, 60000, 1, 600000,
                     "RSPFWCT", 60000, 206);
 
-  recorder_free (adopted.recorder);
+  ladle_test_recorder_free (adopted.recorder);
   g_clear_object (&adopted.download);
 }
 
@@ -1376,12 +1106,12 @@ static void
 test_resume_twice_concurrently (Fixture       *fixture,
                                 gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/2000000?stall=100000", 100000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/2000000?stall=100000", 100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) first = NULL;
   g_autoptr(LadleDownloadTask) second = NULL;
-  g_autoptr(Recorder) first_recorder = NULL;
-  g_autoptr(Recorder) second_recorder = NULL;
+  g_autoptr(LadleTestRecorder) first_recorder = NULL;
+  g_autoptr(LadleTestRecorder) second_recorder = NULL;
   g_autofree char *first_path = fixture_path (fixture, "first.bin");
   g_autofree char *second_path = fixture_path (fixture, "second.bin");
   g_autoptr(GFile) first_destination = g_file_new_for_path (first_path);
@@ -1401,12 +1131,12 @@ test_resume_twice_concurrently (Fixture       *fixture,
     }
   ladle_download_task_set_destination (first, first_destination, LADLE_DESTINATION_FLAGS_NONE);
   ladle_download_task_set_destination (second, second_destination, LADLE_DESTINATION_FLAGS_NONE);
-  first_recorder = recorder_new (first);
-  second_recorder = recorder_new (second);
+  first_recorder = ladle_test_recorder_new (first);
+  second_recorder = ladle_test_recorder_new (second);
   ladle_task_resume (LADLE_TASK (first));
   ladle_task_resume (LADLE_TASK (second));
-  recorder_wait (first_recorder);
-  recorder_wait (second_recorder);
+  ladle_test_recorder_wait (first_recorder);
+  ladle_test_recorder_wait (second_recorder);
 
   if (first_recorder->error == NULL)
     {
@@ -1431,7 +1161,7 @@ test_error_status_not_resumable (Fixture       *fixture,
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session,
                                                        "/resource/100000?status=404&drop=5000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
 
   /* an error page cut short is not a download to continue: no resume data, no partial file */
@@ -1447,13 +1177,13 @@ check_not_resumable (Fixture    *fixture,
                      const char *path_and_query)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 50000);
-  recorder_pause (recorder);
+  ladle_test_recorder_pause (recorder);
   ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPCT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1480,12 +1210,12 @@ test_not_resumable_before_body (Fixture       *fixture,
                                 gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   /* nothing written yet: no resume data, and no error */
-  recorder_pause (recorder);
+  ladle_test_recorder_pause (recorder);
   ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1500,12 +1230,12 @@ test_plain_cancel_discards (Fixture       *fixture,
                             gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000?stall=60000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 60000);
   ladle_task_cancel (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPCT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1513,7 +1243,7 @@ test_plain_cancel_discards (Fixture       *fixture,
   assert_listing (fixture->downloads_dir, "");
 
   /* asking for resume data after completion answers at once, with nothing */
-  recorder_pause (recorder);
+  ladle_test_recorder_pause (recorder);
   ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
@@ -1526,7 +1256,7 @@ test_dropped_connection (Fixture       *fixture,
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session,
                                                        "/resource/1000000?drop=250000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
@@ -1557,7 +1287,7 @@ test_timeout_keeps_resume_data (Fixture       *fixture,
 {
   g_autoptr(LadleSession) session = session_new (fixture->state_dir, 1);
   g_autoptr(LadleDownloadTask) task = create_download (fixture, session, "/resource/800000?stall=120000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
@@ -1585,7 +1315,7 @@ check_resume_fails (Fixture    *fixture,
                     int         code,
                     guint       expected_status)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, path_and_query, stall, variant);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, path_and_query, stall, variant);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *partial_name = dict_dup_string (dict, "partial-file");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
@@ -1595,7 +1325,7 @@ check_resume_fails (Fixture    *fixture,
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GBytes) resume_data = NULL;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1679,13 +1409,13 @@ static void
 test_resume_partial_changed_before_start (Fixture       *fixture,
                                           gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/600000?stall=60000", 60000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/600000?stall=60000", 60000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *partial_name = dict_dup_string (dict, "partial-file");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   guint n_requests;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1710,7 +1440,7 @@ test_resume_data_without_secrets (Fixture       *fixture,
   g_autoptr(SoupMessage) message = soup_message_new ("GET", uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   LadleTestRequest *request;
 
@@ -1719,11 +1449,11 @@ test_resume_data_without_secrets (Fixture       *fixture,
   soup_message_headers_append (headers, "Proxy-Authorization", "Basic c2VjcmV0");
   soup_message_headers_append (headers, "X-Ladle-Custom", "kept");
   task = ladle_session_create_download_task (fixture->session, message);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 80000);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
   g_assert_nonnull (recorder->resume_data);
 
   dict = parse_resume_data (recorder->resume_data);
@@ -1957,13 +1687,13 @@ test_bad_resume_data (Fixture       *fixture,
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_from_resume_data (fixture->session, valid, &error);
-    g_autoptr(Recorder) recorder = NULL;
+    g_autoptr(LadleTestRecorder) recorder = NULL;
 
     g_assert_no_error (error);
     g_assert_nonnull (task);
-    recorder = recorder_new (task);
-    recorder_pause (recorder);
-    recorder_wait (recorder);
+    recorder = ladle_test_recorder_new (task);
+    ladle_test_recorder_pause (recorder);
+    ladle_test_recorder_wait (recorder);
   }
 
   /* nothing was created, removed or changed */
@@ -2027,15 +1757,15 @@ test_bad_resume_data_corruptions (Fixture       *fixture,
         }
       else
         {
-          g_autoptr(Recorder) recorder = recorder_new (task);
+          g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
           g_autoptr(GVariant) variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, corrupt, FALSE));
           g_autofree char *text = g_variant_print (variant, TRUE);
 
           /* loaded: pausing it must keep the partial file and give resume data back */
           g_test_message ("corruption at %" G_GSIZE_FORMAT " loads: %s", offset, text);
           g_assert_no_error (error);
-          recorder_pause (recorder);
-          recorder_wait (recorder);
+          ladle_test_recorder_pause (recorder);
+          ladle_test_recorder_wait (recorder);
           g_assert_true (g_file_test (partial_path, G_FILE_TEST_IS_REGULAR));
           g_assert_nonnull (recorder->resume_data);
         }
@@ -2154,7 +1884,7 @@ check_suggested (Fixture    *fixture,
                  const char *expected)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *suggested = NULL;
   g_autofree char *property = NULL;
 
@@ -2210,8 +1940,8 @@ test_download_empty_body (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/0");
   g_autofree char *destination_path = fixture_path (fixture, "empty.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  Progress *last;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  LadleTestProgress *last;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
   recorder = run_task (task);
@@ -2219,7 +1949,7 @@ test_download_empty_body (Fixture       *fixture,
   /* an empty body is a complete download: one final progress event reports 0 of 0 */
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  last = &g_array_index (recorder->progress, Progress, recorder->progress->len - 1);
+  last = &g_array_index (recorder->progress, LadleTestProgress, recorder->progress->len - 1);
   g_assert_cmpint (last->total_received, ==, 0);
   g_assert_cmpint (last->total_expected, ==, 0);
   g_assert_cmpint (file_size (destination_path), ==, 0);
@@ -2234,7 +1964,7 @@ test_download_destination_is_directory (Fixture       *fixture,
   g_autofree char *directory = fixture_path (fixture, "a-directory");
   g_autofree char *inside = fixture_path (fixture, "a-directory/keep.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (directory);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *contents = NULL;
 
   g_assert_cmpint (g_mkdir (directory, 0700), ==, 0);
@@ -2260,7 +1990,7 @@ test_download_state_directory_unusable (Fixture       *fixture,
   g_autofree char *state_dir = g_build_filename (file, "state", NULL);
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   /* the partial file cannot be created: the task fails cleanly */
   g_assert_true (g_file_set_contents (file, "x", -1, NULL));
@@ -2281,7 +2011,7 @@ test_download_suspend_resume (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/3000000");
   g_autofree char *destination_path = fixture_path (fixture, "suspended.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   gint64 received;
@@ -2301,7 +2031,7 @@ test_download_suspend_resume (Fixture       *fixture,
   g_assert_cmpint (ladle_task_get_bytes_received (LADLE_TASK (task)), ==, received);
 
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
   recorder_assert_progress (recorder, 0, 3000000, 3000000);
@@ -2315,7 +2045,7 @@ test_download_parallel (Fixture       *fixture,
                         gconstpointer  data)
 {
   LadleDownloadTask *tasks[6];
-  Recorder *recorders[6];
+  LadleTestRecorder *recorders[6];
 
   /* more downloads than connections per host: each gets its own partial file */
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
@@ -2327,7 +2057,7 @@ test_download_parallel (Fixture       *fixture,
 
       tasks[i] = create_download (fixture, fixture->session, path);
       ladle_download_task_set_destination (tasks[i], destination, LADLE_DESTINATION_FLAGS_NONE);
-      recorders[i] = recorder_new (tasks[i]);
+      recorders[i] = ladle_test_recorder_new (tasks[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     ladle_task_resume (LADLE_TASK (tasks[i]));
@@ -2338,12 +2068,12 @@ test_download_parallel (Fixture       *fixture,
       g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000 + i * 1000);
       g_autofree char *actual = NULL;
 
-      recorder_wait (recorders[i]);
+      ladle_test_recorder_wait (recorders[i]);
       recorder_assert_events (recorders[i], "RPFWCT");
       g_assert_no_error (recorders[i]->error);
       actual = ladle_test_checksum_file (destination_path);
       g_assert_cmpstr (actual, ==, expected);
-      recorder_free (recorders[i]);
+      ladle_test_recorder_free (recorders[i]);
       g_object_unref (tasks[i]);
     }
   assert_listing (fixture->downloads_dir, "");
@@ -2355,7 +2085,7 @@ typedef struct
 {
   GString           *events;
   LadleDownloadTask *download;
-  Recorder          *download_recorder;
+  LadleTestRecorder          *download_recorder;
   GFile             *destination;
   gboolean           done;
 } BecomeData;
@@ -2378,7 +2108,7 @@ become_became_cb (LadleDataTask     *task,
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (download));
   g_assert_null (data->download);
   data->download = g_object_ref (download);
-  data->download_recorder = recorder_new (download);
+  data->download_recorder = ladle_test_recorder_new (download);
   ladle_download_task_set_destination (download, data->destination, LADLE_DESTINATION_FLAGS_NONE);
 }
 
@@ -2422,7 +2152,7 @@ test_download_become_download (Fixture       *fixture,
   ladle_task_resume (LADLE_TASK (task));
   ladle_test_wait_for_flag (&data.done, 60, "the data task's completion");
   g_assert_nonnull (data.download_recorder);
-  recorder_wait (data.download_recorder);
+  ladle_test_recorder_wait (data.download_recorder);
 
   /* the data task hands over and completes without error or body */
   g_assert_cmpstr (data.events->str, ==, "RBC");
@@ -2439,7 +2169,7 @@ test_download_become_download (Fixture       *fixture,
   assert_listing (fixture->downloads_dir, "");
   g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 
-  recorder_free (data.download_recorder);
+  ladle_test_recorder_free (data.download_recorder);
   g_clear_object (&data.download);
   g_clear_object (&data.destination);
   g_string_free (data.events, TRUE);

@@ -5,6 +5,8 @@
 
 #include "ladle-test.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
 static gboolean
@@ -88,6 +90,94 @@ download_progress_cb (LadleTask         *task,
   check_thread (self);
   g_string_append_c (self->events, 'P');
   g_array_append_val (self->progress, progress);
+
+  if (self->pause_at > 0 && total_received >= self->pause_at)
+    {
+      self->pause_at = 0;
+      ladle_test_recorder_pause (self);
+    }
+}
+
+static void
+resume_data_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  LadleTestRecorder *self = user_data;
+
+  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
+                                                                               result,
+                                                                               &self->resume_error);
+  self->events_at_resume_cb = g_strdup (self->events->str);
+  self->state_at_resume_cb = ladle_task_get_state (LADLE_TASK (object));
+  self->resume_cb_called = TRUE;
+}
+
+void
+ladle_test_recorder_pause (LadleTestRecorder *self)
+{
+  self->pause_requested = TRUE;
+  ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (self->task),
+                                                          G_PRIORITY_DEFAULT, NULL,
+                                                          resume_data_cb, self);
+}
+
+static void
+resumed_cb (LadleDownloadTask *task,
+            gint64             offset,
+            gint64             total,
+            LadleTestRecorder *self)
+{
+  check_thread (self);
+  g_string_append_c (self->events, 'S');
+  self->n_resumed++;
+  self->resumed_offset = offset;
+  self->resumed_total = total;
+}
+
+static void
+finished_cb (LadleDownloadTask *task,
+             GFile             *location,
+             LadleTestRecorder *self)
+{
+  g_autofree char *dir = g_path_get_dirname (g_file_peek_path (location));
+  GStatBuf buf;
+
+  check_thread (self);
+  g_string_append_c (self->events, 'F');
+  self->n_finished++;
+  g_set_object (&self->finished_location, location);
+  g_free (self->finished_sha256);
+  self->finished_sha256 = ladle_test_checksum_file (g_file_peek_path (location));
+  if (g_stat (g_file_peek_path (location), &buf) == 0)
+    self->finished_mode = buf.st_mode & 0777;
+  if (g_stat (dir, &buf) == 0)
+    self->finished_dir_mode = buf.st_mode & 0777;
+
+  if (self->move_to != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_file_move (location, self->move_to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  if (self->destination != NULL)
+    ladle_download_task_set_destination (task, self->destination, LADLE_DESTINATION_FLAGS_NONE);
+}
+
+static void
+download_finished_cb (LadleSession      *session,
+                      LadleDownloadTask *task,
+                      GFile             *location,
+                      LadleTestRecorder *self)
+{
+  if (LADLE_TASK (task) != self->task)
+    return;
+
+  check_thread (self);
+  g_string_append_c (self->events, 'W');
+  self->session_location_matches = self->finished_location != NULL &&
+                                   g_file_equal (location, self->finished_location);
 }
 
 static void
@@ -146,7 +236,7 @@ notify_state_cb (LadleTask         *task,
 }
 
 LadleTestRecorder *
-ladle_test_recorder_new (LadleTask *task)
+ladle_test_recorder_new (gpointer task)
 {
   LadleTestRecorder *self = g_new0 (LadleTestRecorder, 1);
 
@@ -173,6 +263,13 @@ ladle_test_recorder_new (LadleTask *task)
                                              G_CALLBACK (data_received_cb), self);
   self->handler_ids[5] = g_signal_connect (self->session, "task-completed",
                                            G_CALLBACK (task_completed_cb), self);
+  if (LADLE_IS_DOWNLOAD_TASK (task))
+    {
+      self->handler_ids[6] = g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
+      self->handler_ids[7] = g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
+    }
+  self->handler_ids[8] = g_signal_connect (self->session, "download-finished",
+                                           G_CALLBACK (download_finished_cb), self);
 
   return self;
 }
@@ -183,9 +280,12 @@ ladle_test_recorder_free (LadleTestRecorder *self)
   if (self == NULL)
     return;
 
-  for (guint i = 0; i < 5; i++)
-    g_clear_signal_handler (&self->handler_ids[i], self->task);
-  g_clear_signal_handler (&self->handler_ids[5], self->session);
+  for (guint i = 0; i < G_N_ELEMENTS (self->handler_ids); i++)
+    {
+      gpointer instance = i == 5 || i == 8 ? (gpointer) self->session : (gpointer) self->task;
+
+      g_clear_signal_handler (&self->handler_ids[i], instance);
+    }
 
   g_clear_object (&self->task);
   g_clear_object (&self->session);
@@ -195,6 +295,13 @@ ladle_test_recorder_free (LadleTestRecorder *self)
   g_array_unref (self->progress);
   g_clear_error (&self->error);
   g_clear_error (&self->session_error);
+  g_clear_object (&self->finished_location);
+  g_free (self->finished_sha256);
+  g_clear_object (&self->move_to);
+  g_clear_object (&self->destination);
+  g_clear_pointer (&self->resume_data, g_bytes_unref);
+  g_clear_error (&self->resume_error);
+  g_free (self->events_at_resume_cb);
   g_free (self);
 }
 
@@ -206,7 +313,7 @@ ladle_test_recorder_wait (LadleTestRecorder *self)
   g_autoptr(GSource) source = NULL;
   gboolean timed_out = FALSE;
 
-  source = g_timeout_source_new_seconds (ladle_test_failsafe_seconds (30));
+  source = g_timeout_source_new_seconds (ladle_test_failsafe_seconds (60));
   g_source_set_callback (source, set_true_cb, &timed_out, NULL);
   g_source_attach (source, context);
 
@@ -235,7 +342,11 @@ ladle_test_recorder_wait (LadleTestRecorder *self)
              "events so far: \"%s\", states: \"%s\", n_completed %u",
              ladle_task_get_identifier (self->task),
              self->task ? G_OBJECT_TYPE_NAME (self->task) : "?",
-             ladle_test_failsafe_seconds (30), self->events->str, self->states->str, self->n_completed);
+             ladle_test_failsafe_seconds (60), self->events->str, self->states->str, self->n_completed);
+
+  /* A pause also waits for its resume data. */
+  if (self->pause_requested)
+    ladle_test_wait_for_flag (&self->resume_cb_called, 60, "the resume data callback");
 
   /* Dispatch whatever is already pending: nothing may follow ::task-completed. */
   events_at_end = g_strdup (self->events->str);
@@ -290,6 +401,18 @@ ladle_test_recorder_wait_for_chunks (LadleTestRecorder *self,
   if (self->n_chunks < n_chunks)
     g_error ("waiting for %u data-received: got %u, events %s%s", n_chunks, self->n_chunks,
              self->events->str, timed_out ? " (failsafe)" : "");
+}
+
+char *
+ladle_test_recorder_dup_squeezed_events (LadleTestRecorder *self)
+{
+  GString *squeezed = g_string_new (NULL);
+
+  for (const char *p = self->events->str; *p; p++)
+    if (!(*p == 'P' && squeezed->len > 0 && squeezed->str[squeezed->len - 1] == 'P'))
+      g_string_append_c (squeezed, *p);
+
+  return g_string_free (squeezed, FALSE);
 }
 
 void

@@ -12,14 +12,13 @@
 G_BEGIN_DECLS
 
 /*
- * LadleTestRecorder: connects to every signal of one task (and to the session's task-completed
- * for that task) and writes down what happened, in order, as one letter per event:
+ * LadleTestRecorder: connects to every signal of one task (and to the session's signals for that
+ * task) and writes down what happened, in order, as one letter per event:
  *
- *   R  LadleTask::response
- *   D  LadleDataTask::data-received
- *   P  LadleTask::download-progress
- *   C  LadleTask::completed
- *   T  LadleSession::task-completed for this task
+ *   R  LadleTask::response                S  LadleDownloadTask::resumed
+ *   D  LadleDataTask::data-received       F  LadleDownloadTask::finished
+ *   P  LadleTask::download-progress       W  LadleSession::download-finished for this task
+ *   C  LadleTask::completed               T  LadleSession::task-completed for this task
  *
  * and the state trail from notify::state: S suspended, R running, X canceling, C completed.
  */
@@ -64,14 +63,45 @@ typedef struct
   gboolean                  headers_at_response;
   gboolean                  suspended;          /* suspend_on_chunk fired */
 
-  gulong                    handler_ids[6];
+  /* Download tasks */
+  guint                     n_resumed;
+  gint64                    resumed_offset;
+  gint64                    resumed_total;
+  guint                     n_finished;
+  GFile                    *finished_location;
+  char                     *finished_sha256;    /* of the file when ::finished was emitted */
+  guint                     finished_mode;      /* its permissions then */
+  guint                     finished_dir_mode;  /* and its directory's */
+  gboolean                  session_location_matches; /* ::download-finished had that location */
+  gint64                    pause_at;           /* > 0: ladle_test_recorder_pause in the
+                                                 * download-progress that reaches it */
+  GFile                    *move_to;            /* move the file there in ::finished */
+  GFile                    *destination;        /* set as destination in ::finished */
+
+  /* ladle_test_recorder_pause: cancel_producing_resume_data */
+  gboolean                  pause_requested;
+  gboolean                  resume_cb_called;
+  GBytes                   *resume_data;
+  GError                   *resume_error;
+  char                     *events_at_resume_cb;
+  LadleTaskState            state_at_resume_cb;
+
+  gulong                    handler_ids[9];
 } LadleTestRecorder;
 
-LadleTestRecorder *ladle_test_recorder_new          (LadleTask         *task);
+/* @task: a LadleTask */
+LadleTestRecorder *ladle_test_recorder_new          (gpointer           task);
 void               ladle_test_recorder_free         (LadleTestRecorder *self);
+/* Waits for ::task-completed (and for the resume data callback after a pause), then checks the
+ * contract: nothing after it, one ::completed, the right thread and state, the errors agree. */
 void               ladle_test_recorder_wait         (LadleTestRecorder *self);
+/* ladle_download_task_cancel_producing_resume_data_async, recorded in the resume_* fields */
+void               ladle_test_recorder_pause        (LadleTestRecorder *self);
 void               ladle_test_recorder_wait_for_chunks (LadleTestRecorder *self,
                                                        guint              n_chunks);
+/* The events with runs of P squeezed to one P (how many progress events there are depends on
+ * timing; that there is at least one, in the right place, does not). */
+char              *ladle_test_recorder_dup_squeezed_events (LadleTestRecorder *self);
 void               ladle_test_recorder_assert_events (LadleTestRecorder *self,
                                                      const char        *pattern);
 void               ladle_test_recorder_assert_progress (LadleTestRecorder *self,
