@@ -507,45 +507,43 @@ test_download_without_destination (Fixture       *fixture,
   assert_listing (fixture->outside_dir, "");
 }
 
-static void
-test_download_handler_moves_file (Fixture       *fixture,
-                                  gconstpointer  data)
+/* The ::finished handler takes the file: it moves it away itself, or sets the destination then. */
+typedef struct
 {
-  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/400000");
+  const char *path_and_query;
+  gsize       size;
+  const char *name;             /* where the file ends, in the fixture's outside directory */
+  gboolean    move;             /* move it there (else: set it as destination) */
+  gboolean    downloads_empty;  /* check that the downloads directory is left empty */
+} FinishedHandlerCase;
+
+static const FinishedHandlerCase handler_moves_file = { "/resource/400000", 400000, "moved.bin", TRUE, TRUE };
+static const FinishedHandlerCase destination_set_in_finished = { "/resource/100000", 100000, "late.bin", FALSE, FALSE };
+
+static void
+test_download_finished_handler (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  const FinishedHandlerCase *c = data;
+  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, c->path_and_query);
   g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
-  g_autofree char *moved_path = fixture_path (fixture, "moved.bin");
-  g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000);
+  g_autofree char *path = fixture_path (fixture, c->name);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, c->size);
   g_autofree char *actual = NULL;
 
-  recorder->move_to = g_file_new_for_path (moved_path);
+  if (c->move)
+    recorder->move_to = g_file_new_for_path (path);
+  else
+    recorder->destination = g_file_new_for_path (path);
   ladle_task_resume (LADLE_TASK (task));
   ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = ladle_test_checksum_file (moved_path);
+  actual = ladle_test_checksum_file (path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
-}
-
-static void
-test_download_destination_set_in_finished (Fixture       *fixture,
-                                           gconstpointer  data)
-{
-  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/100000");
-  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
-  g_autofree char *destination_path = fixture_path (fixture, "late.bin");
-  g_autofree char *expected = ladle_test_variant_content_checksum (1, 100000);
-  g_autofree char *actual = NULL;
-
-  recorder->destination = g_file_new_for_path (destination_path);
-  ladle_task_resume (LADLE_TASK (task));
-  ladle_test_recorder_wait (recorder);
-
-  recorder_assert_events (recorder, "RPFWCT");
-  g_assert_no_error (recorder->error);
-  actual = ladle_test_checksum_file (destination_path);
-  g_assert_cmpstr (actual, ==, expected);
+  if (c->downloads_empty)
+    assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -2187,8 +2185,8 @@ main (int   argc,
 
   ADD ("to-destination", test_download_to_destination);
   ADD ("without-destination", test_download_without_destination);
-  ADD ("handler-moves-file", test_download_handler_moves_file);
-  ADD ("destination-set-in-finished", test_download_destination_set_in_finished);
+  ADD_CASE ("handler-moves-file", test_download_finished_handler, &handler_moves_file);
+  ADD_CASE ("destination-set-in-finished", test_download_finished_handler, &destination_set_in_finished);
   ADD ("destination-exists", test_download_destination_exists);
   ADD ("destination-replace", test_download_destination_replace);
   ADD ("create-parents", test_download_create_parents);

@@ -125,11 +125,16 @@ export class TestServer {
         return this.base + path;
     }
 
-    // The requests the server read so far (a synchronous request to another process: it cannot
-    // deadlock this main loop).
+    // The requests the server read so far, see /log (a synchronous request to another process:
+    // it cannot deadlock this main loop).
+    log(clear = false) {
+        const message = Soup.Message.new('GET', this.uri(`/log${clear ? '?clear=1' : ''}`));
+        const bytes = this.soup.send_and_read(message, null);
+        return JSON.parse(new TextDecoder().decode(bytes.get_data()));
+    }
+
     get nRequests() {
-        const bytes = this.soup.send_and_read(Soup.Message.new('GET', this.uri('/log')), null);
-        return JSON.parse(new TextDecoder().decode(bytes.get_data())).length;
+        return this.log().length;
     }
 
     close() {

@@ -5,10 +5,6 @@
 # a task, and a helper that iterates the main context until something happens (with a failsafe).
 
 import hashlib
-import json
-import os
-import subprocess
-import urllib.request
 
 import gi
 
@@ -19,6 +15,8 @@ gi.require_version("Ladle", "1")
 from gi.repository import GLib, Gio, Ladle  # noqa: E402
 
 import pytest  # noqa: E402
+
+import ladle_test_server  # noqa: E402
 
 FAILSAFE_SECONDS = 30
 
@@ -85,39 +83,9 @@ def flush():
         pass
 
 
-class TestServer:
-    """The test server of tests/support/ladle-test.h as a child process that exits when its
-    stdin closes: /bytes/N, /chunked/N, /status/CODE, /headers, /slow, /truncate and the rest."""
-
-    def __init__(self):
-        binary = os.environ.get("LADLE_TEST_SERVER")
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError("LADLE_TEST_SERVER must name the built ladle-test-server")
-        self.process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        line = self.process.stdout.readline().decode().strip()
-        if not line.startswith("http://127.0.0.1:"):
-            self.close()
-            raise RuntimeError(f"the test server did not start: {line!r}")
-        self.base = line.rstrip("/")
-        self.port = int(self.base.rsplit(":", 1)[1])
-
-    def uri(self, path):
-        return self.base + path
-
-    @property
-    def n_requests(self):
-        # A blocking request is fine here: the server is another process.
-        with urllib.request.urlopen(self.uri("/log"), timeout=30) as response:
-            return len(json.loads(response.read().decode()))
-
+class TestServer(ladle_test_server.TestServer):
     def close(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.stop()
         flush()
 
 
