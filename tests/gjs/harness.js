@@ -12,7 +12,7 @@ import System from 'system';
 
 export {GLib, Gio, Soup, Ladle};
 
-const FAILSAFE_SECONDS = 20;
+const FAILSAFE_SECONDS = 30 * (parseInt(GLib.getenv('LADLE_TEST_TIMEOUT_MULTIPLIER') ?? '1') || 1);
 
 export class AssertionError extends Error {}
 
@@ -100,9 +100,10 @@ export function spin(milliseconds) {
         context.iteration(true);
 }
 
-export function flush() {
+// Dispatches what is pending (at most @limit sources).
+export function flush(limit = Infinity) {
     const context = GLib.MainContext.default();
-    while (context.iteration(false)) {
+    for (let i = 0; i < limit && context.iteration(false); i++) {
         // dispatch what is pending
     }
 }
@@ -244,21 +245,21 @@ export function newSession() {
     return Ladle.Session.new(Ladle.SessionConfiguration.new_ephemeral());
 }
 
-// Runs the tests in order, prints TAP, exits non-zero on any failure. Each test gets a fresh
-// server and session. A global failsafe ends the process if a test hangs anyway.
-export function run(tests) {
-    const watchdog = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 20 * (tests.length + 1), () => {
+// The one TAP runner of the GJS tests: runs [name, test] pairs in order, each with the context
+// setUp() makes (torn down after it, whatever happened), prints TAP and exits non-zero on any
+// failure. With watchdogSeconds, a global failsafe ends the process if a test hangs anyway.
+export function runTap(tests, {setUp = () => ({}), tearDown = () => {}, atEnd = () => {}, watchdogSeconds = 0} = {}) {
+    const watchdog = watchdogSeconds > 0 ? GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, watchdogSeconds, () => {
         print('Bail out! global failsafe: the tests did not end');
         System.exit(2);
         return GLib.SOURCE_REMOVE;
-    });
+    }) : 0;
     let failures = 0;
     print(`1..${tests.length}`);
     tests.forEach(([name, test], index) => {
-        const server = new TestServer();
-        const session = newSession();
+        const context = setUp();
         try {
-            test(server, session);
+            test(context);
             print(`ok ${index + 1} ${name}`);
         } catch (e) {
             failures++;
@@ -266,9 +267,20 @@ export function run(tests) {
             for (const line of `${e}\n${e.stack ?? ''}`.split('\n'))
                 print(`# ${line}`);
         } finally {
-            server.close();
+            tearDown(context);
         }
     });
-    GLib.source_remove(watchdog);
+    if (watchdog)
+        GLib.source_remove(watchdog);
+    atEnd();
     System.exit(failures > 0 ? 1 : 0);
+}
+
+// Each test gets a fresh server and session.
+export function run(tests) {
+    runTap(tests.map(([name, test]) => [name, ({server, session}) => test(server, session)]), {
+        setUp: () => ({server: new TestServer(), session: newSession()}),
+        tearDown: ({server}) => server.close(),
+        watchdogSeconds: 20 * (tests.length + 1),
+    });
 }
