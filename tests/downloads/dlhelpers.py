@@ -3,7 +3,7 @@
 
 - content(variant, size) / content_sha256(...): the bytes the test server serves (see tests/support/ladle-test.h:
   32-byte blocks, block K of variant V is SHA-256 of "ladle:V:K").
-- DlServer: the test server of tests/support as a child process (python/ladle_test_server.py):
+- DlServer: the test server of tests/support as a child process (python/ladle_test.py):
   exits when its stdin closes; .uri(path), .log(clear=False).
 - run_until(predicate, what): iterates the default main context, with a failsafe.
 - Recorder: writes down a task's signals as letters (see test-downloads.c) and the details.
@@ -22,7 +22,7 @@ gi.require_version('Ladle', '1')
 from gi.repository import GLib, Gio, Ladle  # noqa: E402,F401 (Gio re-exported)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
-import ladle_test_server  # noqa: E402
+import ladle_test  # noqa: E402
 
 FAILSAFE_SECONDS = 60 * int(os.environ.get('LADLE_TEST_TIMEOUT_MULTIPLIER', '1'))
 
@@ -53,29 +53,11 @@ def listing(path):
         return []
 
 
-DlServer = ladle_test_server.TestServer
+DlServer = ladle_test.TestServer
 
 
 def run_until(predicate, what, seconds=None):
-    context = GLib.MainContext.default()
-    timed_out = []
-
-    def failsafe():
-        timed_out.append(True)
-        return GLib.SOURCE_REMOVE
-
-    failsafe_id = GLib.timeout_add_seconds(seconds or FAILSAFE_SECONDS, failsafe)
-    # re-check the predicate even when nothing happens (a stalled server)
-    tick_id = GLib.timeout_add(10, lambda: GLib.SOURCE_CONTINUE)
-    try:
-        while not predicate() and not timed_out:
-            context.iteration(True)
-    finally:
-        GLib.source_remove(tick_id)
-        if not timed_out:
-            GLib.source_remove(failsafe_id)
-    if not predicate():
-        raise AssertionError('failsafe: %s did not happen' % what)
+    ladle_test.run_until(predicate, what, seconds or FAILSAFE_SECONDS)
 
 
 def drain_main_context(limit=100):

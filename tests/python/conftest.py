@@ -16,10 +16,8 @@ from gi.repository import GLib, Gio, Ladle  # noqa: E402
 
 import pytest  # noqa: E402
 
-import ladle_test_server  # noqa: E402
-
-FAILSAFE_SECONDS = 30
-
+import ladle_test  # noqa: E402
+from ladle_test import FAILSAFE_SECONDS, flush, run_until  # noqa: E402,F401 (re-exported)
 
 _MASK = (1 << 64) - 1
 
@@ -46,23 +44,6 @@ def checksum(data):
     return hashlib.sha256(bytes(data)).hexdigest()
 
 
-def run_until(predicate, what, seconds=FAILSAFE_SECONDS):
-    """Iterates the default main context until predicate() is true; fails after the failsafe."""
-    context = GLib.MainContext.default()
-    state = {"timed_out": False}
-
-    def on_timeout():
-        state["timed_out"] = True
-        return GLib.SOURCE_REMOVE
-
-    source_id = GLib.timeout_add_seconds(seconds, on_timeout)
-    while not predicate() and not state["timed_out"]:
-        context.iteration(True)
-    if not state["timed_out"]:
-        GLib.source_remove(source_id)
-    assert predicate(), f"failsafe: {what() if callable(what) else what} did not happen within {seconds} s"
-
-
 def spin(milliseconds):
     """Runs the main context for a while (never an assertion on time)."""
     state = {"done": False}
@@ -77,13 +58,7 @@ def spin(milliseconds):
         context.iteration(True)
 
 
-def flush():
-    context = GLib.MainContext.default()
-    while context.iteration(False):
-        pass
-
-
-class TestServer(ladle_test_server.TestServer):
+class TestServer(ladle_test.TestServer):
     def close(self):
         self.stop()
         flush()
