@@ -760,6 +760,8 @@ test_chunked_cut (Fixture       *fixture,
 
 /* Timeouts */
 
+/* A test that needs the response to arrive before the timeout scales the timeout with
+ * LADLE_TEST_TIMEOUT_MULTIPLIER (under valgrind the first response can take more than 1 s). */
 static LadleSession *
 new_session_with_timeout (guint seconds)
 {
@@ -787,7 +789,7 @@ static void
 test_timeout_mid_body (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(LadleSession) session = new_session_with_timeout (1);
+  g_autoptr(LadleSession) session = new_session_with_timeout (ladle_test_failsafe_seconds (1));
   g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/stall-body");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
   g_autoptr(LadleTestRecorder) recorder = run_task (LADLE_TASK (task));
@@ -820,7 +822,7 @@ test_timeout_raw_headers_only (Fixture       *fixture,
   /* headers, then silence on an open connection */
   g_autoptr(GBytes) response = raw_content_length_response (5000, 0);
   g_autoptr(LadleTestRawServer) raw = ladle_test_raw_server_new (response, LADLE_TEST_RAW_STALL);
-  g_autoptr(LadleSession) session = new_session_with_timeout (1);
+  g_autoptr(LadleSession) session = new_session_with_timeout (ladle_test_failsafe_seconds (1));
   g_autofree char *uri = ladle_test_raw_server_dup_uri (raw, "/headers-only");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
   g_autoptr(LadleTestRecorder) recorder = run_task (LADLE_TASK (task));

@@ -1283,7 +1283,8 @@ static void
 test_timeout_keeps_resume_data (Fixture       *fixture,
                                 gconstpointer  data)
 {
-  g_autoptr(LadleSession) session = session_new (fixture->state_dir, 1);
+  /* the response must arrive before the timeout: scaled, since under valgrind it can take 1 s */
+  g_autoptr(LadleSession) session = session_new (fixture->state_dir, ladle_test_failsafe_seconds (1));
   g_autoptr(LadleDownloadTask) task = create_download (fixture, session, "/resource/800000?stall=120000");
   g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
