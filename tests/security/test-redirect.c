@@ -28,14 +28,6 @@ typedef struct
   gboolean            cancel;      /* the handler cancels the task */
 } RedirectHandler;
 
-static void
-copy_header_cb (const char *name,
-                const char *value,
-                gpointer    user_data)
-{
-  soup_message_headers_append (user_data, name, value);
-}
-
 static gboolean
 on_redirect (LadleTask       *task,
              SoupMessage     *new_request,
@@ -49,8 +41,7 @@ on_redirect (LadleTask       *task,
   g_free (handler->method);
   handler->method = g_strdup (soup_message_get_method (new_request));
   g_clear_pointer (&handler->headers, soup_message_headers_unref);
-  handler->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-  soup_message_headers_foreach (headers, copy_header_cb, handler->headers);
+  handler->headers = ladle_test_headers_copy (headers);
 
   /* The hop is not the task's current request yet. */
   g_assert_true (ladle_task_get_current_request (task) != new_request);

@@ -82,8 +82,7 @@ request_read_cb (SoupServer        *server,
   request->host = g_strdup (soup_message_headers_get_one (headers, "Host"));
   request->range = g_strdup (soup_message_headers_get_one (headers, "Range"));
   request->if_range = g_strdup (soup_message_headers_get_one (headers, "If-Range"));
-  request->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-  soup_message_headers_foreach (headers, copy_header_cb, request->headers);
+  request->headers = ladle_test_headers_copy (headers);
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   request->encoding = soup_message_headers_get_encoding (headers);
   request->content_length = request->encoding == SOUP_ENCODING_CONTENT_LENGTH
@@ -1153,6 +1152,16 @@ ladle_test_server_wait_for_held (LadleTestServer *self)
 }
 
 /* Misc */
+
+SoupMessageHeaders *
+ladle_test_headers_copy (SoupMessageHeaders *headers)
+{
+  SoupMessageHeaders *copy = soup_message_headers_new (soup_message_headers_get_headers_type (headers));
+
+  soup_message_headers_foreach (headers, copy_header_cb, copy);
+
+  return copy;
+}
 
 gboolean
 ladle_test_body_has_line (GBytes     *body,

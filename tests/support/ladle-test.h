@@ -223,6 +223,9 @@ void              ladle_test_server_wait_for_held     (LadleTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LadleTestServer, ladle_test_server_free)
 
+/* A new copy of @headers (of the same type) */
+SoupMessageHeaders *ladle_test_headers_copy (SoupMessageHeaders *headers);
+
 /* Whether @body (text) has @line as one of its lines */
 gboolean ladle_test_body_has_line               (GBytes     *body,
                                                  const char *line);
