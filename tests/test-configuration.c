@@ -5,8 +5,7 @@
 
 #include <ladle.h>
 
-#include "ladle-test-recorder.h"
-#include "ladle-test-server.h"
+#include "ladle-test.h"
 
 static void
 count_notify_cb (GObject    *object,

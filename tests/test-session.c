@@ -6,8 +6,7 @@
 #include <ladle.h>
 #include <string.h>
 
-#include "ladle-test-recorder.h"
-#include "ladle-test-server.h"
+#include "ladle-test.h"
 
 typedef struct
 {

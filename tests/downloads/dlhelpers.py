@@ -1,20 +1,17 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Helpers shared by the Python download tests and their child processes.
 
-- content(variant, size) / content_sha256(...): the bytes the test server serves (see dl-server.h:
+- content(variant, size) / content_sha256(...): the bytes the test server serves (see tests/support/ladle-test.h:
   32-byte blocks, block K of variant V is SHA-256 of "ladle:V:K").
-- DlServer: starts tests/downloads' server binary ($LADLE_DOWNLOAD_TEST_SERVER) as a child that
+- DlServer: the test server of tests/support as a child process (python/ladle_test.py):
   exits when its stdin closes; .uri(path), .log(clear=False).
 - run_until(predicate, what): iterates the default main context, with a failsafe.
 - Recorder: writes down a task's signals as letters (see test-downloads.c) and the details.
 """
 
 import hashlib
-import json
 import os
-import subprocess
 import sys
-import urllib.request
 
 import gi
 
@@ -23,6 +20,9 @@ gi.require_version('Gio', '2.0')
 gi.require_version('Soup', '3.0')
 gi.require_version('Ladle', '1')
 from gi.repository import GLib, Gio, Ladle  # noqa: E402,F401 (Gio re-exported)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
+import ladle_test  # noqa: E402
 
 FAILSAFE_SECONDS = 60 * int(os.environ.get('LADLE_TEST_TIMEOUT_MULTIPLIER', '1'))
 
@@ -53,56 +53,11 @@ def listing(path):
         return []
 
 
-class DlServer:
-    def __init__(self):
-        binary = os.environ.get('LADLE_DOWNLOAD_TEST_SERVER')
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError('LADLE_DOWNLOAD_TEST_SERVER must name the built ladle-download-test-server')
-        self.process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        line = self.process.stdout.readline().decode().strip()
-        if not line.startswith('http://127.0.0.1:'):
-            self.stop()
-            raise RuntimeError('the test server did not start: %r' % line)
-        self.base = line.rstrip('/')
-
-    def uri(self, path):
-        return self.base + path
-
-    def log(self, clear=False):
-        # urllib in this process would block the main loop: fine, the server is another process
-        with urllib.request.urlopen(self.uri('/log' + ('?clear=1' if clear else '')), timeout=30) as r:
-            return json.loads(r.read().decode())
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+DlServer = ladle_test.TestServer
 
 
 def run_until(predicate, what, seconds=None):
-    context = GLib.MainContext.default()
-    timed_out = []
-
-    def failsafe():
-        timed_out.append(True)
-        return GLib.SOURCE_REMOVE
-
-    failsafe_id = GLib.timeout_add_seconds(seconds or FAILSAFE_SECONDS, failsafe)
-    # re-check the predicate even when nothing happens (a stalled server)
-    tick_id = GLib.timeout_add(10, lambda: GLib.SOURCE_CONTINUE)
-    try:
-        while not predicate() and not timed_out:
-            context.iteration(True)
-    finally:
-        GLib.source_remove(tick_id)
-        if not timed_out:
-            GLib.source_remove(failsafe_id)
-    if not predicate():
-        raise AssertionError('failsafe: %s did not happen' % what)
+    ladle_test.run_until(predicate, what, seconds or FAILSAFE_SECONDS)
 
 
 def drain_main_context(limit=100):

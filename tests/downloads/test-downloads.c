@@ -8,7 +8,8 @@
  * SHA-256, the exact order of the signals, error domains and codes, resume data and what the
  * server saw (Range, If-Range, status), and the downloads directory left clean.
  *
- * Signals are written down one letter each:
+ * Signals are written down one letter each (the recorder of tests/support, and this file's
+ * become-download test for B):
  *
  *   R  LadleTask::response              S  LadleDownloadTask::resumed
  *   P  LadleTask::download-progress     F  LadleDownloadTask::finished
@@ -25,78 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dl-server.h"
+#include "ladle-test.h"
 
 #define MiB (1024 * 1024)
-
-/* Waiting */
-
-static guint
-failsafe_seconds (guint seconds)
-{
-  const char *multiplier = g_getenv ("LADLE_TEST_TIMEOUT_MULTIPLIER");
-  guint64 factor = 1;
-
-  if (multiplier != NULL)
-    factor = MAX (1, g_ascii_strtoull (multiplier, NULL, 10));
-
-  return seconds * factor;
-}
-
-static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Predicate) (gpointer data);
-
-/* Iterates the main context until @predicate holds; a ticking source re-checks it even when
- * nothing else happens (a stalled server). The failsafe only catches hangs. */
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autoptr(GSource) failsafe = g_timeout_source_new_seconds (failsafe_seconds (60));
-  g_autoptr(GSource) tick = g_timeout_source_new (10);
-  gboolean timed_out = FALSE;
-
-  g_source_set_callback (failsafe, set_true_cb, &timed_out, NULL);
-  g_source_attach (failsafe, context);
-  g_source_set_callback (tick, tick_cb, NULL, NULL);
-  g_source_attach (tick, context);
-
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (failsafe);
-  g_source_destroy (tick);
-
-  if (!predicate (data))
-    g_error ("failsafe: %s did not happen within %u s", what, failsafe_seconds (60));
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *)data;
-}
-
-static void
-wait_for_flag (gboolean   *flag,
-               const char *what)
-{
-  wait_until (flag_is_set, flag, what);
-}
 
 /* Files */
 
@@ -149,14 +81,6 @@ list_directory (const char *path)
     g_assert_cmpstr (listing__, ==, (expected)); \
   } G_STMT_END
 
-static char *
-sha256_of_gfile (GFile *file)
-{
-  g_autofree char *path = g_file_get_path (file);
-
-  return dl_sha256_of_file (path);
-}
-
 static gint64
 file_size (const char *path)
 {
@@ -182,7 +106,7 @@ write_file (const char *path,
 
 typedef struct
 {
-  DlServer     *server;
+  LadleTestServer     *server;
   char         *state_dir;
   char         *downloads_dir;
   char         *outside_dir;    /* destinations, sentinels */
@@ -208,7 +132,7 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->server = dl_server_new ();
+  fixture->server = ladle_test_server_new ();
   fixture->state_dir = g_dir_make_tmp ("ladle-downloads-XXXXXX", &error);
   g_assert_no_error (error);
   fixture->outside_dir = g_dir_make_tmp ("ladle-downloads-out-XXXXXX", &error);
@@ -226,7 +150,7 @@ fixture_teardown (Fixture       *fixture,
   /* let cancelled tasks and closing connections finish */
   for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
     ;
-  g_clear_pointer (&fixture->server, dl_server_free);
+  g_clear_pointer (&fixture->server, ladle_test_server_free);
   remove_tree (fixture->state_dir);
   remove_tree (fixture->outside_dir);
   g_free (fixture->state_dir);
@@ -246,7 +170,7 @@ create_download (Fixture    *fixture,
                  LadleSession *session,
                  const char *path_and_query)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, path_and_query);
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, path_and_query);
   LadleDownloadTask *task = ladle_session_create_download_task_for_uri (session, uri);
 
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (task));
@@ -255,293 +179,30 @@ create_download (Fixture    *fixture,
   return task;
 }
 
-static DlRequest *
+static LadleTestRequest *
 last_request (Fixture *fixture)
 {
-  GPtrArray *requests = dl_server_get_requests (fixture->server);
+  GPtrArray *requests = ladle_test_server_get_requests (fixture->server);
 
   g_assert_cmpuint (requests->len, >, 0);
   return g_ptr_array_index (requests, requests->len - 1);
 }
 
-/* Recorder */
-
-typedef struct
-{
-  gint64 received_now;
-  gint64 total_received;
-  gint64 total_expected;
-} Progress;
-
-typedef struct
-{
-  LadleSession      *session;
-  LadleTask         *task;
-  GString           *events;
-  GArray            *progress;
-  GError            *error;
-  gboolean           completed;
-  gboolean           done;
-  guint              n_completed;
-
-  guint              n_resumed;
-  gint64             resumed_offset;
-  gint64             resumed_total;
-
-  guint              n_finished;
-  GFile             *finished_location;
-  char              *finished_sha256;    /* of the file when ::finished was emitted */
-  guint              finished_mode;      /* its permissions then */
-  guint              finished_dir_mode;  /* and its directory's */
-  gboolean           session_location_matches;
-
-  /* actions */
-  gint64             pause_at;           /* > 0: cancel producing resume data in ::download-progress */
-  GFile             *move_to;            /* move the file there in ::finished */
-  GFile             *destination;        /* set as destination in ::finished */
-
-  /* cancel_producing_resume_data */
-  gboolean           pause_requested;
-  gboolean           resume_cb_called;
-  GBytes            *resume_data;
-  GError            *resume_error;
-  char              *events_at_resume_cb;
-  LadleTaskState     state_at_resume_cb;
-
-  gulong             task_handlers[6];
-  gulong             session_handlers[2];
-} Recorder;
+/* The recorder of tests/support, with the download signals' letters; its wait checks the
+ * signal contract. */
 
 static void
-resume_data_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Recorder *self = user_data;
-
-  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
-                                                                               result,
-                                                                               &self->resume_error);
-  self->events_at_resume_cb = g_strdup (self->events->str);
-  self->state_at_resume_cb = ladle_task_get_state (LADLE_TASK (object));
-  self->resume_cb_called = TRUE;
-}
-
-static void
-recorder_pause (Recorder *self)
-{
-  self->pause_requested = TRUE;
-  ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (self->task),
-                                                          G_PRIORITY_DEFAULT, NULL,
-                                                          resume_data_cb, self);
-}
-
-static LadleResponseDisposition
-response_cb (LadleTask   *task,
-             SoupMessage *message,
-             Recorder    *self)
-{
-  g_string_append_c (self->events, 'R');
-  return LADLE_RESPONSE_DISPOSITION_ALLOW;
-}
-
-static void
-progress_cb (LadleTask *task,
-             gint64     received_now,
-             gint64     total_received,
-             gint64     total_expected,
-             Recorder  *self)
-{
-  Progress progress = { received_now, total_received, total_expected };
-
-  g_string_append_c (self->events, 'P');
-  g_array_append_val (self->progress, progress);
-
-  if (self->pause_at > 0 && total_received >= self->pause_at)
-    {
-      self->pause_at = 0;
-      recorder_pause (self);
-    }
-}
-
-static void
-resumed_cb (LadleDownloadTask *task,
-            gint64             offset,
-            gint64             total,
-            Recorder          *self)
-{
-  g_string_append_c (self->events, 'S');
-  self->n_resumed++;
-  self->resumed_offset = offset;
-  self->resumed_total = total;
-}
-
-static void
-finished_cb (LadleDownloadTask *task,
-             GFile             *location,
-             Recorder          *self)
-{
-  g_string_append_c (self->events, 'F');
-  self->n_finished++;
-  g_set_object (&self->finished_location, location);
-  g_free (self->finished_sha256);
-  self->finished_sha256 = sha256_of_gfile (location);
-  {
-    GStatBuf buf;
-    g_autofree char *dir = g_path_get_dirname (g_file_peek_path (location));
-
-    if (g_stat (g_file_peek_path (location), &buf) == 0)
-      self->finished_mode = buf.st_mode & 0777;
-    if (g_stat (dir, &buf) == 0)
-      self->finished_dir_mode = buf.st_mode & 0777;
-  }
-
-  if (self->move_to != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      g_file_move (location, self->move_to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
-      g_assert_no_error (error);
-    }
-  if (self->destination != NULL)
-    ladle_download_task_set_destination (task, self->destination, LADLE_DESTINATION_FLAGS_NONE);
-}
-
-static void
-completed_cb (LadleTask    *task,
-              const GError *error,
-              Recorder     *self)
-{
-  g_string_append_c (self->events, 'C');
-  self->n_completed++;
-  self->completed = TRUE;
-  g_clear_error (&self->error);
-  if (error != NULL)
-    self->error = g_error_copy (error);
-  g_assert_cmpint (ladle_task_get_state (task), ==, LADLE_TASK_STATE_COMPLETED);
-}
-
-static void
-download_finished_cb (LadleSession      *session,
-                      LadleDownloadTask *task,
-                      GFile             *location,
-                      Recorder          *self)
-{
-  if (LADLE_TASK (task) != self->task)
-    return;
-
-  g_string_append_c (self->events, 'W');
-  self->session_location_matches = self->finished_location != NULL &&
-                                   g_file_equal (location, self->finished_location);
-}
-
-static void
-task_completed_cb (LadleSession *session,
-                   LadleTask    *task,
-                   const GError *error,
-                   Recorder     *self)
-{
-  if (task != self->task)
-    return;
-
-  g_string_append_c (self->events, 'T');
-  self->done = TRUE;
-}
-
-static Recorder *
-recorder_new (gpointer task)
-{
-  Recorder *self = g_new0 (Recorder, 1);
-
-  self->task = g_object_ref (task);
-  self->session = ladle_task_dup_session (self->task);
-  g_assert_nonnull (self->session);
-  self->events = g_string_new (NULL);
-  self->progress = g_array_new (FALSE, FALSE, sizeof (Progress));
-
-  self->task_handlers[0] = g_signal_connect (task, "response", G_CALLBACK (response_cb), self);
-  self->task_handlers[1] = g_signal_connect (task, "download-progress", G_CALLBACK (progress_cb), self);
-  self->task_handlers[2] = g_signal_connect (task, "completed", G_CALLBACK (completed_cb), self);
-  if (LADLE_IS_DOWNLOAD_TASK (task))
-    {
-      self->task_handlers[3] = g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
-      self->task_handlers[4] = g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
-    }
-  self->session_handlers[0] = g_signal_connect (self->session, "download-finished",
-                                                G_CALLBACK (download_finished_cb), self);
-  self->session_handlers[1] = g_signal_connect (self->session, "task-completed",
-                                                G_CALLBACK (task_completed_cb), self);
-
-  return self;
-}
-
-static void
-recorder_free (Recorder *self)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (self->task_handlers); i++)
-    g_clear_signal_handler (&self->task_handlers[i], self->task);
-  for (guint i = 0; i < G_N_ELEMENTS (self->session_handlers); i++)
-    g_clear_signal_handler (&self->session_handlers[i], self->session);
-  g_clear_object (&self->task);
-  g_clear_object (&self->session);
-  g_string_free (self->events, TRUE);
-  g_array_unref (self->progress);
-  g_clear_error (&self->error);
-  g_clear_object (&self->finished_location);
-  g_free (self->finished_sha256);
-  g_clear_object (&self->move_to);
-  g_clear_object (&self->destination);
-  g_clear_pointer (&self->resume_data, g_bytes_unref);
-  g_clear_error (&self->resume_error);
-  g_free (self->events_at_resume_cb);
-  g_free (self);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
-
-static gboolean
-recorder_is_done (gpointer data)
-{
-  Recorder *self = data;
-
-  return self->done && (!self->pause_requested || self->resume_cb_called);
-}
-
-static void
-recorder_wait (Recorder *self)
-{
-  wait_until (recorder_is_done, self, "the task's completion");
-  /* Nothing may follow ::completed: give a wrong implementation the chance to emit more. */
-  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-  g_assert_cmpuint (self->n_completed, ==, 1);
-}
-
-/* The events with runs of P squeezed. */
-static char *
-recorder_dup_events (Recorder *self)
-{
-  GString *squeezed = g_string_new (NULL);
-
-  for (const char *p = self->events->str; *p; p++)
-    if (!(*p == 'P' && squeezed->len > 0 && squeezed->str[squeezed->len - 1] == 'P'))
-      g_string_append_c (squeezed, *p);
-
-  return g_string_free (squeezed, FALSE);
-}
-
-static void
-recorder_assert_events (Recorder   *self,
+recorder_assert_events (LadleTestRecorder   *self,
                         const char *expected)
 {
-  g_autofree char *events = recorder_dup_events (self);
+  g_autofree char *events = ladle_test_recorder_dup_squeezed_events (self);
 
   g_assert_cmpstr (events, ==, expected);
 }
 
-/* Progress never goes back, reports what arrived, and ends with the total when it is known. */
+/* LadleTestProgress never goes back, reports what arrived, and ends with the total when it is known. */
 static void
-recorder_assert_progress (Recorder *self,
+recorder_assert_progress (LadleTestRecorder *self,
                           gint64    first_at_least,
                           gint64    final_received,
                           gint64    expected_total)
@@ -552,7 +213,7 @@ recorder_assert_progress (Recorder *self,
   g_assert_cmpuint (self->progress->len, >, 0);
   for (guint i = 0; i < self->progress->len; i++)
     {
-      Progress *progress = &g_array_index (self->progress, Progress, i);
+      LadleTestProgress *progress = &g_array_index (self->progress, LadleTestProgress, i);
 
       /* Only a lone final report may carry nothing new: a resume that found the file complete. */
       if (self->progress->len == 1)
@@ -566,7 +227,7 @@ recorder_assert_progress (Recorder *self,
       previous = progress->total_received;
       sum += progress->received_now;
     }
-  g_assert_cmpint (g_array_index (self->progress, Progress, 0).total_received, >=, first_at_least);
+  g_assert_cmpint (g_array_index (self->progress, LadleTestProgress, 0).total_received, >=, first_at_least);
   g_assert_cmpint (previous, ==, final_received);
   /* received_now adds up to the bytes received (resumed tasks: see resume/progress-deltas) */
   if (first_at_least == 0)
@@ -686,13 +347,13 @@ build_resume_data (const ResumeFields *fields)
 }
 
 /* Runs @task to completion with a recorder. */
-static Recorder *
+static LadleTestRecorder *
 run_task (gpointer task)
 {
-  Recorder *recorder = recorder_new (task);
+  LadleTestRecorder *recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   return recorder;
 }
@@ -711,7 +372,7 @@ wait_for_at_least (gpointer task,
                    gint64   bytes)
 {
   g_object_set_data (G_OBJECT (task), "wanted", GSIZE_TO_POINTER (bytes));
-  wait_until (task_has_bytes, task, "the first bytes of the body");
+  ladle_test_wait_until (task_has_bytes, task, 60, "the first bytes of the body");
   g_assert_cmpint (ladle_task_get_state (LADLE_TASK (task)), ==, LADLE_TASK_STATE_RUNNING);
 }
 
@@ -727,14 +388,14 @@ wait_for_bytes (gpointer task,
 /* Starts a download of @path_and_query (a stall=N resource), waits for its N bytes and pauses it.
  * Returns the recorder of the paused task, with the resume data checked against the partial
  * file. */
-static Recorder *
+static LadleTestRecorder *
 download_and_pause (Fixture    *fixture,
                     const char *path_and_query,
                     gint64      stall,
                     guint       variant)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  Recorder *recorder = recorder_new (task);
+  LadleTestRecorder *recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
@@ -745,8 +406,8 @@ download_and_pause (Fixture    *fixture,
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, stall);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
 
   /* completed(CANCELLED), then the session's task-completed, then the callback */
   recorder_assert_events (recorder, "RPCT");
@@ -769,7 +430,7 @@ download_and_pause (Fixture    *fixture,
   assert_listing (fixture->downloads_dir, partial_name);
   partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
   g_assert_true (g_file_get_contents (partial_path, &contents, &length, NULL));
-  expected = dl_content_new (variant, stall);
+  expected = ladle_test_variant_content_new (variant, stall);
   g_assert_cmpmem (contents, length, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
 
   return recorder;
@@ -784,12 +445,12 @@ test_download_to_destination (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/3000000");
   g_autofree char *destination_path = fixture_path (fixture, "file.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 3000000);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   g_autofree char *suggested = NULL;
   g_autofree char *finished_dir = NULL;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
   g_assert_true (ladle_download_task_get_destination (task) == destination);
@@ -814,7 +475,7 @@ test_download_to_destination (Fixture       *fixture,
   g_assert_cmpuint (recorder->finished_dir_mode, ==, 0700);
   g_assert_true (recorder->session_location_matches);
 
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   g_assert_false (g_file_query_exists (recorder->finished_location, NULL));
   assert_listing (fixture->downloads_dir, "");
@@ -834,8 +495,8 @@ test_download_without_destination (Fixture       *fixture,
                                    gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000");
-  g_autoptr(Recorder) recorder = run_task (task);
-  g_autofree char *expected = dl_content_sha256 (1, 500000);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 500000);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
@@ -846,45 +507,43 @@ test_download_without_destination (Fixture       *fixture,
   assert_listing (fixture->outside_dir, "");
 }
 
-static void
-test_download_handler_moves_file (Fixture       *fixture,
-                                  gconstpointer  data)
+/* The ::finished handler takes the file: it moves it away itself, or sets the destination then. */
+typedef struct
 {
-  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/400000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
-  g_autofree char *moved_path = fixture_path (fixture, "moved.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 400000);
+  const char *path_and_query;
+  gsize       size;
+  const char *name;             /* where the file ends, in the fixture's outside directory */
+  gboolean    move;             /* move it there (else: set it as destination) */
+  gboolean    downloads_empty;  /* check that the downloads directory is left empty */
+} FinishedHandlerCase;
+
+static const FinishedHandlerCase handler_moves_file = { "/resource/400000", 400000, "moved.bin", TRUE, TRUE };
+static const FinishedHandlerCase destination_set_in_finished = { "/resource/100000", 100000, "late.bin", FALSE, FALSE };
+
+static void
+test_download_finished_handler (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  const FinishedHandlerCase *c = data;
+  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, c->path_and_query);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
+  g_autofree char *path = fixture_path (fixture, c->name);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, c->size);
   g_autofree char *actual = NULL;
 
-  recorder->move_to = g_file_new_for_path (moved_path);
+  if (c->move)
+    recorder->move_to = g_file_new_for_path (path);
+  else
+    recorder->destination = g_file_new_for_path (path);
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (moved_path);
+  actual = ladle_test_checksum_file (path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
-}
-
-static void
-test_download_destination_set_in_finished (Fixture       *fixture,
-                                           gconstpointer  data)
-{
-  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/100000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
-  g_autofree char *destination_path = fixture_path (fixture, "late.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 100000);
-  g_autofree char *actual = NULL;
-
-  recorder->destination = g_file_new_for_path (destination_path);
-  ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
-
-  recorder_assert_events (recorder, "RPFWCT");
-  g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (destination_path);
-  g_assert_cmpstr (actual, ==, expected);
+  if (c->downloads_empty)
+    assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -894,7 +553,7 @@ test_download_destination_exists (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/200000");
   g_autofree char *destination_path = fixture_path (fixture, "exists.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *contents = NULL;
 
   g_assert_true (g_file_set_contents (destination_path, "keep me", -1, NULL));
@@ -917,8 +576,8 @@ test_download_destination_replace (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/200000");
   g_autofree char *destination_path = fixture_path (fixture, "exists.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 200000);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 200000);
   g_autofree char *actual = NULL;
 
   g_assert_true (g_file_set_contents (destination_path, "replace me", -1, NULL));
@@ -928,7 +587,7 @@ test_download_destination_replace (Fixture       *fixture,
 
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
   /* no backup or temporary file left next to it */
@@ -945,9 +604,9 @@ test_download_create_parents (Fixture       *fixture,
   g_autoptr(GFile) missing_file = g_file_new_for_path (missing);
   g_autoptr(LadleDownloadTask) first = create_download (fixture, fixture->session, "/resource/70000");
   g_autoptr(LadleDownloadTask) second = create_download (fixture, fixture->session, "/resource/70000");
-  g_autoptr(Recorder) first_recorder = NULL;
-  g_autoptr(Recorder) second_recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 70000);
+  g_autoptr(LadleTestRecorder) first_recorder = NULL;
+  g_autoptr(LadleTestRecorder) second_recorder = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 70000);
   g_autofree char *actual = NULL;
 
   ladle_download_task_set_destination (first, nested_file,
@@ -955,7 +614,7 @@ test_download_create_parents (Fixture       *fixture,
   first_recorder = run_task (first);
   recorder_assert_events (first_recorder, "RPFWCT");
   g_assert_no_error (first_recorder->error);
-  actual = dl_sha256_of_file (nested);
+  actual = ladle_test_checksum_file (nested);
   g_assert_cmpstr (actual, ==, expected);
 
   /* without CREATE_PARENTS a missing directory is the task's error */
@@ -977,8 +636,8 @@ test_download_chunked (Fixture       *fixture,
                                                        "/resource/1000000?chunked=1");
   g_autofree char *destination_path = fixture_path (fixture, "chunked.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (1, 1000000);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 1000000);
   g_autofree char *actual = NULL;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
@@ -989,7 +648,7 @@ test_download_chunked (Fixture       *fixture,
   /* no Content-Length: the total stays unknown */
   recorder_assert_progress (recorder, 0, 1000000, -1);
   g_assert_cmpint (ladle_task_get_bytes_expected_to_receive (LADLE_TASK (task)), ==, -1);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
 }
@@ -1002,7 +661,7 @@ test_download_http_error (Fixture       *fixture,
                                                        "/resource/5000?status=404");
   g_autofree char *destination_path = fixture_path (fixture, "never.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   ladle_download_task_set_destination (task, destination,
                                        LADLE_DESTINATION_FLAGS_REPLACE | LADLE_DESTINATION_FLAGS_CREATE_PARENTS);
@@ -1034,11 +693,11 @@ resume_and_check (Fixture      *fixture,
   g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_from_resume_data (session, resume_data, &error);
   g_autofree char *destination_path = fixture_path (fixture, "resumed.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  g_autofree char *expected = dl_content_sha256 (final_variant, size);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (final_variant, size);
   g_autofree char *actual = NULL;
   g_autofree char *range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-", offset);
-  DlRequest *request;
+  LadleTestRequest *request;
 
   g_assert_no_error (error);
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (task));
@@ -1060,7 +719,7 @@ resume_and_check (Fixture      *fixture,
   g_assert_nonnull (request->if_range);
   g_assert_cmpuint (request->status, ==, expected_status);
 
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
   g_assert_null (ladle_download_task_dup_resume_data (task));
@@ -1070,13 +729,13 @@ static void
 test_resume_range (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/2000000?stall=300000", 300000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/2000000?stall=300000", 300000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/2000000?stall=300000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/2000000?stall=300000");
   g_autoptr(LadleSession) second_session = NULL;
   guint32 version = 0;
   gint64 expected_total = 0;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   /* every documented field */
   g_assert_true (g_variant_dict_lookup (dict, "version", "u", &version));
@@ -1099,62 +758,54 @@ test_resume_range (Fixture       *fixture,
   ladle_session_invalidate_and_cancel (second_session);
 }
 
-static void
-test_resume_last_modified (Fixture       *fixture,
-                           gconstpointer  data)
+/* Pause, then resume from the resume data: one row a case (/Ladle/Download/resume/NAME). */
+typedef struct
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=none&stall=100000",
-                                                   100000, 1);
+  const char *path_and_query;   /* a stall=N resource */
+  gint64      stall;
+  gboolean    check_validators; /* the resume data has no ETag, and the date when set below */
+  const char *last_modified;    /* the resume data's last-modified, NULL: not checked */
+  const char *if_range;         /* the If-Range of the resumed request, NULL: not checked */
+  guint       final_variant;    /* the content on disk at the end */
+  gint64      size;
+  gint64      resumed_offset;
+  guint       status;
+} ResumeCase;
+
+static const ResumeCase resume_last_modified = {
+  "/resource/1000000?etag=none&stall=100000", 100000, TRUE,
+  "Mon, 01 Jan 2024 01:00:00 GMT", "Mon, 01 Jan 2024 01:00:00 GMT", 1, 1000000, 100000, 206,
+};
+/* a weak ETag can't validate a range: it is not stored, the date is used */
+static const ResumeCase resume_weak_etag_uses_date = {
+  "/resource/1000000?etag=weak&stall=100000", 100000, TRUE,
+  NULL, "Mon, 01 Jan 2024 01:00:00 GMT", 1, 1000000, 100000, 206,
+};
+/* the server's ETag changed: If-Range fails, a 200 starts the file over with the new content */
+static const ResumeCase resume_changed_resource = {
+  "/resource/1500000?changing=1&stall=200000", 200000, FALSE, NULL, NULL, 2, 1500000, 0, 200,
+};
+static const ResumeCase resume_server_ignores_range = {
+  "/resource/1200000?ranges=ignore&stall=200000", 200000, FALSE, NULL, NULL, 1, 1200000, 0, 200,
+};
+
+static void
+test_resume_case (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const ResumeCase *c = data;
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, c->path_and_query, c->stall, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  DlRequest *request;
 
-  assert_dict_string (dict, "etag", NULL);
-  assert_dict_string (dict, "last-modified", "Mon, 01 Jan 2024 01:00:00 GMT");
+  if (c->check_validators)
+    assert_dict_string (dict, "etag", NULL);
+  if (c->last_modified != NULL)
+    assert_dict_string (dict, "last-modified", c->last_modified);
 
-  resume_and_check (fixture, fixture->session, paused->resume_data, 100000, 1, 1000000,
-                    "RSPFWCT", 100000, 206);
-  request = last_request (fixture);
-  g_assert_cmpstr (request->if_range, ==, "Mon, 01 Jan 2024 01:00:00 GMT");
-}
-
-static void
-test_resume_weak_etag_uses_date (Fixture       *fixture,
-                                 gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?etag=weak&stall=100000",
-                                                   100000, 1);
-  g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  DlRequest *request;
-
-  /* a weak ETag can't validate a range: it is not stored, the date is used */
-  assert_dict_string (dict, "etag", NULL);
-  resume_and_check (fixture, fixture->session, paused->resume_data, 100000, 1, 1000000,
-                    "RSPFWCT", 100000, 206);
-  request = last_request (fixture);
-  g_assert_cmpstr (request->if_range, ==, "Mon, 01 Jan 2024 01:00:00 GMT");
-}
-
-static void
-test_resume_changed_resource (Fixture       *fixture,
-                              gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1500000?changing=1&stall=200000",
-                                                   200000, 1);
-
-  /* the server's ETag changed: If-Range fails, a 200 starts the file over with the new content */
-  resume_and_check (fixture, fixture->session, paused->resume_data, 200000, 2, 1500000,
-                    "RSPFWCT", 0, 200);
-}
-
-static void
-test_resume_server_ignores_range (Fixture       *fixture,
-                                  gconstpointer  data)
-{
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1200000?ranges=ignore&stall=200000",
-                                                   200000, 1);
-
-  resume_and_check (fixture, fixture->session, paused->resume_data, 200000, 1, 1200000,
-                    "RSPFWCT", 0, 200);
+  resume_and_check (fixture, fixture->session, paused->resume_data, c->stall, c->final_variant,
+                    c->size, "RSPFWCT", c->resumed_offset, c->status);
+  if (c->if_range != NULL)
+    g_assert_cmpstr (last_request (fixture)->if_range, ==, c->if_range);
 }
 
 static void
@@ -1162,7 +813,7 @@ test_resume_from_progress_handler (Fixture       *fixture,
                                    gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/4000000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
@@ -1171,7 +822,7 @@ test_resume_from_progress_handler (Fixture       *fixture,
   /* pausing from inside a progress handler, as a download manager's "pause" button might */
   recorder->pause_at = 1;
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (recorder->resume_cb_called);
@@ -1194,20 +845,20 @@ static void
 test_resume_twice (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/900000?stall=100000", 100000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/900000?stall=100000", 100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
 
   /* pause the resumed task again: its resume data covers both parts */
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
   g_assert_no_error (error);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   recorder->pause_at = 100001;
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   recorder_assert_events (recorder, "RSPCT");
@@ -1224,10 +875,10 @@ static void
 test_resume_progress_deltas (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?stall=250000", 250000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/1000000?stall=250000", 250000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   gint64 sum = 0;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1239,7 +890,7 @@ test_resume_progress_deltas (Fixture       *fixture,
   /* received_now counts what arrived since the previous event: the 250000 bytes of the partial
    * file were not received by this task, and were announced by ::resumed */
   for (guint i = 0; i < recorder->progress->len; i++)
-    sum += g_array_index (recorder->progress, Progress, i).received_now;
+    sum += g_array_index (recorder->progress, LadleTestProgress, i).received_now;
   g_assert_cmpint (sum, ==, 1000000 - 250000);
 }
 
@@ -1248,7 +899,7 @@ test_resume_after_suspend (Fixture       *fixture,
                            gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/1000000?stall=90000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
 
@@ -1257,8 +908,8 @@ test_resume_after_suspend (Fixture       *fixture,
   wait_for_bytes (task, 90000);
   ladle_task_suspend (LADLE_TASK (task));
   g_assert_cmpint (ladle_task_get_state (LADLE_TASK (task)), ==, LADLE_TASK_STATE_SUSPENDED);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
 
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_nonnull (recorder->resume_data);
@@ -1294,16 +945,16 @@ test_pause_twice (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/1000000?stall=50000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
   SecondPause second = { 0, };
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 50000);
-  recorder_pause (recorder);
+  ladle_test_recorder_pause (recorder);
   ladle_download_task_cancel_producing_resume_data_async (task, G_PRIORITY_DEFAULT, NULL,
                                                           second_pause_cb, &second);
-  recorder_wait (recorder);
-  wait_for_flag (&second.called, "the second callback");
+  ladle_test_recorder_wait (recorder);
+  ladle_test_wait_for_flag (&second.called, 60, "the second callback");
 
   /* one answer with the data, one refusal; one completion */
   g_assert_nonnull (recorder->resume_data);
@@ -1317,17 +968,17 @@ static void
 test_resume_truncated_again (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/1000000?stall=100000&drop-range=200000",
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/1000000?stall=100000&drop-range=200000",
                                                    100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GBytes) resume_data = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
   g_autofree char *partial_path = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr(GBytes) expected = dl_content_new (1, 300000);
+  g_autoptr(GBytes) expected = ladle_test_variant_content_new (1, 300000);
   guint64 bytes_received = 0;
   gsize length = 0;
 
@@ -1358,17 +1009,17 @@ static void
 test_resume_discard_by_cancel (Fixture       *fixture,
                                gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/500000?stall=50000", 50000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/500000?stall=50000", 50000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   /* giving up a paused download: a plain cancel of a task made from its resume data */
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
   g_assert_no_error (error);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   ladle_task_cancel (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1380,23 +1031,23 @@ static void
 test_resume_after_redirect (Fixture       *fixture,
                             gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/redirect?to=%2Fresource%2F700000%3Fstall%3D70000",
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/redirect?to=%2Fresource%2F700000%3Fstall%3D70000",
                                                    70000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
-  g_autofree char *final_url = dl_server_dup_uri (fixture->server, "/resource/700000?stall=70000");
+  g_autofree char *final_url = ladle_test_server_dup_uri (fixture->server, "/resource/700000?stall=70000");
 
   /* the resume data names the last hop, so that the resumed request needs no redirect */
   assert_dict_string (dict, "url", final_url);
-  dl_server_clear_log (fixture->server);
+  ladle_test_server_clear_log (fixture->server);
   resume_and_check (fixture, fixture->session, paused->resume_data, 70000, 1, 700000,
                     "RSPFWCT", 70000, 206);
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 }
 
 typedef struct
 {
   LadleDownloadTask *download;
-  Recorder          *recorder;
+  LadleTestRecorder          *recorder;
 } Adopted;
 
 static LadleResponseDisposition
@@ -1413,7 +1064,7 @@ adopt_became_cb (LadleDataTask     *task,
                  Adopted           *adopted)
 {
   adopted->download = g_object_ref (download);
-  adopted->recorder = recorder_new (download);
+  adopted->recorder = ladle_test_recorder_new (download);
 }
 
 static gboolean
@@ -1428,7 +1079,7 @@ static void
 test_resume_became_download (Fixture       *fixture,
                              gconstpointer  data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/600000?stall=60000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/600000?stall=60000");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (fixture->session, uri);
   Adopted adopted = { 0, };
 
@@ -1436,16 +1087,16 @@ test_resume_became_download (Fixture       *fixture,
   g_signal_connect (task, "response", G_CALLBACK (adopt_response_cb), NULL);
   g_signal_connect (task, "became-download-task", G_CALLBACK (adopt_became_cb), &adopted);
   ladle_task_resume (LADLE_TASK (task));
-  wait_until (adopted_has_bytes, &adopted, "the adopted download's bytes");
-  recorder_pause (adopted.recorder);
-  recorder_wait (adopted.recorder);
+  ladle_test_wait_until (adopted_has_bytes, &adopted, 60, "the adopted download's bytes");
+  ladle_test_recorder_pause (adopted.recorder);
+  ladle_test_recorder_wait (adopted.recorder);
 
   recorder_assert_events (adopted.recorder, "PCT");
   g_assert_nonnull (adopted.recorder->resume_data);
   resume_and_check (fixture, fixture->session, adopted.recorder->resume_data, 60000, 1, 600000,
                     "RSPFWCT", 60000, 206);
 
-  recorder_free (adopted.recorder);
+  ladle_test_recorder_free (adopted.recorder);
   g_clear_object (&adopted.download);
 }
 
@@ -1453,17 +1104,17 @@ static void
 test_resume_twice_concurrently (Fixture       *fixture,
                                 gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/2000000?stall=100000", 100000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/2000000?stall=100000", 100000, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) first = NULL;
   g_autoptr(LadleDownloadTask) second = NULL;
-  g_autoptr(Recorder) first_recorder = NULL;
-  g_autoptr(Recorder) second_recorder = NULL;
+  g_autoptr(LadleTestRecorder) first_recorder = NULL;
+  g_autoptr(LadleTestRecorder) second_recorder = NULL;
   g_autofree char *first_path = fixture_path (fixture, "first.bin");
   g_autofree char *second_path = fixture_path (fixture, "second.bin");
   g_autoptr(GFile) first_destination = g_file_new_for_path (first_path);
   g_autoptr(GFile) second_destination = g_file_new_for_path (second_path);
-  g_autofree char *expected = dl_content_sha256 (1, 2000000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 2000000);
   guint n_succeeded = 0;
 
   /* the same resume data used twice at once (a double click on "resume"): the two tasks share
@@ -1478,23 +1129,23 @@ test_resume_twice_concurrently (Fixture       *fixture,
     }
   ladle_download_task_set_destination (first, first_destination, LADLE_DESTINATION_FLAGS_NONE);
   ladle_download_task_set_destination (second, second_destination, LADLE_DESTINATION_FLAGS_NONE);
-  first_recorder = recorder_new (first);
-  second_recorder = recorder_new (second);
+  first_recorder = ladle_test_recorder_new (first);
+  second_recorder = ladle_test_recorder_new (second);
   ladle_task_resume (LADLE_TASK (first));
   ladle_task_resume (LADLE_TASK (second));
-  recorder_wait (first_recorder);
-  recorder_wait (second_recorder);
+  ladle_test_recorder_wait (first_recorder);
+  ladle_test_recorder_wait (second_recorder);
 
   if (first_recorder->error == NULL)
     {
-      g_autofree char *actual = dl_sha256_of_file (first_path);
+      g_autofree char *actual = ladle_test_checksum_file (first_path);
 
       g_assert_cmpstr (actual, ==, expected);
       n_succeeded++;
     }
   if (second_recorder->error == NULL)
     {
-      g_autofree char *actual = dl_sha256_of_file (second_path);
+      g_autofree char *actual = ladle_test_checksum_file (second_path);
 
       g_assert_cmpstr (actual, ==, expected);
       n_succeeded++;
@@ -1508,7 +1159,7 @@ test_error_status_not_resumable (Fixture       *fixture,
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session,
                                                        "/resource/100000?status=404&drop=5000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
 
   /* an error page cut short is not a download to continue: no resume data, no partial file */
@@ -1524,13 +1175,13 @@ check_not_resumable (Fixture    *fixture,
                      const char *path_and_query)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 50000);
-  recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPCT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1541,25 +1192,15 @@ check_not_resumable (Fixture    *fixture,
   assert_listing (fixture->downloads_dir, "");
 }
 
-static void
-test_not_resumable_without_validator (Fixture       *fixture,
-                                      gconstpointer  data)
-{
-  check_not_resumable (fixture, "/resource/500000?etag=none&lm=0&stall=50000");
-}
+static const char *const not_resumable_no_validator = "/resource/500000?etag=none&lm=0&stall=50000";
+static const char *const not_resumable_weak_etag_only = "/resource/500000?etag=weak&lm=0&stall=50000";
+static const char *const not_resumable_ranges_none = "/resource/500000?ranges=none&stall=50000";
 
 static void
-test_not_resumable_weak_etag_only (Fixture       *fixture,
-                                   gconstpointer  data)
+test_not_resumable_case (Fixture       *fixture,
+                         gconstpointer  data)
 {
-  check_not_resumable (fixture, "/resource/500000?etag=weak&lm=0&stall=50000");
-}
-
-static void
-test_not_resumable_ranges_none (Fixture       *fixture,
-                                gconstpointer  data)
-{
-  check_not_resumable (fixture, "/resource/500000?ranges=none&stall=50000");
+  check_not_resumable (fixture, data);
 }
 
 static void
@@ -1567,19 +1208,19 @@ test_not_resumable_before_body (Fixture       *fixture,
                                 gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   /* nothing written yet: no resume data, and no error */
-  recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
   assert_listing (fixture->downloads_dir, "");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
 static void
@@ -1587,12 +1228,12 @@ test_plain_cancel_discards (Fixture       *fixture,
                             gconstpointer  data)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/500000?stall=60000");
-  g_autoptr(Recorder) recorder = recorder_new (task);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
 
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 60000);
   ladle_task_cancel (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
 
   recorder_assert_events (recorder, "RPCT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1600,8 +1241,8 @@ test_plain_cancel_discards (Fixture       *fixture,
   assert_listing (fixture->downloads_dir, "");
 
   /* asking for resume data after completion answers at once, with nothing */
-  recorder_pause (recorder);
-  wait_for_flag (&recorder->resume_cb_called, "the resume data callback");
+  ladle_test_recorder_pause (recorder);
+  ladle_test_wait_for_flag (&recorder->resume_cb_called, 60, "the resume data callback");
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
   g_assert_cmpuint (recorder->n_completed, ==, 1);
@@ -1613,7 +1254,7 @@ test_dropped_connection (Fixture       *fixture,
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session,
                                                        "/resource/1000000?drop=250000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
   g_autoptr(GVariantDict) dict = NULL;
   g_autofree char *partial_name = NULL;
@@ -1642,9 +1283,10 @@ static void
 test_timeout_keeps_resume_data (Fixture       *fixture,
                                 gconstpointer  data)
 {
-  g_autoptr(LadleSession) session = session_new (fixture->state_dir, 1);
+  /* the response must arrive before the timeout: scaled, since under valgrind it can take 1 s */
+  g_autoptr(LadleSession) session = session_new (fixture->state_dir, ladle_test_failsafe_seconds (1));
   g_autoptr(LadleDownloadTask) task = create_download (fixture, session, "/resource/800000?stall=120000");
-  g_autoptr(Recorder) recorder = run_task (task);
+  g_autoptr(LadleTestRecorder) recorder = run_task (task);
   g_autoptr(GBytes) resume_data = ladle_download_task_dup_resume_data (task);
   g_autoptr(GVariantDict) dict = NULL;
   guint64 bytes_received = 0;
@@ -1672,17 +1314,17 @@ check_resume_fails (Fixture    *fixture,
                     int         code,
                     guint       expected_status)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, path_and_query, stall, variant);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, path_and_query, stall, variant);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *partial_name = dict_dup_string (dict, "partial-file");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
-  g_autofree char *before = dl_sha256_of_file (partial_path);
+  g_autofree char *before = ladle_test_checksum_file (partial_path);
   g_autofree char *after = NULL;
   g_autofree char *destination_path = fixture_path (fixture, "never.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GBytes) resume_data = NULL;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1696,7 +1338,7 @@ check_resume_fails (Fixture    *fixture,
   g_assert_cmpuint (last_request (fixture)->status, ==, expected_status);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
 
-  after = dl_sha256_of_file (partial_path);
+  after = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (after, ==, before);
   assert_listing (fixture->downloads_dir, partial_name);
 
@@ -1708,47 +1350,46 @@ check_resume_fails (Fixture    *fixture,
   assert_dict_string (dict, "partial-file", partial_name);
 }
 
-static void
-test_resume_etag_mismatch_206 (Fixture       *fixture,
-                               gconstpointer  data)
+typedef struct
 {
-  /* a server that ignores If-Range answers 206 for the new version: never spliced */
-  check_resume_fails (fixture, "/resource/700000?changing=1&lie=1&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 206);
-}
+  const char *path_and_query;   /* a stall=N resource */
+  gint64      stall;
+  GQuark    (*domain) (void);
+  int         code;
+  guint       status;           /* of the failed resume's response */
+} ResumeFailsCase;
+
+/* a server that ignores If-Range answers 206 for the new version: never spliced */
+static const ResumeFailsCase resume_etag_mismatch_206 = {
+  "/resource/700000?changing=1&lie=1&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 206,
+};
+static const ResumeFailsCase resume_wrong_content_range = {
+  "/resource/700000?range-start=0&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 206,
+};
+static const ResumeFailsCase resume_other_status = {
+  "/resource/700000?range-status=500&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 500,
+};
+/* 416 while the partial file is not complete is no success */
+static const ResumeFailsCase resume_416_incomplete = {
+  "/resource/700000?range-status=416&stall=70000", 70000, ladle_error_quark, LADLE_ERROR_UNEXPECTED_RANGE, 416,
+};
 
 static void
-test_resume_wrong_content_range (Fixture       *fixture,
-                                 gconstpointer  data)
+test_resume_fails_case (Fixture       *fixture,
+                        gconstpointer  data)
 {
-  check_resume_fails (fixture, "/resource/700000?range-start=0&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 206);
-}
+  const ResumeFailsCase *c = data;
 
-static void
-test_resume_other_status (Fixture       *fixture,
-                          gconstpointer  data)
-{
-  check_resume_fails (fixture, "/resource/700000?range-status=500&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 500);
-}
-
-static void
-test_resume_416_incomplete (Fixture       *fixture,
-                            gconstpointer  data)
-{
-  /* 416 while the partial file is not complete is no success */
-  check_resume_fails (fixture, "/resource/700000?range-status=416&stall=70000", 70000, 1,
-                      LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, 416);
+  check_resume_fails (fixture, c->path_and_query, c->stall, 1, c->domain (), c->code, c->status);
 }
 
 static void
 test_resume_416_complete (Fixture       *fixture,
                           gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/300000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/300000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "complete.part", NULL);
-  g_autoptr(GBytes) content = dl_content_new (1, 300000);
+  g_autoptr(GBytes) content = ladle_test_variant_content_new (1, 300000);
   ResumeFields fields = {
     .url = url, .partial = "complete.part", .bytes_received = 300000, .expected_total = 300000,
     .etag = "\"v1-300000\"",
@@ -1767,13 +1408,13 @@ static void
 test_resume_partial_changed_before_start (Fixture       *fixture,
                                           gconstpointer  data)
 {
-  g_autoptr(Recorder) paused = download_and_pause (fixture, "/resource/600000?stall=60000", 60000, 1);
+  g_autoptr(LadleTestRecorder) paused = download_and_pause (fixture, "/resource/600000?stall=60000", 60000, 1);
   g_autoptr(GVariantDict) dict = parse_resume_data (paused->resume_data);
   g_autofree char *partial_name = dict_dup_string (dict, "partial-file");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   guint n_requests;
 
   task = ladle_session_create_download_task_from_resume_data (fixture->session, paused->resume_data, &error);
@@ -1781,12 +1422,12 @@ test_resume_partial_changed_before_start (Fixture       *fixture,
 
   /* something truncated the partial file between creation and start */
   g_assert_cmpint (truncate (partial_path, 1000), ==, 0);
-  n_requests = dl_server_get_requests (fixture->server)->len;
+  n_requests = ladle_test_server_get_requests (fixture->server)->len;
   recorder = run_task (task);
 
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE);
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, n_requests);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, n_requests);
   g_assert_cmpint (file_size (partial_path), ==, 1000);
 }
 
@@ -1794,24 +1435,24 @@ static void
 test_resume_data_without_secrets (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/800000?stall=80000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/800000?stall=80000");
   g_autoptr(SoupMessage) message = soup_message_new ("GET", uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autoptr(GVariantDict) dict = NULL;
-  DlRequest *request;
+  LadleTestRequest *request;
 
   soup_message_headers_append (headers, "Authorization", "Bearer secret-token");
   soup_message_headers_append (headers, "Cookie", "session=secret-cookie");
   soup_message_headers_append (headers, "Proxy-Authorization", "Basic c2VjcmV0");
   soup_message_headers_append (headers, "X-Ladle-Custom", "kept");
   task = ladle_session_create_download_task (fixture->session, message);
-  recorder = recorder_new (task);
+  recorder = ladle_test_recorder_new (task);
   ladle_task_resume (LADLE_TASK (task));
   wait_for_bytes (task, 80000);
-  recorder_pause (recorder);
-  recorder_wait (recorder);
+  ladle_test_recorder_pause (recorder);
+  ladle_test_recorder_wait (recorder);
   g_assert_nonnull (recorder->resume_data);
 
   dict = parse_resume_data (recorder->resume_data);
@@ -1895,16 +1536,16 @@ static void
 test_bad_resume_data (Fixture       *fixture,
                       gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
   g_autofree char *other_path = g_build_filename (fixture->downloads_dir, "other.part", NULL);
   g_autofree char *outside_path = fixture_path (fixture, "outside.part");
   g_autofree char *link_path = g_build_filename (fixture->downloads_dir, "link.part", NULL);
   g_autofree char *dir_path = g_build_filename (fixture->downloads_dir, "dir.part", NULL);
   g_autofree char *state_file = g_build_filename (fixture->state_dir, "state-file", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
   /* shorter than recorded: a longer one would be cut back when the task starts */
-  g_autoptr(GBytes) other = dl_content_new (2, 567);
+  g_autoptr(GBytes) other = ladle_test_variant_content_new (2, 567);
   ResumeFields fields = {
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
@@ -1929,10 +1570,10 @@ test_bad_resume_data (Fixture       *fixture,
   write_file (state_file, other);
   g_assert_cmpint (symlink (outside_path, link_path), ==, 0);
   listing_before = list_directory (fixture->downloads_dir);
-  sha_partial = dl_sha256_of_file (partial_path);
-  sha_other = dl_sha256_of_file (other_path);
-  sha_outside = dl_sha256_of_file (outside_path);
-  sha_state = dl_sha256_of_file (state_file);
+  sha_partial = ladle_test_checksum_file (partial_path);
+  sha_other = ladle_test_checksum_file (other_path);
+  sha_outside = ladle_test_checksum_file (outside_path);
+  sha_state = ladle_test_checksum_file (state_file);
 
 #define ADD_CASE(n, d, c) G_STMT_START { BadCase bad = { n, d, c }; g_array_append_val (cases, bad); } G_STMT_END
 #define INVALID LADLE_ERROR_INVALID_RESUME_DATA
@@ -2047,30 +1688,30 @@ test_bad_resume_data (Fixture       *fixture,
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_from_resume_data (fixture->session, valid, &error);
-    g_autoptr(Recorder) recorder = NULL;
+    g_autoptr(LadleTestRecorder) recorder = NULL;
 
     g_assert_no_error (error);
     g_assert_nonnull (task);
-    recorder = recorder_new (task);
-    recorder_pause (recorder);
-    recorder_wait (recorder);
+    recorder = ladle_test_recorder_new (task);
+    ladle_test_recorder_pause (recorder);
+    ladle_test_recorder_wait (recorder);
   }
 
   /* nothing was created, removed or changed */
   assert_listing (fixture->downloads_dir, listing_before);
-  sha = dl_sha256_of_file (partial_path);
+  sha = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (sha, ==, sha_partial);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (other_path);
+  sha = ladle_test_checksum_file (other_path);
   g_assert_cmpstr (sha, ==, sha_other);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (outside_path);
+  sha = ladle_test_checksum_file (outside_path);
   g_assert_cmpstr (sha, ==, sha_outside);
   g_clear_pointer (&sha, g_free);
-  sha = dl_sha256_of_file (state_file);
+  sha = ladle_test_checksum_file (state_file);
   g_assert_cmpstr (sha, ==, sha_state);
   g_assert_true (g_file_test (link_path, G_FILE_TEST_IS_SYMLINK));
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 
 #undef ADD_CASE
 #undef INVALID
@@ -2083,9 +1724,9 @@ static void
 test_bad_resume_data_corruptions (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
   ResumeFields fields = {
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
@@ -2117,22 +1758,22 @@ test_bad_resume_data_corruptions (Fixture       *fixture,
         }
       else
         {
-          g_autoptr(Recorder) recorder = recorder_new (task);
+          g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
           g_autoptr(GVariant) variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, corrupt, FALSE));
           g_autofree char *text = g_variant_print (variant, TRUE);
 
           /* loaded: pausing it must keep the partial file and give resume data back */
           g_test_message ("corruption at %" G_GSIZE_FORMAT " loads: %s", offset, text);
           g_assert_no_error (error);
-          recorder_pause (recorder);
-          recorder_wait (recorder);
+          ladle_test_recorder_pause (recorder);
+          ladle_test_recorder_wait (recorder);
           g_assert_true (g_file_test (partial_path, G_FILE_TEST_IS_REGULAR));
           g_assert_nonnull (recorder->resume_data);
         }
     }
 
   assert_listing (fixture->downloads_dir, "good.part");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
 /* An ETag that is not strong cannot validate a range (RFC 9110 13.1.5): resume data whose only
@@ -2141,9 +1782,9 @@ static void
 test_bad_resume_data_weak_validator (Fixture       *fixture,
                                      gconstpointer  data)
 {
-  g_autofree char *url = dl_server_dup_uri (fixture->server, "/resource/5000");
+  g_autofree char *url = ladle_test_server_dup_uri (fixture->server, "/resource/5000");
   g_autofree char *partial_path = g_build_filename (fixture->downloads_dir, "good.part", NULL);
-  g_autoptr(GBytes) partial = dl_content_new (1, 1000);
+  g_autoptr(GBytes) partial = ladle_test_variant_content_new (1, 1000);
   const char *etags[] = { "W/\"v1-5000\"", "v1-5000", "xv1-5000\"" };
 
   g_assert_cmpint (g_mkdir_with_parents (fixture->downloads_dir, 0700), ==, 0);
@@ -2244,7 +1885,7 @@ check_suggested (Fixture    *fixture,
                  const char *expected)
 {
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, path_and_query);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *suggested = NULL;
   g_autofree char *property = NULL;
 
@@ -2300,8 +1941,8 @@ test_download_empty_body (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/0");
   g_autofree char *destination_path = fixture_path (fixture, "empty.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = NULL;
-  Progress *last;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  LadleTestProgress *last;
 
   ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_NONE);
   recorder = run_task (task);
@@ -2309,7 +1950,7 @@ test_download_empty_body (Fixture       *fixture,
   /* an empty body is a complete download: one final progress event reports 0 of 0 */
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
-  last = &g_array_index (recorder->progress, Progress, recorder->progress->len - 1);
+  last = &g_array_index (recorder->progress, LadleTestProgress, recorder->progress->len - 1);
   g_assert_cmpint (last->total_received, ==, 0);
   g_assert_cmpint (last->total_expected, ==, 0);
   g_assert_cmpint (file_size (destination_path), ==, 0);
@@ -2324,7 +1965,7 @@ test_download_destination_is_directory (Fixture       *fixture,
   g_autofree char *directory = fixture_path (fixture, "a-directory");
   g_autofree char *inside = fixture_path (fixture, "a-directory/keep.txt");
   g_autoptr(GFile) destination = g_file_new_for_path (directory);
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
   g_autofree char *contents = NULL;
 
   g_assert_cmpint (g_mkdir (directory, 0700), ==, 0);
@@ -2350,7 +1991,7 @@ test_download_state_directory_unusable (Fixture       *fixture,
   g_autofree char *state_dir = g_build_filename (file, "state", NULL);
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleDownloadTask) task = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
 
   /* the partial file cannot be created: the task fails cleanly */
   g_assert_true (g_file_set_contents (file, "x", -1, NULL));
@@ -2371,8 +2012,8 @@ test_download_suspend_resume (Fixture       *fixture,
   g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, "/resource/3000000");
   g_autofree char *destination_path = fixture_path (fixture, "suspended.bin");
   g_autoptr(GFile) destination = g_file_new_for_path (destination_path);
-  g_autoptr(Recorder) recorder = recorder_new (task);
-  g_autofree char *expected = dl_content_sha256 (1, 3000000);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 3000000);
   g_autofree char *actual = NULL;
   gint64 received;
   guint n_events;
@@ -2391,11 +2032,11 @@ test_download_suspend_resume (Fixture       *fixture,
   g_assert_cmpint (ladle_task_get_bytes_received (LADLE_TASK (task)), ==, received);
 
   ladle_task_resume (LADLE_TASK (task));
-  recorder_wait (recorder);
+  ladle_test_recorder_wait (recorder);
   recorder_assert_events (recorder, "RPFWCT");
   g_assert_no_error (recorder->error);
   recorder_assert_progress (recorder, 0, 3000000, 3000000);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
 }
@@ -2405,7 +2046,7 @@ test_download_parallel (Fixture       *fixture,
                         gconstpointer  data)
 {
   LadleDownloadTask *tasks[6];
-  Recorder *recorders[6];
+  LadleTestRecorder *recorders[6];
 
   /* more downloads than connections per host: each gets its own partial file */
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
@@ -2417,7 +2058,7 @@ test_download_parallel (Fixture       *fixture,
 
       tasks[i] = create_download (fixture, fixture->session, path);
       ladle_download_task_set_destination (tasks[i], destination, LADLE_DESTINATION_FLAGS_NONE);
-      recorders[i] = recorder_new (tasks[i]);
+      recorders[i] = ladle_test_recorder_new (tasks[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     ladle_task_resume (LADLE_TASK (tasks[i]));
@@ -2425,15 +2066,15 @@ test_download_parallel (Fixture       *fixture,
     {
       g_autofree char *name = g_strdup_printf ("parallel-%u.bin", i);
       g_autofree char *destination_path = fixture_path (fixture, name);
-      g_autofree char *expected = dl_content_sha256 (1, 400000 + i * 1000);
+      g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000 + i * 1000);
       g_autofree char *actual = NULL;
 
-      recorder_wait (recorders[i]);
+      ladle_test_recorder_wait (recorders[i]);
       recorder_assert_events (recorders[i], "RPFWCT");
       g_assert_no_error (recorders[i]->error);
-      actual = dl_sha256_of_file (destination_path);
+      actual = ladle_test_checksum_file (destination_path);
       g_assert_cmpstr (actual, ==, expected);
-      recorder_free (recorders[i]);
+      ladle_test_recorder_free (recorders[i]);
       g_object_unref (tasks[i]);
     }
   assert_listing (fixture->downloads_dir, "");
@@ -2445,7 +2086,7 @@ typedef struct
 {
   GString           *events;
   LadleDownloadTask *download;
-  Recorder          *download_recorder;
+  LadleTestRecorder          *download_recorder;
   GFile             *destination;
   gboolean           done;
 } BecomeData;
@@ -2468,7 +2109,7 @@ become_became_cb (LadleDataTask     *task,
   g_assert_true (LADLE_IS_DOWNLOAD_TASK (download));
   g_assert_null (data->download);
   data->download = g_object_ref (download);
-  data->download_recorder = recorder_new (download);
+  data->download_recorder = ladle_test_recorder_new (download);
   ladle_download_task_set_destination (download, data->destination, LADLE_DESTINATION_FLAGS_NONE);
 }
 
@@ -2494,10 +2135,10 @@ static void
 test_download_become_download (Fixture       *fixture,
                                gconstpointer  user_data)
 {
-  g_autofree char *uri = dl_server_dup_uri (fixture->server, "/resource/2500000");
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/2500000");
   g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (fixture->session, uri);
   g_autofree char *destination_path = fixture_path (fixture, "became.bin");
-  g_autofree char *expected = dl_content_sha256 (1, 2500000);
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 2500000);
   g_autofree char *actual = NULL;
   g_autoptr(GBytes) body = NULL;
   BecomeData data = { 0, };
@@ -2510,9 +2151,9 @@ test_download_become_download (Fixture       *fixture,
   g_signal_connect (task, "completed", G_CALLBACK (become_completed_cb), &data);
 
   ladle_task_resume (LADLE_TASK (task));
-  wait_for_flag (&data.done, "the data task's completion");
+  ladle_test_wait_for_flag (&data.done, 60, "the data task's completion");
   g_assert_nonnull (data.download_recorder);
-  recorder_wait (data.download_recorder);
+  ladle_test_recorder_wait (data.download_recorder);
 
   /* the data task hands over and completes without error or body */
   g_assert_cmpstr (data.events->str, ==, "RBC");
@@ -2524,12 +2165,12 @@ test_download_become_download (Fixture       *fixture,
   g_assert_no_error (data.download_recorder->error);
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (data.download)), ==, 200);
   recorder_assert_progress (data.download_recorder, 0, 2500000, 2500000);
-  actual = dl_sha256_of_file (destination_path);
+  actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   assert_listing (fixture->downloads_dir, "");
-  g_assert_cmpuint (dl_server_get_requests (fixture->server)->len, ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 
-  recorder_free (data.download_recorder);
+  ladle_test_recorder_free (data.download_recorder);
   g_clear_object (&data.download);
   g_clear_object (&data.destination);
   g_string_free (data.events, TRUE);
@@ -2541,12 +2182,14 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add ("/Ladle/Download/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD_CASE(path, func, data) \
+  g_test_add ("/Ladle/Download/" path, Fixture, data, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) ADD_CASE (path, func, NULL)
 
   ADD ("to-destination", test_download_to_destination);
   ADD ("without-destination", test_download_without_destination);
-  ADD ("handler-moves-file", test_download_handler_moves_file);
-  ADD ("destination-set-in-finished", test_download_destination_set_in_finished);
+  ADD_CASE ("handler-moves-file", test_download_finished_handler, &handler_moves_file);
+  ADD_CASE ("destination-set-in-finished", test_download_finished_handler, &destination_set_in_finished);
   ADD ("destination-exists", test_download_destination_exists);
   ADD ("destination-replace", test_download_destination_replace);
   ADD ("create-parents", test_download_create_parents);
@@ -2559,10 +2202,10 @@ main (int   argc,
   ADD ("suspend-resume", test_download_suspend_resume);
   ADD ("parallel", test_download_parallel);
   ADD ("resume/range", test_resume_range);
-  ADD ("resume/last-modified", test_resume_last_modified);
-  ADD ("resume/weak-etag-uses-date", test_resume_weak_etag_uses_date);
-  ADD ("resume/changed-resource", test_resume_changed_resource);
-  ADD ("resume/server-ignores-range", test_resume_server_ignores_range);
+  ADD_CASE ("resume/last-modified", test_resume_case, &resume_last_modified);
+  ADD_CASE ("resume/weak-etag-uses-date", test_resume_case, &resume_weak_etag_uses_date);
+  ADD_CASE ("resume/changed-resource", test_resume_case, &resume_changed_resource);
+  ADD_CASE ("resume/server-ignores-range", test_resume_case, &resume_server_ignores_range);
   ADD ("resume/from-progress-handler", test_resume_from_progress_handler);
   ADD ("resume/twice", test_resume_twice);
   ADD ("resume/after-suspend", test_resume_after_suspend);
@@ -2574,16 +2217,16 @@ main (int   argc,
   ADD ("not-resumable/error-status", test_error_status_not_resumable);
   ADD ("pause-twice", test_pause_twice);
   ADD ("resume/progress-deltas", test_resume_progress_deltas);
-  ADD ("resume/etag-mismatch-206", test_resume_etag_mismatch_206);
-  ADD ("resume/wrong-content-range", test_resume_wrong_content_range);
-  ADD ("resume/other-status", test_resume_other_status);
-  ADD ("resume/416-incomplete", test_resume_416_incomplete);
+  ADD_CASE ("resume/etag-mismatch-206", test_resume_fails_case, &resume_etag_mismatch_206);
+  ADD_CASE ("resume/wrong-content-range", test_resume_fails_case, &resume_wrong_content_range);
+  ADD_CASE ("resume/other-status", test_resume_fails_case, &resume_other_status);
+  ADD_CASE ("resume/416-incomplete", test_resume_fails_case, &resume_416_incomplete);
   ADD ("resume/416-complete", test_resume_416_complete);
   ADD ("resume/partial-changed-before-start", test_resume_partial_changed_before_start);
   ADD ("resume/no-secrets", test_resume_data_without_secrets);
-  ADD ("not-resumable/no-validator", test_not_resumable_without_validator);
-  ADD ("not-resumable/weak-etag-only", test_not_resumable_weak_etag_only);
-  ADD ("not-resumable/ranges-none", test_not_resumable_ranges_none);
+  ADD_CASE ("not-resumable/no-validator", test_not_resumable_case, not_resumable_no_validator);
+  ADD_CASE ("not-resumable/weak-etag-only", test_not_resumable_case, not_resumable_weak_etag_only);
+  ADD_CASE ("not-resumable/ranges-none", test_not_resumable_case, not_resumable_ranges_none);
   ADD ("not-resumable/before-body", test_not_resumable_before_body);
   ADD ("cancel-discards", test_plain_cancel_discards);
   ADD ("dropped-connection", test_dropped_connection);
@@ -2595,6 +2238,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Download/sanitize-filename", test_sanitize_filename);
 
 #undef ADD
+#undef ADD_CASE
 
   return g_test_run ();
 }

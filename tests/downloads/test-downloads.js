@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // LadleDownloadTask from GJS (gjs -m), against the download test server run as a child process
-// ($LADLE_DOWNLOAD_TEST_SERVER): SHA-256 of the files on disk, exact signal order, error domains
+// ($LADLE_TEST_SERVER): SHA-256 of the files on disk, exact signal order, error domains
 // and codes, resume data, what the server saw, and a clean downloads directory.
 // Prints TAP; exits non-zero when a test fails.
 
@@ -11,8 +11,10 @@ import Soup from 'gi://Soup?version=3.0';
 import Ladle from 'gi://Ladle?version=1';
 import System from 'system';
 
+// The server: the test server of tests/support as a child that exits when its stdin closes.
+import {TestServer} from '../gjs/harness.js';
+
 const FAILSAFE_SECONDS = 60 * Number(GLib.getenv('LADLE_TEST_TIMEOUT_MULTIPLIER') ?? '1');
-const decoder = new TextDecoder();
 
 // Content: 32-byte blocks, block K of variant V is SHA-256 of "ladle:V:K" (see dl-server.h)
 
@@ -82,39 +84,6 @@ function drain() {
     const context = GLib.MainContext.default();
     for (let i = 0; i < 100 && context.iteration(false); i++)
         ;
-}
-
-// The server: a child that exits when its stdin closes
-
-class DlServer {
-    constructor() {
-        const binary = GLib.getenv('LADLE_DOWNLOAD_TEST_SERVER');
-        assert(binary && GLib.file_test(binary, GLib.FileTest.IS_EXECUTABLE),
-            'LADLE_DOWNLOAD_TEST_SERVER must name the built ladle-download-test-server');
-        this.process = Gio.Subprocess.new([binary],
-            Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
-        const stdout = new Gio.DataInputStream({base_stream: this.process.get_stdout_pipe()});
-        const [line] = stdout.read_line_utf8(null);
-        assert(line && line.startsWith('http://127.0.0.1:'), `server did not start: ${line}`);
-        this.base = line.replace(/\/$/, '');
-        this.soup = new Soup.Session();
-    }
-
-    uri(path) {
-        return this.base + path;
-    }
-
-    log(clear = false) {
-        // a synchronous request to another process: it cannot deadlock this main loop
-        const message = Soup.Message.new('GET', this.uri(`/log${clear ? '?clear=1' : ''}`));
-        const bytes = this.soup.send_and_read(message, null);
-        return JSON.parse(decoder.decode(bytes.get_data()));
-    }
-
-    stop() {
-        this.process.get_stdin_pipe().close(null);
-        this.process.wait(null);
-    }
 }
 
 // Signals as letters: R response, S resumed, P download-progress, F finished,
@@ -451,7 +420,7 @@ test('file names are sanitized', () => {
 
 // Runner
 
-const server = new DlServer();
+const server = new TestServer();
 let failed = 0;
 print(`1..${tests.length}`);
 tests.forEach(([name, fn], index) => {
@@ -471,5 +440,5 @@ tests.forEach(([name, fn], index) => {
         removeTree(dirs.root);
     }
 });
-server.stop();
+server.close();
 System.exit(failed ? 1 : 0);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// A tiny test harness for the GJS tests: assertions, a main-loop driver with a failsafe, an
-// in-process Soup.Server on 127.0.0.1 and a recorder of a task's signals. No npm, no threads.
+// A tiny test harness for the GJS tests: assertions, a main-loop driver with a failsafe, the test
+// server of tests/support as a child process ($LADLE_TEST_SERVER, the server the C tests run
+// in-process) and a recorder of a task's signals. No npm, no threads.
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -11,7 +12,7 @@ import System from 'system';
 
 export {GLib, Gio, Soup, Ladle};
 
-const FAILSAFE_SECONDS = 20;
+const FAILSAFE_SECONDS = 30 * (parseInt(GLib.getenv('LADLE_TEST_TIMEOUT_MULTIPLIER') ?? '1') || 1);
 
 export class AssertionError extends Error {}
 
@@ -35,18 +36,27 @@ export function assertError(error, domain, code) {
     assert(error.matches(domain, code), `unexpected error ${error.domain} ${error.code}: ${error.message}`);
 }
 
-// Deterministic, non-periodic content: byte i of every body is contentByte(i).
-export function contentByte(i) {
-    let x = Math.imul(i ^ (i >>> 16), 0x45d9f3b);
-    x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
-    x ^= x >>> 16;
-    return x & 0xff;
+// Deterministic, non-periodic content: the bytes of ladle_test_content_new (splitmix64 of each
+// 8-byte block index, little-endian), so that the server's bodies can be checked here.
+const MASK = (1n << 64n) - 1n;
+
+function contentBlock(index) {
+    let x = (BigInt(index) + 0x9E3779B97F4A7C15n) & MASK;
+    x = ((x ^ (x >> 30n)) * 0xBF58476D1CE4E5B9n) & MASK;
+    x = ((x ^ (x >> 27n)) * 0x94D049BB133111EBn) & MASK;
+    return x ^ (x >> 31n);
 }
 
 export function content(offset, length) {
     const data = new Uint8Array(length);
-    for (let i = 0; i < length; i++)
-        data[i] = contentByte(offset + i);
+    for (let block = Math.floor(offset / 8); block * 8 < offset + length; block++) {
+        const x = contentBlock(block);
+        for (let k = 0; k < 8; k++) {
+            const position = block * 8 + k - offset;
+            if (position >= 0 && position < length)
+                data[position] = Number((x >> BigInt(8 * k)) & 0xffn);
+        }
+    }
     return data;
 }
 
@@ -90,57 +100,48 @@ export function spin(milliseconds) {
         context.iteration(true);
 }
 
-export function flush() {
+// Dispatches what is pending (at most @limit sources).
+export function flush(limit = Infinity) {
     const context = GLib.MainContext.default();
-    while (context.iteration(false)) {
+    for (let i = 0; i < limit && context.iteration(false); i++) {
         // dispatch what is pending
     }
 }
 
 export class TestServer {
     constructor() {
-        this.server = new Soup.Server({});
-        this.server.add_handler(null, (server, msg, path) => this._handle(msg, path));
-        this.server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
-        const uris = this.server.get_uris();
-        assertEqual(uris[0].get_host(), '127.0.0.1');
-        this.port = uris[0].get_port();
-        this.nRequests = 0;
+        const binary = GLib.getenv('LADLE_TEST_SERVER');
+        assert(binary && GLib.file_test(binary, GLib.FileTest.IS_EXECUTABLE),
+            'LADLE_TEST_SERVER must name the built ladle-test-server');
+        this.process = Gio.Subprocess.new([binary],
+            Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
+        const stdout = new Gio.DataInputStream({base_stream: this.process.get_stdout_pipe()});
+        const [line] = stdout.read_line_utf8(null);
+        assert(line && line.startsWith('http://127.0.0.1:'), `server did not start: ${line}`);
+        this.base = line.replace(/\/$/, '');
+        this.soup = new Soup.Session();
     }
 
     uri(path) {
-        return `http://127.0.0.1:${this.port}${path}`;
+        return this.base + path;
+    }
+
+    // The requests the server read so far, see /log (a synchronous request to another process:
+    // it cannot deadlock this main loop).
+    log(clear = false) {
+        const message = Soup.Message.new('GET', this.uri(`/log${clear ? '?clear=1' : ''}`));
+        const bytes = this.soup.send_and_read(message, null);
+        return JSON.parse(new TextDecoder().decode(bytes.get_data()));
+    }
+
+    get nRequests() {
+        return this.log().length;
     }
 
     close() {
-        this.server.disconnect();
+        this.process.get_stdin_pipe().close(null);
+        this.process.wait(null);
         flush();
-    }
-
-    _handle(msg, path) {
-        this.nRequests++;
-        if (path.startsWith('/bytes/')) {
-            const length = parseInt(path.slice('/bytes/'.length));
-            msg.set_status(200, null);
-            msg.set_response('application/octet-stream', Soup.MemoryUse.COPY, content(0, length));
-        } else if (path.startsWith('/status/')) {
-            const code = parseInt(path.slice('/status/'.length));
-            msg.set_status(code, null);
-            msg.set_response('text/plain', Soup.MemoryUse.COPY, new TextEncoder().encode(`status ${code}`));
-        } else if (path === '/truncate') {
-            // Content-Length 100000, 10000 bytes, then the connection ends
-            msg.set_status(200, null);
-            msg.get_response_headers().set_content_length(100000);
-            msg.get_response_body().append_bytes(new GLib.Bytes(content(0, 10000)));
-            let written = 0;
-            msg.connect('wrote-body-data', (message, size) => {
-                written += size;
-                if (written >= 10000)
-                    message.get_socket().shutdown(true, true);
-            });
-        } else {
-            msg.set_status(404, null);
-        }
     }
 }
 
@@ -244,21 +245,21 @@ export function newSession() {
     return Ladle.Session.new(Ladle.SessionConfiguration.new_ephemeral());
 }
 
-// Runs the tests in order, prints TAP, exits non-zero on any failure. Each test gets a fresh
-// server and session. A global failsafe ends the process if a test hangs anyway.
-export function run(tests) {
-    const watchdog = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 20 * (tests.length + 1), () => {
+// The one TAP runner of the GJS tests: runs [name, test] pairs in order, each with the context
+// setUp() makes (torn down after it, whatever happened), prints TAP and exits non-zero on any
+// failure. With watchdogSeconds, a global failsafe ends the process if a test hangs anyway.
+export function runTap(tests, {setUp = () => ({}), tearDown = () => {}, atEnd = () => {}, watchdogSeconds = 0} = {}) {
+    const watchdog = watchdogSeconds > 0 ? GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, watchdogSeconds, () => {
         print('Bail out! global failsafe: the tests did not end');
         System.exit(2);
         return GLib.SOURCE_REMOVE;
-    });
+    }) : 0;
     let failures = 0;
     print(`1..${tests.length}`);
     tests.forEach(([name, test], index) => {
-        const server = new TestServer();
-        const session = newSession();
+        const context = setUp();
         try {
-            test(server, session);
+            test(context);
             print(`ok ${index + 1} ${name}`);
         } catch (e) {
             failures++;
@@ -266,9 +267,20 @@ export function run(tests) {
             for (const line of `${e}\n${e.stack ?? ''}`.split('\n'))
                 print(`# ${line}`);
         } finally {
-            server.close();
+            tearDown(context);
         }
     });
-    GLib.source_remove(watchdog);
+    if (watchdog)
+        GLib.source_remove(watchdog);
+    atEnd();
     System.exit(failures > 0 ? 1 : 0);
+}
+
+// Each test gets a fresh server and session.
+export function run(tests) {
+    runTap(tests.map(([name, test]) => [name, ({server, session}) => test(server, session)]), {
+        setUp: () => ({server: new TestServer(), session: newSession()}),
+        tearDown: ({server}) => server.close(),
+        watchdogSeconds: 20 * (tests.length + 1),
+    });
 }

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <utime.h>
 
+#include "ladle-test.h"
+
 #define MiB (1024 * 1024)
 
 static const char *nginx_url;
@@ -25,170 +27,40 @@ static const char *nginx_root;
 static const char *nginx_access_log;
 
 static gboolean
-set_true_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  g_autoptr(GSource) failsafe = g_timeout_source_new_seconds (120);
-  gboolean timed_out = FALSE;
-
-  g_source_set_callback (failsafe, set_true_cb, &timed_out, NULL);
-  g_source_attach (failsafe, NULL);
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (failsafe);
-
-  if (!predicate (data))
-    g_error ("failsafe: %s did not happen", what);
-}
-
-typedef struct
-{
-  LadleTask    *task;
-  LadleSession *session;
-  GString      *events;
-  GError       *error;
-  gint64        resumed_offset;
-  gint64        resumed_total;
-  gint64        last_received;
-  gint64        pause_at;
-  gboolean      pause_requested;
-  gboolean      resume_cb_called;
-  GBytes       *resume_data;
-  gboolean      done;
-} Recorder;
-
-static void
-resume_data_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Recorder *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
-                                                                               result, &error);
-  g_assert_no_error (error);
-  self->resume_cb_called = TRUE;
-}
-
-static LadleResponseDisposition
-response_cb (LadleTask *task, SoupMessage *message, Recorder *self)
-{
-  g_string_append_c (self->events, 'R');
-  return LADLE_RESPONSE_DISPOSITION_ALLOW;
-}
-
-static void
-progress_cb (LadleTask *task, gint64 now, gint64 received, gint64 expected, Recorder *self)
-{
-  if (self->events->len == 0 || self->events->str[self->events->len - 1] != 'P')
-    g_string_append_c (self->events, 'P');
-  g_assert_cmpint (received, >, self->last_received);
-  self->last_received = received;
-
-  if (self->pause_at > 0 && received >= self->pause_at && !self->pause_requested)
-    {
-      self->pause_requested = TRUE;
-      ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (task), G_PRIORITY_DEFAULT,
-                                                              NULL, resume_data_cb, self);
-    }
-}
-
-static void
-resumed_cb (LadleDownloadTask *task, gint64 offset, gint64 total, Recorder *self)
-{
-  g_string_append_c (self->events, 'S');
-  self->resumed_offset = offset;
-  self->resumed_total = total;
-}
-
-static void
-finished_cb (LadleDownloadTask *task, GFile *location, Recorder *self)
-{
-  g_string_append_c (self->events, 'F');
-}
-
-static void
-completed_cb (LadleTask *task, const GError *error, Recorder *self)
-{
-  g_string_append_c (self->events, 'C');
-  self->error = error ? g_error_copy (error) : NULL;
-}
-
-static void
-download_finished_cb (LadleSession *session, LadleDownloadTask *task, GFile *location, Recorder *self)
-{
-  if (LADLE_TASK (task) == self->task)
-    g_string_append_c (self->events, 'W');
-}
-
-static void
-task_completed_cb (LadleSession *session, LadleTask *task, const GError *error, Recorder *self)
-{
-  if (task == self->task)
-    {
-      g_string_append_c (self->events, 'T');
-      self->done = TRUE;
-    }
-}
-
-static gboolean
 recorder_is_done (gpointer data)
 {
-  Recorder *self = data;
+  LadleTestRecorder *self = data;
 
   return self->done && (!self->pause_requested || self->resume_cb_called);
 }
 
-static Recorder *
+/* Runs @task with the recorder of tests/support, pausing it (resume data) once @pause_at bytes
+ * arrived when @pause_at > 0. */
+static LadleTestRecorder *
 recorder_run (gpointer task,
               gint64   pause_at)
 {
-  Recorder *self = g_new0 (Recorder, 1);
+  LadleTestRecorder *self = ladle_test_recorder_new (task);
+  gint64 last_received = 0;
 
-  self->task = g_object_ref (task);
-  self->session = ladle_task_dup_session (self->task);
-  self->events = g_string_new (NULL);
   self->pause_at = pause_at;
   self->resumed_offset = -1;
-  g_signal_connect (task, "response", G_CALLBACK (response_cb), self);
-  g_signal_connect (task, "download-progress", G_CALLBACK (progress_cb), self);
-  g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
-  g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_cb), self);
-  g_signal_connect (self->session, "download-finished", G_CALLBACK (download_finished_cb), self);
-  g_signal_connect (self->session, "task-completed", G_CALLBACK (task_completed_cb), self);
-
   ladle_task_resume (LADLE_TASK (task));
-  wait_until (recorder_is_done, self, "the task's completion");
+  /* large files from nginx: a longer failsafe than the recorder's own */
+  ladle_test_wait_until (recorder_is_done, self, 120, "the task's completion");
+  ladle_test_recorder_wait (self);
+
+  g_assert_no_error (self->resume_error);
+  for (guint i = 0; i < self->progress->len; i++)
+    {
+      gint64 received = g_array_index (self->progress, LadleTestProgress, i).total_received;
+
+      g_assert_cmpint (received, >, last_received);
+      last_received = received;
+    }
 
   return self;
 }
-
-static void
-recorder_free (Recorder *self)
-{
-  g_signal_handlers_disconnect_by_data (self->task, self);
-  g_signal_handlers_disconnect_by_data (self->session, self);
-  g_clear_object (&self->task);
-  g_clear_object (&self->session);
-  g_string_free (self->events, TRUE);
-  g_clear_error (&self->error);
-  g_clear_pointer (&self->resume_data, g_bytes_unref);
-  g_free (self);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
 
 static LadleSession *
 session_new (const char *state_dir)
@@ -290,8 +162,10 @@ run_pause_resume (gboolean change_file)
   g_autoptr(LadleSession) second_session = session_new (state_dir);
   g_autoptr(LadleDownloadTask) task = ladle_session_create_download_task_for_uri (session, url);
   g_autoptr(LadleDownloadTask) resumed = NULL;
-  g_autoptr(Recorder) paused = NULL;
-  g_autoptr(Recorder) recorder = NULL;
+  g_autoptr(LadleTestRecorder) paused = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *paused_events = NULL;
+  g_autofree char *events = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *etag = NULL;
   g_autofree char *range = NULL;
@@ -302,7 +176,8 @@ run_pause_resume (gboolean change_file)
   guint64 offset;
 
   paused = recorder_run (task, MiB);
-  g_assert_cmpstr (paused->events->str, ==, "RPCT");
+  paused_events = ladle_test_recorder_dup_squeezed_events (paused);
+  g_assert_cmpstr (paused_events, ==, "RPCT");
   g_assert_error (paused->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_nonnull (paused->resume_data);
   offset = resume_data_offset (paused->resume_data, &etag);
@@ -322,7 +197,8 @@ run_pause_resume (gboolean change_file)
   ladle_download_task_set_destination (resumed, destination, LADLE_DESTINATION_FLAGS_NONE);
   recorder = recorder_run (resumed, 0);
 
-  g_assert_cmpstr (recorder->events->str, ==, "RSPFWCT");
+  events = ladle_test_recorder_dup_squeezed_events (recorder);
+  g_assert_cmpstr (events, ==, "RSPFWCT");
   g_assert_no_error (recorder->error);
   g_assert_cmpint (recorder->resumed_offset, ==, change_file ? 0 : (gint64)offset);
   g_assert_cmpint (recorder->resumed_total, ==, size);
@@ -341,7 +217,7 @@ run_pause_resume (gboolean change_file)
   {
     const char *needles[] = { range, if_range, change_file ? "\"status\":200" : "\"status\":206", NULL };
 
-    wait_until (log_has, needles, "nginx's log of the resumed request");
+    ladle_test_wait_until (log_has, needles, 120, "nginx's log of the resumed request");
   }
 
   /* no stray file */

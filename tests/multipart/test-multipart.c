@@ -15,6 +15,8 @@
 #include <glib/gstdio.h>
 #include <ladle.h>
 
+#include "ladle-test.h"
+
 #define CHUNK_SIZE (64 * 1024)
 
 static char *tmp_dir;
@@ -1087,33 +1089,8 @@ test_cancelled (void)
   remove_file (file);
 }
 
-/* libsoup sends the form (HTTP/1 splices the body with async reads) to an in-process server,
- * which parses it back. */
-typedef struct
-{
-  GBytes *received;
-  char   *content_type;
-  gint64  content_length;
-} Upload;
-
-static void
-upload_handler (SoupServer        *server,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
-{
-  Upload *upload = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  upload->received = soup_message_body_flatten (body);
-  upload->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
-  upload->content_length = soup_message_headers_get_content_length (headers);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "ok", 2);
-}
-
+/* libsoup sends the form (HTTP/1 splices the body with async reads) to the test server, which
+ * keeps what it received. */
 static void
 send_cb (GObject      *object,
          GAsyncResult *result,
@@ -1133,28 +1110,16 @@ test_soup_upload (void)
   StreamSource source = { random_bytes (500 * 1000, 14) };
   g_autoptr(GFile) file = NULL;
   g_autoptr(LadleMultipartForm) form = make_every_kind_form (file_content, &file, &source);
-  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GBytes) response = NULL;
   g_autoptr(GBytes) expected = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUri) base = NULL;
-  g_autoptr(GUri) uri = NULL;
-  Upload upload = { NULL };
-  GSList *uris;
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
+  LadleTestRequest *upload;
 
-  soup_server_add_handler (server, "/upload", upload_handler, &upload, NULL);
-  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  base = g_uri_ref (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  uri = g_uri_parse_relative (base, "/upload", G_URI_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-
-  msg = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  msg = soup_message_new (SOUP_METHOD_POST, uri);
   stream = ladle_multipart_form_new_stream (form);
   soup_message_set_request_body (msg, ladle_multipart_form_get_content_type (form), stream,
                                  ladle_multipart_form_get_content_length (form));
@@ -1164,20 +1129,19 @@ test_soup_upload (void)
 
   g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
   g_assert_true (source.thread == main_thread);
-  g_assert_cmpstr (upload.content_type, ==, ladle_multipart_form_get_content_type (form));
-  g_assert_cmpint (upload.content_length, ==, ladle_multipart_form_get_content_length (form));
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  upload = ladle_test_server_get_handled (server, 0);
+  g_assert_cmpstr (soup_message_headers_get_one (upload->headers, "Content-Type"), ==,
+                   ladle_multipart_form_get_content_type (form));
+  g_assert_cmpint (upload->content_length, ==, ladle_multipart_form_get_content_length (form));
   expected = read_form (form, CHUNK_SIZE);
-  g_assert_true (g_bytes_equal (upload.received, expected));
-  check_every_kind_body (form, upload.received, file_content, &source);
+  g_assert_true (g_bytes_equal (upload->body, expected));
+  check_every_kind_body (form, upload->body, file_content, &source);
 
-  g_bytes_unref (upload.received);
-  g_free (upload.content_type);
   /* Let both sides close the keep-alive connection before the server goes. */
   soup_session_abort (session);
   g_clear_object (&session);
-  soup_server_disconnect (server);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  g_clear_pointer (&server, ladle_test_server_free);
   remove_file (file);
   stream_source_clear (&source);
 }

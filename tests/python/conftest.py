@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Fixtures for the Python tests: an in-process Soup.Server on 127.0.0.1 driven by the same GLib
-# main context as the Ladle session under test (no threads), a recorder of every signal of a
-# task, and a helper that iterates the main context until something happens (with a failsafe).
+# Fixtures for the Python tests: the test server of tests/support as a child process
+# ($LADLE_TEST_SERVER, the same server the C tests run in-process), a recorder of every signal of
+# a task, and a helper that iterates the main context until something happens (with a failsafe).
 
 import hashlib
 
@@ -10,47 +10,38 @@ import gi
 
 gi.require_version("GLib", "2.0")
 gi.require_version("Gio", "2.0")
-gi.require_version("Soup", "3.0")
 gi.require_version("Ladle", "1")
 
-from gi.repository import GLib, Gio, Soup, Ladle  # noqa: E402
+from gi.repository import GLib, Gio, Ladle  # noqa: E402
 
 import pytest  # noqa: E402
 
-FAILSAFE_SECONDS = 30
+import ladle_test  # noqa: E402
+from ladle_test import FAILSAFE_SECONDS, flush, run_until  # noqa: E402,F401 (re-exported)
+
+_MASK = (1 << 64) - 1
+
+
+def _content_block(index):
+    # splitmix64 of the 8-byte block index, as tests/support/ladle-test-content.c
+    x = (index + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
 
 
 def content(offset, length):
-    """Deterministic, non-periodic test content: byte i of every body is content(0, n)[i]."""
-    first_block = offset // 32
-    last_block = (offset + length + 31) // 32
-    data = b"".join(
-        hashlib.sha256(block.to_bytes(8, "little")).digest()
-        for block in range(first_block, last_block)
-    )
-    start = offset - first_block * 32
+    """Deterministic, non-periodic test content: byte i of every body is content(0, n)[i] (the
+    bytes of ladle_test_content_new)."""
+    first_block = offset // 8
+    last_block = (offset + length + 7) // 8
+    data = b"".join(_content_block(block).to_bytes(8, "little") for block in range(first_block, last_block))
+    start = offset - first_block * 8
     return data[start : start + length]
 
 
 def checksum(data):
     return hashlib.sha256(bytes(data)).hexdigest()
-
-
-def run_until(predicate, what, seconds=FAILSAFE_SECONDS):
-    """Iterates the default main context until predicate() is true; fails after the failsafe."""
-    context = GLib.MainContext.default()
-    state = {"timed_out": False}
-
-    def on_timeout():
-        state["timed_out"] = True
-        return GLib.SOURCE_REMOVE
-
-    source_id = GLib.timeout_add_seconds(seconds, on_timeout)
-    while not predicate() and not state["timed_out"]:
-        context.iteration(True)
-    if not state["timed_out"]:
-        GLib.source_remove(source_id)
-    assert predicate(), f"failsafe: {what() if callable(what) else what} did not happen within {seconds} s"
 
 
 def spin(milliseconds):
@@ -67,113 +58,10 @@ def spin(milliseconds):
         context.iteration(True)
 
 
-def flush():
-    context = GLib.MainContext.default()
-    while context.iteration(False):
-        pass
-
-
-class TestServer:
-    """Paths:
-    /bytes/N        N bytes of content with Content-Length
-    /chunked/N      N bytes, chunked
-    /status/CODE    status CODE, body "status CODE"
-    /headers        the request headers as "Name: value" lines
-    /slow?chunks=N&size=S&interval=MS   drips content (chunked)
-    /truncate       Content-Length 100000, 10000 bytes, then the socket is shut down
-    """
-
-    def __init__(self):
-        self.server = Soup.Server()
-        self.server.add_handler(None, self._handle)
-        self.server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY)
-        uris = self.server.get_uris()
-        assert uris and uris[0].get_host() == "127.0.0.1"
-        self.port = uris[0].get_port()
-        self.n_requests = 0
-        self._drips = {}
-
-    def uri(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
+class TestServer(ladle_test.TestServer):
     def close(self):
-        for source_id in self._drips.values():
-            GLib.source_remove(source_id)
-        self._drips.clear()
-        self.server.disconnect()
+        self.stop()
         flush()
-
-    def _handle(self, server, msg, path, query):
-        self.n_requests += 1
-        query = query or {}
-        headers = msg.get_response_headers()
-
-        if path.startswith("/bytes/"):
-            length = int(path[len("/bytes/") :])
-            msg.set_status(200, None)
-            msg.set_response("application/octet-stream", Soup.MemoryUse.COPY, content(0, length))
-        elif path.startswith("/chunked/"):
-            length = int(path[len("/chunked/") :])
-            msg.set_status(200, None)
-            headers.set_encoding(Soup.Encoding.CHUNKED)
-            body = msg.get_response_body()
-            for offset in range(0, length, 4096):
-                body.append_bytes(GLib.Bytes.new(content(offset, min(4096, length - offset))))
-            body.complete()
-        elif path.startswith("/status/"):
-            code = int(path[len("/status/") :])
-            msg.set_status(code, None)
-            msg.set_response("text/plain", Soup.MemoryUse.COPY, f"status {code}".encode())
-        elif path == "/headers":
-            lines = []
-            msg.get_request_headers().foreach(lambda name, value: lines.append(f"{name}: {value}\n"))
-            msg.set_status(200, None)
-            msg.set_response("text/plain", Soup.MemoryUse.COPY, "".join(lines).encode())
-        elif path == "/slow":
-            self._start_drip(msg, int(query.get("chunks", 8)), int(query.get("size", 4096)),
-                             int(query.get("interval", 20)))
-        elif path == "/truncate":
-            msg.set_status(200, None)
-            headers.set_content_length(100000)
-            msg.get_response_body().append_bytes(GLib.Bytes.new(content(0, 10000)))
-            written = {"n": 0}
-
-            def on_wrote_body_data(message, size):
-                written["n"] += size
-                if written["n"] >= 10000:
-                    message.get_socket().shutdown(True, True)
-
-            msg.connect("wrote-body-data", on_wrote_body_data)
-        else:
-            msg.set_status(404, None)
-
-    def _start_drip(self, msg, chunks, size, interval):
-        msg.set_status(200, None)
-        msg.get_response_headers().set_encoding(Soup.Encoding.CHUNKED)
-        state = {"left": chunks, "offset": 0}
-        key = object()
-
-        def tick():
-            body = msg.get_response_body()
-            body.append_bytes(GLib.Bytes.new(content(state["offset"], size)))
-            state["offset"] += size
-            state["left"] -= 1
-            if state["left"] == 0:
-                body.complete()
-                self._drips.pop(key, None)
-                msg.unpause()
-                return GLib.SOURCE_REMOVE
-            msg.unpause()
-            return GLib.SOURCE_CONTINUE
-
-        def on_finished(message):
-            source_id = self._drips.pop(key, None)
-            if source_id is not None:
-                GLib.source_remove(source_id)
-
-        msg.connect("finished", on_finished)
-        self._drips[key] = GLib.timeout_add(interval, tick)
-        msg.pause()
 
 
 class Recorder:

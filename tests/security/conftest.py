@@ -21,9 +21,11 @@ gi.require_version('Soup', '3.0')
 gi.require_version('Ladle', '1')
 from gi.repository import GLib, Gio, Ladle, Soup  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
+from ladle_test import FAILSAFE_SECONDS, run_until  # noqa: E402,F401 (FAILSAFE_SECONDS re-exported)
+
 USER = 'user'
 PASSWORD = 'secret'
-FAILSAFE_SECONDS = 30 * int(os.environ.get('LADLE_TEST_TIMEOUT_MULTIPLIER', '1'))
 
 
 @pytest.fixture(autouse=True)
@@ -290,17 +292,7 @@ def run_task(task):
 
 
 def wait_for(condition, what):
-    context = GLib.MainContext.default()
-    timed_out = []
-    source_id = GLib.timeout_add_seconds(FAILSAFE_SECONDS, lambda: timed_out.append(True) or False)
-    try:
-        while not condition() and not timed_out:
-            context.iteration(True)
-    finally:
-        if not timed_out:
-            GLib.source_remove(source_id)
-    if not condition():
-        pytest.fail(f'failsafe: {what} did not happen within {FAILSAFE_SECONDS} s')
+    run_until(condition, what)
 
 
 def data_task(session, method, uri, headers=None, body=None, content_type='text/plain'):

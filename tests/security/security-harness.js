@@ -12,31 +12,22 @@ import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import Soup from 'gi://Soup?version=3.0';
 import Ladle from 'gi://Ladle?version=1';
-import System from 'system';
+
+import {AssertionError, assert, assertError, flush as flushAll, runTap, runUntil} from '../gjs/harness.js';
+
+export {AssertionError, assert, assertError, runUntil};
 
 export {GLib, Gio, Soup, Ladle};
 
 export const USER = 'user';
 export const PASSWORD = 'secret';
-const FAILSAFE_SECONDS = 30 * parseInt(GLib.getenv('LADLE_TEST_TIMEOUT_MULTIPLIER') ?? '1');
 
-export class AssertionError extends Error {}
-
-export function assert(condition, message = 'assertion failed') {
-    if (!condition)
-        throw new AssertionError(message);
-}
-
+// Arrays and objects compare by value here (JSON), unlike the harness's strict assertEqual.
 export function assertEqual(actual, expected, message = '') {
     const a = JSON.stringify(actual);
     const e = JSON.stringify(expected);
     if (a !== e)
         throw new AssertionError(`${message} expected ${e}, got ${a}`);
-}
-
-export function assertError(error, domain, code) {
-    assert(error !== null, 'the task succeeded');
-    assert(error.matches(domain, code), `unexpected error ${error.domain} ${error.code}: ${error.message}`);
 }
 
 export function assertTlsRejected(run) {
@@ -45,25 +36,8 @@ export function assertTlsRejected(run) {
     assertEqual(run.nResponse, 0, 'responses:');
 }
 
-export function runUntil(predicate, what) {
-    const context = GLib.MainContext.default();
-    let timedOut = false;
-    const id = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, FAILSAFE_SECONDS, () => {
-        timedOut = true;
-        return GLib.SOURCE_REMOVE;
-    });
-    while (!predicate() && !timedOut)
-        context.iteration(true);
-    if (!timedOut)
-        GLib.source_remove(id);
-    assert(predicate(), `failsafe: ${what} did not happen within ${FAILSAFE_SECONDS} s`);
-}
-
 function flush() {
-    const context = GLib.MainContext.default();
-    for (let i = 0; i < 1000 && context.iteration(false); i++) {
-        // dispatch what is pending
-    }
+    flushAll(1000);
 }
 
 // Certificates
@@ -320,36 +294,25 @@ export function assertLocalhostIsLoopback() {
 
 export function run(tests) {
     const certs = new Certs();
-    let failed = 0;
-    let index = 0;
-    const names = Object.keys(tests);
 
-    print(`1..${names.length}`);
-    for (const name of names) {
-        index++;
-        const servers = [];
-        const context = {
-            certs,
-            session: newSession(),
-            server: options => {
-                const server = new Server(options);
-                servers.push(server);
-                return server;
-            },
-        };
-        try {
-            tests[name](context);
-            print(`ok ${index} - ${name}`);
-        } catch (e) {
-            failed++;
-            print(`not ok ${index} - ${name}`);
-            for (const line of `${e}\n${e.stack ?? ''}`.split('\n'))
-                print(`# ${line}`);
-        } finally {
+    runTap(Object.entries(tests), {
+        setUp: () => {
+            const servers = [];
+            return {
+                certs,
+                servers,
+                session: newSession(),
+                server: options => {
+                    const server = new Server(options);
+                    servers.push(server);
+                    return server;
+                },
+            };
+        },
+        tearDown: ({servers}) => {
             for (const server of servers)
                 server.close();
-        }
-    }
-    certs.remove();
-    System.exit(failed ? 1 : 0);
+        },
+        atEnd: () => certs.remove(),
+    });
 }

@@ -9,7 +9,7 @@
  * final response and no error; credentials in the URL; a proxy asking with 407.
  */
 
-#include "security-util.h"
+#include "ladle-test.h"
 
 #include <string.h>
 
@@ -90,13 +90,13 @@ handle_auth (AuthHandler *handler,
 
       /* A dialog would do this: keep the auth, say it is handled, answer when the user did. */
       later->auth = g_object_ref (auth);
-      later->user = handler->user ? handler->user : LADLE_SEC_USER;
+      later->user = handler->user ? handler->user : LADLE_TEST_USER;
       later->answer = answer;
       g_timeout_add (20, answer_later_cb, later);
       return TRUE;
     }
 
-  answer_auth (auth, handler->user ? handler->user : LADLE_SEC_USER, answer);
+  answer_auth (auth, handler->user ? handler->user : LADLE_TEST_USER, answer);
 
   return TRUE;
 }
@@ -142,175 +142,188 @@ new_task (LadleSession *session,
 }
 
 static void
-assert_authorization_sequence (LadleSecServer *server,
+assert_authorization_sequence (LadleTestServer *server,
                                guint           n_requests)
 {
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, n_requests);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, n_requests);
   /* The first request goes without credentials; every later one carries them. */
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (server, 0)->headers,
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (server, 0)->headers,
                                                "Authorization"));
   for (guint i = 1; i < n_requests; i++)
-    g_assert_nonnull (soup_message_headers_get_one (ladle_sec_server_get_request (server, i)->headers,
+    g_assert_nonnull (soup_message_headers_get_one (ladle_test_server_get_request (server, i)->headers,
                                                     "Authorization"));
 }
 
-/* Wrong credentials first: the second call says retrying; right ones then get the resource. */
-static void
-test_wrong_then_right (gconstpointer data)
+/* The challenge cases: one row each, run by test_auth_case. Answers are given on call N
+ * (1-based) as answers[N-1]: a password, "cancel", or nothing (decline). */
+
+/* A count that is checked: N (0) is "checked to be 0"; a count left out is not checked. */
+#define N(count) ((count) + 1)
+
+typedef struct
 {
-  const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
-  g_autofree char *expected_path = g_strdup_printf ("path %s", path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  const char *path;                 /* below /Ladle/Auth */
+  const char *kind;                 /* "basic" or "digest": the server path /KIND/resource */
+  const char *url_password;         /* LADLE_TEST_USER:url_password@ in the URL; NULL: none */
+  gboolean    task_handler;         /* connect the task's ::authenticate */
+  const char *task_answers[4];
+  gboolean    session_handler;      /* connect the session's ::authenticate */
+  const char *session_answers[4];
+  gboolean    later;                /* answer from a timeout, as a dialog would */
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  /* What must happen (counts as N (count); what is left out is not checked). */
+  guint       status;               /* always checked, with no error */
+  int         n_response;
+  int         task_calls;
+  int         task_retrying;
+  int         session_calls;
+  int         session_retrying;
+  const char *order;                /* "t" task handler, "s" session handler */
+  gboolean    session_sees_task;    /* the session handler was told the task */
+  gboolean    challenge;            /* the scheme and realm of KIND, not for a proxy, and the body */
+  guint       authorization_sequence; /* n requests, the first without Authorization, the others with */
+  guint       n_requests;
+  gboolean    then_cached;          /* a second task of the session is answered by the auth cache */
+} AuthCase;
 
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 2);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  g_assert_cmpstr (handler.scheme, ==, g_str_equal (kind, "basic") ? "Basic" : "Digest");
-  g_assert_cmpstr (handler.realm, ==, g_str_equal (kind, "basic") ? "ladle-basic" : "ladle-digest");
-  g_assert_false (handler.for_proxy);
-  g_assert_true (ladle_sec_body_has_line (run->body, expected_path));
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
+static const AuthCase auth_cases[] = {
+  /* Wrong credentials first: the second call says retrying; right ones then get the resource. */
+  { "basic/wrong-then-right", "basic", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .status = 200, .n_response = N (1), .task_calls = N (2), .task_retrying = N (1), .challenge = TRUE,
+    .authorization_sequence = 3 },
+  { "digest/wrong-then-right", "digest", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .status = 200, .n_response = N (1), .task_calls = N (2), .task_retrying = N (1), .challenge = TRUE,
+    .authorization_sequence = 3 },
+  /* The first call is not a retry; libsoup's auth cache answers the next request of the session
+   * to the same space. */
+  { "basic/right-at-once", "basic", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .status = 200, .task_calls = N (1), .task_retrying = N (0), .authorization_sequence = 2,
+    .then_cached = TRUE },
+  { "digest/right-at-once", "digest", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .status = 200, .task_calls = N (1), .task_retrying = N (0), .authorization_sequence = 2,
+    .then_cached = TRUE },
+  /* Wrong every time: each call after the first is a retry, and when the handler gives up the
+   * task completes with the 401 and no error. */
+  { "basic/always-wrong", "basic", .task_handler = TRUE, .task_answers = { "wrong", "wrong again" },
+    .status = 401, .n_response = N (1), .task_calls = N (3), .task_retrying = N (2),
+    .authorization_sequence = 3 },
+  /* Answered later, from a timeout, as a dialog would. */
+  { "basic/answer-later", "basic", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .task_calls = N (2), .task_retrying = N (1),
+    .authorization_sequence = 3 },
+  { "digest/answer-later", "digest", .task_handler = TRUE, .task_answers = { "wrong", LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .task_calls = N (2), .task_retrying = N (1),
+    .authorization_sequence = 3 },
+  /* Cancelled later: the 401 is the final response, no error. */
+  { "basic/cancel-later", "basic", .task_handler = TRUE, .task_answers = { "cancel" }, .later = TRUE,
+    .status = 401, .n_response = N (1), .task_calls = N (1), .n_requests = 1 },
+  /* Cancelled at once, from inside the handler. */
+  { "digest/cancel-at-once", "digest", .task_handler = TRUE, .task_answers = { "cancel" },
+    .status = 401, .task_calls = N (1) },
+  /* A task handler that does not handle the auth hands it to the session's handler, which is
+   * told the task. */
+  { "session-handler", "basic", .task_handler = TRUE, .session_handler = TRUE,
+    .session_answers = { "wrong", LADLE_TEST_PASSWORD }, .status = 200,
+    .order = "tsts", .session_sees_task = TRUE, .session_retrying = N (1), .task_retrying = N (1) },
+  /* The session handler alone, answering later. */
+  { "session-handler-later", "digest", .session_handler = TRUE, .session_answers = { LADLE_TEST_PASSWORD },
+    .later = TRUE, .status = 200, .session_calls = N (1), .session_sees_task = TRUE },
+  /* When the task's handler handles the auth, the session is not asked. */
+  { "task-handler-wins", "basic", .task_handler = TRUE, .task_answers = { LADLE_TEST_PASSWORD },
+    .session_handler = TRUE, .session_answers = { "wrong", "wrong", "wrong" },
+    .status = 200, .task_calls = N (1), .session_calls = N (0) },
+  /* user:password@ in the URL is used, without asking any handler. */
+  { "basic/url-credentials", "basic", .url_password = LADLE_TEST_PASSWORD, .task_handler = TRUE,
+    .session_handler = TRUE, .status = 200, .task_calls = N (0), .session_calls = N (0),
+    .authorization_sequence = 2 },
+  { "digest/url-credentials", "digest", .url_password = LADLE_TEST_PASSWORD, .task_handler = TRUE,
+    .session_handler = TRUE, .status = 200, .task_calls = N (0), .session_calls = N (0),
+    .authorization_sequence = 2 },
+  /* Wrong credentials in the URL: the handler is asked next, as a retry. */
+  { "basic/url-credentials-wrong", "basic", .url_password = "wrong", .task_handler = TRUE,
+    .task_answers = { LADLE_TEST_PASSWORD }, .status = 200, .task_calls = N (1),
+    .task_retrying = N (1), .authorization_sequence = 3 },
+};
+
+static void
+assert_calls (const AuthHandler *handler,
+              int                calls,
+              int                retrying)
+{
+  if (calls != 0)
+    g_assert_cmpuint (handler->n_calls, ==, calls - 1);
+  if (retrying != 0)
+    g_assert_cmpuint (handler->n_retrying, ==, retrying - 1);
 }
 
-/* The first call is not a retry. */
 static void
-test_right_at_once (gconstpointer data)
+test_auth_case (gconstpointer data)
 {
-  const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleTask) second = NULL;
-  g_autoptr(LadleSecRun) second_run = NULL;
+  const AuthCase *c = data;
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *path = g_strdup_printf ("/%s/resource", c->kind);
+  g_autofree char *uri = NULL;
+  g_autoptr(GString) order = g_string_new (NULL);
+  AuthHandler task_handler = { .answers = (const char **) c->task_answers, .later = c->later, .order = order };
+  AuthHandler session_handler = { .answers = (const char **) c->session_answers, .later = c->later, .order = order };
+  g_autoptr(LadleTask) task = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  if (c->url_password != NULL)
+    uri = g_strdup_printf ("http://" LADLE_TEST_USER ":%s@127.0.0.1:%u%s", c->url_password,
+                           ladle_test_server_get_port (server), path);
+  else
+    uri = ladle_test_server_dup_uri (server, path);
+  task = new_task (session, uri);
+
+  if (c->task_handler)
+    g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
+  if (c->session_handler)
+    g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (handler.n_retrying, ==, 0);
-  assert_authorization_sequence (server, 2);
+  g_assert_cmpuint (run->status, ==, c->status);
+  if (c->n_response != 0)
+    g_assert_cmpuint (run->n_response, ==, c->n_response - 1);
+  assert_calls (&task_handler, c->task_calls, c->task_retrying);
+  assert_calls (&session_handler, c->session_calls, c->session_retrying);
+  if (c->order != NULL)
+    g_assert_cmpstr (order->str, ==, c->order);
+  if (c->session_sees_task)
+    g_assert_true (session_handler.task_seen == task);
+  if (c->challenge)
+    {
+      g_autofree char *expected_path = g_strdup_printf ("path %s", path);
+      const AuthHandler *handler = c->task_handler ? &task_handler : &session_handler;
 
-  /* libsoup's auth cache answers the next request of the session to the same space. */
-  second = new_task (session, uri);
-  second_run = ladle_sec_run (second);
-  g_assert_no_error (second_run->error);
-  g_assert_cmpuint (second_run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  auth_handler_clear (&handler);
-}
+      g_assert_cmpstr (handler->scheme, ==, g_str_equal (c->kind, "basic") ? "Basic" : "Digest");
+      g_assert_cmpstr (handler->realm, ==, g_str_equal (c->kind, "basic") ? "ladle-basic" : "ladle-digest");
+      g_assert_false (handler->for_proxy);
+      g_assert_true (ladle_test_body_has_line (run->body, expected_path));
+    }
+  if (c->authorization_sequence > 0)
+    assert_authorization_sequence (server, c->authorization_sequence);
+  if (c->n_requests > 0)
+    g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, c->n_requests);
 
-/* Wrong every time: each call after the first is a retry, and when the handler gives up the
- * task completes with the 401 and no error. */
-static void
-test_always_wrong (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", "wrong again", NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
+  if (c->then_cached)
+    {
+      g_autoptr(LadleTask) second = new_task (session, uri);
+      g_autoptr(LadleTestRun) second_run = ladle_test_run (second);
+      const AuthHandler *handler = c->task_handler ? &task_handler : &session_handler;
+      guint n_calls = handler->n_calls;
 
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+      g_assert_no_error (second_run->error);
+      g_assert_cmpuint (second_run->status, ==, 200);
+      g_assert_cmpuint (handler->n_calls, ==, n_calls);
+    }
 
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 3);
-  g_assert_cmpuint (handler.n_retrying, ==, 2);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
-}
-
-/* Answered later, from a timeout, as a dialog would. */
-static void
-test_answer_later (gconstpointer data)
-{
-  const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 2);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
-}
-
-/* Cancelled later: the 401 is the final response, no error. */
-static void
-test_cancel_later (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "cancel", NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (run->n_response, ==, 1);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
-  auth_handler_clear (&handler);
-}
-
-/* Cancelled at once, from inside the handler. */
-static void
-test_cancel_at_once (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/digest/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { "cancel", NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 401);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  auth_handler_clear (&handler);
+  if (c->session_handler)
+    g_signal_handlers_disconnect_by_data (session, &session_handler);
+  auth_handler_clear (&task_handler);
+  auth_handler_clear (&session_handler);
 }
 
 /* No handler at all: the 401 with its headers is the task's response, and no error. */
@@ -318,16 +331,16 @@ static void
 test_no_handler (gconstpointer data)
 {
   const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/%s/resource", kind);
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   SoupMessageHeaders *headers;
   const char *challenge;
 
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
@@ -338,134 +351,7 @@ test_no_handler (gconstpointer data)
   challenge = soup_message_headers_get_one (headers, "WWW-Authenticate");
   g_assert_nonnull (challenge);
   g_assert_true (g_str_has_prefix (challenge, g_str_equal (kind, "basic") ? "Basic" : "Digest"));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
-}
-
-/* A task handler that does not handle the auth hands it to the session's handler, which is told
- * the task. */
-static void
-test_session_handler (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(GString) order = g_string_new (NULL);
-  const char *session_answers[] = { "wrong", LADLE_SEC_PASSWORD, NULL };
-  AuthHandler task_handler = { .order = order };
-  AuthHandler session_handler = { .answers = session_answers, .order = order };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpstr (order->str, ==, "tsts");
-  g_assert_true (session_handler.task_seen == task);
-  g_assert_cmpuint (session_handler.n_retrying, ==, 1);
-  g_assert_cmpuint (task_handler.n_retrying, ==, 1);
-  auth_handler_clear (&task_handler);
-  auth_handler_clear (&session_handler);
-}
-
-/* The session handler alone, answering later. */
-static void
-test_session_handler_later (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/digest/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers, .later = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_true (handler.task_seen == task);
-  auth_handler_clear (&handler);
-}
-
-/* When the task's handler handles the auth, the session is not asked. */
-static void
-test_task_handler_wins (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
-  const char *wrong[] = { "wrong", "wrong", "wrong", NULL };
-  AuthHandler task_handler = { .answers = answers };
-  AuthHandler session_handler = { .answers = wrong };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &task_handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (task_handler.n_calls, ==, 1);
-  g_assert_cmpuint (session_handler.n_calls, ==, 0);
-  auth_handler_clear (&task_handler);
-  auth_handler_clear (&session_handler);
-}
-
-/* user:password@ in the URL is used, without asking any handler. */
-static void
-test_url_credentials (gconstpointer data)
-{
-  const char *kind = data;
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/%s/resource",
-                                          ladle_sec_server_get_port (server), kind);
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  AuthHandler handler = { 0 };
-  AuthHandler session_handler = { 0 };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  g_signal_connect (session, "authenticate", G_CALLBACK (on_session_authenticate), &session_handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 0);
-  g_assert_cmpuint (session_handler.n_calls, ==, 0);
-  assert_authorization_sequence (server, 2);
-  auth_handler_clear (&handler);
-}
-
-/* Wrong credentials in the URL: the handler is asked next, as a retry. */
-static void
-test_url_credentials_wrong (void)
-{
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = g_strdup_printf ("http://" LADLE_SEC_USER ":wrong@127.0.0.1:%u/basic/resource",
-                                          ladle_sec_server_get_port (server));
-  g_autoptr(LadleTask) task = new_task (session, uri);
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
-  AuthHandler handler = { .answers = answers };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_no_error (run->error);
-  g_assert_cmpuint (run->status, ==, 200);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (handler.n_retrying, ==, 1);
-  assert_authorization_sequence (server, 3);
-  auth_handler_clear (&handler);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
 }
 
 /* Credentials in the URL belong to its origin: they answer a challenge after a same-origin
@@ -473,43 +359,43 @@ test_url_credentials_wrong (void)
 static void
 test_url_credentials_after_redirect (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *other = ladle_sec_server_dup_uri (b, "127.0.0.1", "/basic/echo");
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *other = ladle_test_server_dup_uri (b, "/basic/echo");
   g_autofree char *other_escaped = g_uri_escape_string (other, NULL, FALSE);
   g_autofree char *same_uri = NULL;
   g_autofree char *other_uri = NULL;
   g_autoptr(LadleTask) same = NULL;
   g_autoptr(LadleTask) cross = NULL;
-  g_autoptr(LadleSecRun) same_run = NULL;
-  g_autoptr(LadleSecRun) cross_run = NULL;
+  g_autoptr(LadleTestRun) same_run = NULL;
+  g_autoptr(LadleTestRun) cross_run = NULL;
   AuthHandler same_handler = { 0 };
   AuthHandler cross_handler = { 0 };
 
-  same_uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/redirect/302?to=%%2Fbasic%%2Fecho",
-                              ladle_sec_server_get_port (a));
+  same_uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/redirect/302?to=%%2Fbasic%%2Fecho",
+                              ladle_test_server_get_port (a));
   same = new_task (session, same_uri);
   g_signal_connect (same, "authenticate", G_CALLBACK (on_task_authenticate), &same_handler);
-  same_run = ladle_sec_run (same);
+  same_run = ladle_test_run (same);
 
   g_assert_no_error (same_run->error);
   g_assert_cmpuint (same_run->status, ==, 200);
   g_assert_cmpuint (same_handler.n_calls, ==, 0);
-  g_assert_true (ladle_sec_body_has_line (same_run->body, "path /basic/echo"));
+  g_assert_true (ladle_test_body_has_line (same_run->body, "path /basic/echo"));
 
-  other_uri = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/redirect/302?to=%s",
-                               ladle_sec_server_get_port (a), other_escaped);
+  other_uri = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/redirect/302?to=%s",
+                               ladle_test_server_get_port (a), other_escaped);
   cross = new_task (session, other_uri);
   g_signal_connect (cross, "authenticate", G_CALLBACK (on_task_authenticate), &cross_handler);
-  cross_run = ladle_sec_run (cross);
+  cross_run = ladle_test_run (cross);
 
   g_assert_no_error (cross_run->error);
   g_assert_cmpuint (cross_run->status, ==, 401);
   g_assert_cmpuint (cross_handler.n_calls, ==, 1);
   g_assert_cmpuint (cross_handler.n_retrying, ==, 0);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                "Authorization"));
   auth_handler_clear (&same_handler);
   auth_handler_clear (&cross_handler);
@@ -520,47 +406,47 @@ test_url_credentials_after_redirect (void)
 static void
 test_auth_then_redirect (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *same_target = g_strdup ("/basic/after");
-  g_autofree char *other_target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
+  g_autofree char *other_target = ladle_test_server_dup_uri (b, "/echo");
   g_autofree char *same_escaped = g_uri_escape_string (same_target, NULL, FALSE);
   g_autofree char *other_escaped = g_uri_escape_string (other_target, NULL, FALSE);
   g_autofree char *same = NULL;
   g_autofree char *other = NULL;
-  const char *answers[] = { LADLE_SEC_PASSWORD, NULL };
+  const char *answers[] = { LADLE_TEST_PASSWORD, NULL };
   AuthHandler handler = { .answers = answers };
   g_autoptr(LadleTask) task = NULL;
   g_autoptr(LadleTask) task2 = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleSecRun) run2 = NULL;
-  LadleSecRequest *request;
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autoptr(LadleTestRun) run2 = NULL;
+  LadleTestRequest *request;
 
   same = g_strdup_printf ("http://127.0.0.1:%u/basic/redirect/302?to=%s",
-                          ladle_sec_server_get_port (a), same_escaped);
+                          ladle_test_server_get_port (a), same_escaped);
   task = new_task (session, same);
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_true (ladle_sec_body_has_line (run->body, "path /basic/after"));
+  g_assert_true (ladle_test_body_has_line (run->body, "path /basic/after"));
 
   other = g_strdup_printf ("http://127.0.0.1:%u/basic/redirect/302?to=%s",
-                           ladle_sec_server_get_port (a), other_escaped);
+                           ladle_test_server_get_port (a), other_escaped);
   task2 = new_task (session, other);
   g_signal_connect (task2, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run2 = ladle_sec_run (task2);
+  run2 = ladle_test_run (task2);
 
   g_assert_no_error (run2->error);
   g_assert_cmpuint (run2->status, ==, 200);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  request = ladle_sec_server_get_request (a, ladle_sec_server_get_n_requests (a) - 1);
+  request = ladle_test_server_get_request (a, ladle_test_server_get_n_requests (a) - 1);
   g_assert_nonnull (soup_message_headers_get_one (request->headers, "Authorization"));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                "Authorization"));
   auth_handler_clear (&handler);
 }
@@ -591,7 +477,7 @@ answer_held_cb (gpointer user_data)
 {
   HeldAuth *held = user_data;
 
-  soup_auth_authenticate (held->auth, LADLE_SEC_USER, LADLE_SEC_PASSWORD);
+  soup_auth_authenticate (held->auth, LADLE_TEST_USER, LADLE_TEST_PASSWORD);
   held->answered = TRUE;
 
   return G_SOURCE_REMOVE;
@@ -600,23 +486,23 @@ answer_held_cb (gpointer user_data)
 static void
 test_cancel_task_while_asking (void)
 {
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, "127.0.0.1", "/basic/resource");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/basic/resource");
   g_autoptr(LadleTask) task = new_task (session, uri);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   HeldAuth held = { 0 };
 
   g_signal_connect (task, "authenticate", G_CALLBACK (hold_auth), &held);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_nonnull (held.auth);
 
   g_idle_add (answer_held_cb, &held);
-  ladle_sec_wait_for_flag (&held.answered, "the late answer");
+  ladle_test_wait_for_flag (&held.answered, 30, "the late answer");
   g_assert_cmpuint (run->n_completed, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
   g_clear_object (&held.auth);
 }
 
@@ -724,8 +610,8 @@ test_proxy (void)
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleTask) refused = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleSecRun) refused_run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autoptr(LadleTestRun) refused_run = NULL;
   const char *answers[] = { "wrong", "proxy-secret", NULL };
   AuthHandler handler = { .answers = answers, .user = "proxy-user", .later = TRUE };
 
@@ -735,13 +621,13 @@ test_proxy (void)
   /* Nobody answers: the 407 is the final response, no error. Port 9 is never contacted: the
    * proxy answers for it. */
   refused = new_task (session, "http://127.0.0.1:9/refused");
-  refused_run = ladle_sec_run (refused);
+  refused_run = ladle_test_run (refused);
   g_assert_no_error (refused_run->error);
   g_assert_cmpuint (refused_run->status, ==, 407);
 
   task = new_task (session, "http://127.0.0.1:9/resource");
   g_signal_connect (task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -756,14 +642,14 @@ test_proxy (void)
    * from the hop, and libsoup's auth cache puts the proxy's credentials back without asking. */
   {
     g_autoptr(LadleTask) hop_task = new_task (session, "http://127.0.0.1:9/elsewhere");
-    g_autoptr(LadleSecRun) hop_run = NULL;
+    g_autoptr(LadleTestRun) hop_run = NULL;
     g_autofree char *basic = g_base64_encode ((const guchar *) "proxy-user:proxy-secret",
                                               strlen ("proxy-user:proxy-secret"));
     g_autofree char *expected = g_strconcat ("Basic ", basic, NULL);
     guint n_before = proxy.proxy_authorizations->len;
 
     g_signal_connect (hop_task, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-    hop_run = ladle_sec_run (hop_task);
+    hop_run = ladle_test_run (hop_task);
 
     g_assert_no_error (hop_run->error);
     g_assert_cmpuint (hop_run->status, ==, 200);
@@ -789,8 +675,8 @@ test_url_credentials_not_sent_to_proxy (void)
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleTask) first = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) first_run = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) first_run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   const char *answers[] = { "proxy-secret", NULL };
   AuthHandler handler = { .answers = answers, .user = "proxy-user" };
   guint first_n;
@@ -804,13 +690,13 @@ test_url_credentials_not_sent_to_proxy (void)
   /* The proxy's credentials are in the session's cache... */
   first = new_task (session, "http://127.0.0.1:9/first");
   g_signal_connect (first, "authenticate", G_CALLBACK (on_task_authenticate), &handler);
-  first_run = ladle_sec_run (first);
+  first_run = ladle_test_run (first);
   g_assert_cmpuint (first_run->status, ==, 200);
   first_n = proxy.users->len;
 
   /* ...and a URL carries the origin's. */
   task = new_task (session, "http://origin-user:origin-secret@127.0.0.1:9/second");
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -835,23 +721,14 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_data_func ("/Ladle/Auth/basic/wrong-then-right", "basic", test_wrong_then_right);
-  g_test_add_data_func ("/Ladle/Auth/digest/wrong-then-right", "digest", test_wrong_then_right);
-  g_test_add_data_func ("/Ladle/Auth/basic/right-at-once", "basic", test_right_at_once);
-  g_test_add_data_func ("/Ladle/Auth/digest/right-at-once", "digest", test_right_at_once);
-  g_test_add_func ("/Ladle/Auth/basic/always-wrong", test_always_wrong);
-  g_test_add_data_func ("/Ladle/Auth/basic/answer-later", "basic", test_answer_later);
-  g_test_add_data_func ("/Ladle/Auth/digest/answer-later", "digest", test_answer_later);
-  g_test_add_func ("/Ladle/Auth/basic/cancel-later", test_cancel_later);
-  g_test_add_func ("/Ladle/Auth/digest/cancel-at-once", test_cancel_at_once);
+  for (guint i = 0; i < G_N_ELEMENTS (auth_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/Ladle/Auth/", auth_cases[i].path, NULL);
+
+      g_test_add_data_func (path, &auth_cases[i], test_auth_case);
+    }
   g_test_add_data_func ("/Ladle/Auth/basic/no-handler", "basic", test_no_handler);
   g_test_add_data_func ("/Ladle/Auth/digest/no-handler", "digest", test_no_handler);
-  g_test_add_func ("/Ladle/Auth/session-handler", test_session_handler);
-  g_test_add_func ("/Ladle/Auth/session-handler-later", test_session_handler_later);
-  g_test_add_func ("/Ladle/Auth/task-handler-wins", test_task_handler_wins);
-  g_test_add_data_func ("/Ladle/Auth/basic/url-credentials", "basic", test_url_credentials);
-  g_test_add_data_func ("/Ladle/Auth/digest/url-credentials", "digest", test_url_credentials);
-  g_test_add_func ("/Ladle/Auth/basic/url-credentials-wrong", test_url_credentials_wrong);
   g_test_add_func ("/Ladle/Auth/basic/url-credentials-after-redirect", test_url_credentials_after_redirect);
   g_test_add_func ("/Ladle/Auth/redirect", test_auth_then_redirect);
   g_test_add_func ("/Ladle/Auth/cancel-task-while-asking", test_cancel_task_while_asking);
@@ -859,7 +736,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Auth/url-credentials-not-sent-to-proxy", test_url_credentials_not_sent_to_proxy);
 
   status = g_test_run ();
-  ladle_sec_certs_cleanup ();
+  ladle_test_certs_cleanup ();
 
   return status;
 }

@@ -130,20 +130,6 @@ function testTaskHandlerWins({session, server}) {
     assertEqual(sessionHandler.calls.length, 0, 'session handler calls:');
 }
 
-function testCredentialsInTheUrl({session, server}) {
-    const s = server();
-    for (const kind of ['basic', 'digest']) {
-        const before = s.requests.length;
-        const task = session.create_data_task_for_uri(`http://${USER}:${PASSWORD}@127.0.0.1:${s.port}/${kind}/resource`);
-        const handler = new AuthHandler().connectTask(task);
-        const r = runTask(task);
-
-        assertEqual(r.status, 200, `${kind} status:`);
-        assertEqual(handler.calls.length, 0, `${kind} handler calls:`);
-        assertEqual(s.requests.length - before, 2, `${kind} requests:`);
-    }
-}
-
 function testCancelTheTaskWhileAsking({session, server}) {
     const s = server();
     const task = session.create_data_task_for_uri(s.uri('/basic/resource'));
@@ -177,6 +163,5 @@ run({
     'auth/cancelled-later': testCancelledLater,
     'auth/session-handler': testSessionHandler,
     'auth/task-handler-wins': testTaskHandlerWins,
-    'auth/url-credentials': testCredentialsInTheUrl,
     'auth/cancel-task-while-asking': testCancelTheTaskWhileAsking,
 });

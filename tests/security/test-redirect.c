@@ -10,7 +10,7 @@
  * (and "localhost" for a change of host).
  */
 
-#include "security-util.h"
+#include "ladle-test.h"
 
 #include <string.h>
 
@@ -28,14 +28,6 @@ typedef struct
   gboolean            cancel;      /* the handler cancels the task */
 } RedirectHandler;
 
-static void
-copy_header_cb (const char *name,
-                const char *value,
-                gpointer    user_data)
-{
-  soup_message_headers_append (user_data, name, value);
-}
-
 static gboolean
 on_redirect (LadleTask       *task,
              SoupMessage     *new_request,
@@ -49,8 +41,7 @@ on_redirect (LadleTask       *task,
   g_free (handler->method);
   handler->method = g_strdup (soup_message_get_method (new_request));
   g_clear_pointer (&handler->headers, soup_message_headers_unref);
-  handler->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-  soup_message_headers_foreach (headers, copy_header_cb, handler->headers);
+  handler->headers = ladle_test_headers_copy (headers);
 
   /* The hop is not the task's current request yet. */
   g_assert_true (ladle_task_get_current_request (task) != new_request);
@@ -109,55 +100,86 @@ assert_body_equals (GBytes     *body,
   g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), text, strlen (text));
 }
 
-/* GET follows every redirect status to another port, as GET. */
-static void
-test_get_every_status (void)
+/* Each status with each method: the hop's method, what the second server got, the current and
+ * original requests. One row a case, /Ladle/Redirect/method/METHOD/CODE. */
+typedef struct
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  const char *method;
+  guint       code;
+  const char *expected;   /* the method of the hop */
+} MethodCase;
 
-  for (guint i = 0; i < G_N_ELEMENTS (redirect_codes); i++)
+static const MethodCase method_cases[] = {
+  /* GET follows every redirect status to another port, as GET. */
+  { "GET",    301, "GET" },
+  { "GET",    302, "GET" },
+  { "GET",    303, "GET" },
+  { "GET",    307, "GET" },
+  { "GET",    308, "GET" },
+  /* 307/308 keep the method; a request without a body has nothing to resend and follows. */
+  { "POST",   307, "POST" },
+  { "PUT",    307, "PUT" },
+  { "DELETE", 307, "DELETE" },
+  { "POST",   308, "POST" },
+  { "PUT",    308, "PUT" },
+  { "DELETE", 308, "DELETE" },
+  /* 303 turns everything but GET and HEAD into GET; 301/302 only turn POST into GET. */
+  { "HEAD",   303, "HEAD" },
+  { "PUT",    303, "GET" },
+  { "DELETE", 303, "GET" },
+  { "HEAD",   301, "HEAD" },
+  { "HEAD",   302, "HEAD" },
+  { "PUT",    301, "PUT" },
+  { "PUT",    302, "PUT" },
+  { "DELETE", 302, "DELETE" },
+};
+
+static void
+test_method (gconstpointer data)
+{
+  const MethodCase *c = data;
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (a, c->code, target);
+  g_autoptr(LadleTask) task = new_task (session, c->method, start);
+  RedirectHandler handler = { .answer = TRUE };
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *current = NULL;
+  LadleTestRequest *request;
+
+  connect_handler (task, &handler);
+  run = ladle_test_run (task);
+
+  g_assert_no_error (run->error);
+  g_assert_cmpuint (run->status, ==, 200);
+  g_assert_cmpuint (handler.n_calls, ==, 1);
+  g_assert_cmpstr (handler.uri, ==, target);
+  g_assert_cmpstr (handler.method, ==, c->expected);
+  g_assert_cmpuint (run->n_response, ==, 1);
+  g_assert_cmpuint (run->n_redirect_notify, ==, 1);
+
+  /* The current request followed the hop; the original one did not change. */
+  original = g_uri_to_string (soup_message_get_uri (ladle_task_get_original_request (task)));
+  current = g_uri_to_string (soup_message_get_uri (ladle_task_get_current_request (task)));
+  g_assert_cmpstr (original, ==, start);
+  g_assert_cmpstr (current, ==, target);
+
+  g_assert_cmpuint (ladle_test_server_get_n_requests (a), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  request = ladle_test_server_get_request (b, 0);
+  g_assert_cmpstr (request->method, ==, c->expected);
+  g_assert_cmpstr (request->path, ==, "/echo");
+  if (!g_str_equal (c->expected, "HEAD"))
     {
-      guint code = redirect_codes[i];
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, code, target);
-      g_autoptr(LadleTask) task = new_task (session, "GET", start);
-      RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
-      g_autofree char *original = NULL;
-      g_autofree char *current = NULL;
-      guint n_before = ladle_sec_server_get_n_requests (b);
-      LadleSecRequest *request;
+      g_autofree char *line = g_strdup_printf ("method %s", c->expected);
 
-      g_test_message ("status %u", code);
-      connect_handler (task, &handler);
-      run = ladle_sec_run (task);
-
-      g_assert_no_error (run->error);
-      g_assert_cmpuint (run->status, ==, 200);
-      g_assert_cmpuint (handler.n_calls, ==, 1);
-      g_assert_cmpstr (handler.uri, ==, target);
-      g_assert_cmpstr (handler.method, ==, "GET");
-      g_assert_cmpuint (run->n_response, ==, 1);
-      g_assert_cmpuint (run->n_redirect_notify, ==, 1);
-
-      /* The current request followed the hop; the original one did not change. */
-      original = g_uri_to_string (soup_message_get_uri (ladle_task_get_original_request (task)));
-      current = g_uri_to_string (soup_message_get_uri (ladle_task_get_current_request (task)));
-      g_assert_cmpstr (original, ==, start);
-      g_assert_cmpstr (current, ==, target);
-
-      g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, n_before + 1);
-      request = ladle_sec_server_get_request (b, n_before);
-      g_assert_cmpstr (request->method, ==, "GET");
-      g_assert_cmpstr (request->path, ==, "/echo");
-      g_assert_true (ladle_sec_body_has_line (run->body, "method GET"));
-
-      redirect_handler_clear (&handler);
+      g_assert_true (ladle_test_body_has_line (run->body, line));
     }
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (a), ==, G_N_ELEMENTS (redirect_codes));
+  redirect_handler_clear (&handler);
 }
 
 static SoupMessage *
@@ -178,25 +200,25 @@ new_post (const char *uri)
 static void
 test_post_becomes_get (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   static const guint codes[] = { 301, 302, 303 };
 
   for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
     {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, codes[i], target);
+      g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, codes[i], target);
       g_autoptr(SoupMessage) message = new_post (start);
       g_autoptr(LadleTask) task = LADLE_TASK (ladle_session_create_data_task (session, message));
       RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
-      guint n_before = ladle_sec_server_get_n_requests (b);
-      LadleSecRequest *request;
+      g_autoptr(LadleTestRun) run = NULL;
+      guint n_before = ladle_test_server_get_n_requests (b);
+      LadleTestRequest *request;
 
       g_test_message ("status %u", codes[i]);
       connect_handler (task, &handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_no_error (run->error);
       g_assert_cmpuint (run->status, ==, 200);
@@ -208,18 +230,18 @@ test_post_becomes_get (void)
       g_assert_cmpstr (soup_message_headers_get_one (handler.headers, "X-Custom"), ==, "kept");
 
       /* A got the POST and its body, B a bodiless GET. */
-      request = ladle_sec_server_get_request (a, ladle_sec_server_get_n_requests (a) - 1);
+      request = ladle_test_server_get_request (a, ladle_test_server_get_n_requests (a) - 1);
       g_assert_cmpstr (request->method, ==, "POST");
       g_assert_cmpuint (g_bytes_get_size (request->body), ==, 10);
 
-      g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, n_before + 1);
-      request = ladle_sec_server_get_request (b, n_before);
+      g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, n_before + 1);
+      request = ladle_test_server_get_request (b, n_before);
       g_assert_cmpstr (request->method, ==, "GET");
       g_assert_cmpuint (g_bytes_get_size (request->body), ==, 0);
       g_assert_null (soup_message_headers_get_one (request->headers, "Content-Type"));
       g_assert_null (soup_message_headers_get_one (request->headers, "Content-Language"));
       g_assert_cmpstr (soup_message_headers_get_one (request->headers, "X-Custom"), ==, "kept");
-      g_assert_true (ladle_sec_body_has_line (run->body, "body-length 0"));
+      g_assert_true (ladle_test_body_has_line (run->body, "body-length 0"));
 
       redirect_handler_clear (&handler);
     }
@@ -229,23 +251,23 @@ test_post_becomes_get (void)
 static void
 test_post_307_308_final (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   static const guint codes[] = { 307, 308 };
 
   for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
     {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, codes[i], target);
+      g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, codes[i], target);
       g_autoptr(SoupMessage) message = new_post (start);
       g_autoptr(LadleTask) task = LADLE_TASK (ladle_session_create_data_task (session, message));
       RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
 
       g_test_message ("status %u", codes[i]);
       connect_handler (task, &handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_no_error (run->error);
       g_assert_cmpuint (run->status, ==, codes[i]);
@@ -256,40 +278,7 @@ test_post_307_308_final (void)
       redirect_handler_clear (&handler);
     }
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 0);
-}
-
-/* 307/308 keep the method; a request without a body has nothing to resend and follows. */
-static void
-test_307_308_keep_method (void)
-{
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  static const guint codes[] = { 307, 308 };
-  static const char * const methods[] = { "POST", "PUT", "DELETE", "GET" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
-    for (guint j = 0; j < G_N_ELEMENTS (methods); j++)
-      {
-        g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-        g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, codes[i], target);
-        g_autoptr(LadleTask) task = new_task (session, methods[j], start);
-        RedirectHandler handler = { .answer = TRUE };
-        g_autoptr(LadleSecRun) run = NULL;
-        guint n_before = ladle_sec_server_get_n_requests (b);
-
-        g_test_message ("%s, status %u", methods[j], codes[i]);
-        connect_handler (task, &handler);
-        run = ladle_sec_run (task);
-
-        g_assert_no_error (run->error);
-        g_assert_cmpuint (run->status, ==, 200);
-        g_assert_cmpstr (handler.method, ==, methods[j]);
-        g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, n_before + 1);
-        g_assert_cmpstr (ladle_sec_server_get_request (b, n_before)->method, ==, methods[j]);
-        redirect_handler_clear (&handler);
-      }
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 0);
 }
 
 /* An upload task can produce its bytes body again: 307/308 resend it, same method, same bytes;
@@ -316,7 +305,7 @@ on_authenticate_right (LadleTask *task,
                        guint     *n_calls)
 {
   (*n_calls)++;
-  soup_auth_authenticate (auth, LADLE_SEC_USER, LADLE_SEC_PASSWORD);
+  soup_auth_authenticate (auth, LADLE_TEST_USER, LADLE_TEST_PASSWORD);
 
   return TRUE;
 }
@@ -324,9 +313,9 @@ on_authenticate_right (LadleTask *task,
 static void
 test_upload_bytes (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autoptr(GBytes) body = upload_body_new ();
   static const struct {
     const char *method;
@@ -348,16 +337,16 @@ test_upload_bytes (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", cases[i].path);
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, cases[i].code, target);
+      g_autofree char *target = ladle_test_server_dup_uri (b, cases[i].path);
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, cases[i].code, target);
       g_autoptr(SoupMessage) message = soup_message_new (cases[i].method, start);
       g_autoptr(LadleTask) task = NULL;
       RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
       gboolean resent = g_str_equal (cases[i].expected, cases[i].method);
-      guint n_before = ladle_sec_server_get_n_requests (b);
+      guint n_before = ladle_test_server_get_n_requests (b);
       guint n_auth = 0;
-      LadleSecRequest *request;
+      LadleTestRequest *request;
 
       g_test_message ("%s, status %u, to %s", cases[i].method, cases[i].code, cases[i].path);
       soup_message_headers_replace (soup_message_get_request_headers (message),
@@ -365,21 +354,21 @@ test_upload_bytes (void)
       task = LADLE_TASK (ladle_session_create_upload_task_from_bytes (session, message, body));
       connect_handler (task, &handler);
       g_signal_connect (task, "authenticate", G_CALLBACK (on_authenticate_right), &n_auth);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_no_error (run->error);
       g_assert_cmpuint (run->status, ==, 200);
       g_assert_cmpuint (handler.n_calls, ==, 1);
       g_assert_cmpstr (handler.method, ==, cases[i].expected);
 
-      request = ladle_sec_server_get_request (a, ladle_sec_server_get_n_requests (a) - 1);
+      request = ladle_test_server_get_request (a, ladle_test_server_get_n_requests (a) - 1);
       g_assert_cmpstr (request->method, ==, cases[i].method);
       g_assert_true (g_bytes_equal (request->body, body));
 
-      g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, n_before + (n_auth ? 2 : 1));
-      for (guint j = n_before; j < ladle_sec_server_get_n_requests (b); j++)
+      g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, n_before + (n_auth ? 2 : 1));
+      for (guint j = n_before; j < ladle_test_server_get_n_requests (b); j++)
         {
-          request = ladle_sec_server_get_request (b, j);
+          request = ladle_test_server_get_request (b, j);
           g_assert_cmpstr (request->method, ==, cases[i].expected);
           if (resent)
             {
@@ -401,78 +390,33 @@ test_upload_bytes (void)
     }
 }
 
-/* 303 turns everything but GET and HEAD into GET; 301/302 only turn POST into GET. */
-static void
-test_method_rules (void)
-{
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  static const struct {
-    const char *method;
-    guint       code;
-    const char *expected;
-  } cases[] = {
-    { "HEAD",   303, "HEAD" },
-    { "GET",    303, "GET" },
-    { "PUT",    303, "GET" },
-    { "DELETE", 303, "GET" },
-    { "HEAD",   301, "HEAD" },
-    { "HEAD",   302, "HEAD" },
-    { "PUT",    301, "PUT" },
-    { "PUT",    302, "PUT" },
-    { "DELETE", 302, "DELETE" },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, cases[i].code, target);
-      g_autoptr(LadleTask) task = new_task (session, cases[i].method, start);
-      RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
-      guint n_before = ladle_sec_server_get_n_requests (b);
-
-      g_test_message ("%s, status %u", cases[i].method, cases[i].code);
-      connect_handler (task, &handler);
-      run = ladle_sec_run (task);
-
-      g_assert_no_error (run->error);
-      g_assert_cmpuint (run->status, ==, 200);
-      g_assert_cmpstr (handler.method, ==, cases[i].expected);
-      g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, n_before + 1);
-      g_assert_cmpstr (ladle_sec_server_get_request (b, n_before)->method, ==, cases[i].expected);
-      redirect_handler_clear (&handler);
-    }
-}
-
 /* The handler edits the hop: a header that the second server echoes, and a different URI. */
 static void
 test_handler_edits_request (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/ok");
-  g_autofree char *edited = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, target);
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (b, "/ok");
+  g_autofree char *edited = ladle_test_server_dup_uri (b, "/echo");
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 302, target);
   g_autoptr(LadleTask) task = new_task (session, "GET", start);
   RedirectHandler handler = { .answer = TRUE, .add_header = "X-Added: yes", .set_uri = edited };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   g_autofree char *current = NULL;
-  LadleSecRequest *request;
+  LadleTestRequest *request;
 
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
   g_assert_cmpstr (handler.uri, ==, target);
-  g_assert_true (ladle_sec_body_has_line (run->body, "path /echo"));
-  g_assert_true (ladle_sec_body_has_line (run->body, "header X-Added: yes"));
+  g_assert_true (ladle_test_body_has_line (run->body, "path /echo"));
+  g_assert_true (ladle_test_body_has_line (run->body, "header X-Added: yes"));
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  request = ladle_sec_server_get_request (b, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  request = ladle_test_server_get_request (b, 0);
   g_assert_cmpstr (request->path, ==, "/echo");
   g_assert_cmpstr (soup_message_headers_get_one (request->headers, "X-Added"), ==, "yes");
 
@@ -485,22 +429,22 @@ test_handler_edits_request (void)
 static void
 test_handler_refuses (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
 
   for (guint i = 0; i < G_N_ELEMENTS (redirect_codes); i++)
     {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, redirect_codes[i], target);
+      g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, redirect_codes[i], target);
       g_autoptr(LadleTask) task = new_task (session, "GET", start);
       RedirectHandler handler = { .answer = FALSE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
       SoupMessageHeaders *headers;
 
       g_test_message ("status %u", redirect_codes[i]);
       connect_handler (task, &handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_no_error (run->error);
       g_assert_cmpuint (handler.n_calls, ==, 1);
@@ -515,29 +459,29 @@ test_handler_refuses (void)
       redirect_handler_clear (&handler);
     }
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 0);
 }
 
 /* Every handler must accept: one refusal among several wins, whatever the order. */
 static void
 test_one_refusal_wins (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
 
   for (guint order = 0; order < 2; order++)
     {
-      g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, target);
+      g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 302, target);
       g_autoptr(LadleTask) task = new_task (session, "GET", start);
       RedirectHandler accept = { .answer = TRUE };
       RedirectHandler refuse = { .answer = FALSE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
 
       connect_handler (task, order == 0 ? &accept : &refuse);
       connect_handler (task, order == 0 ? &refuse : &accept);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_no_error (run->error);
       g_assert_cmpuint (run->status, ==, 302);
@@ -546,16 +490,16 @@ test_one_refusal_wins (void)
       redirect_handler_clear (&refuse);
     }
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 0);
 }
 
 /* A redirect loop ends with LADLE_ERROR_TOO_MANY_REDIRECTS after max-redirects hops. */
 static void
 test_loop (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *start = ladle_sec_server_dup_uri (a, "127.0.0.1", "/loop");
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *start = ladle_test_server_dup_uri (a, "/loop");
   static const int limits[] = { -1, 3, 0 };
   guint n_requests = 0;
 
@@ -563,7 +507,7 @@ test_loop (void)
     {
       g_autoptr(LadleTask) task = new_task (session, "GET", start);
       RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
       guint limit;
 
       if (limits[i] >= 0)
@@ -574,14 +518,14 @@ test_loop (void)
 
       g_test_message ("limit %u", limit);
       connect_handler (task, &handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_error (run->error, LADLE_ERROR, LADLE_ERROR_TOO_MANY_REDIRECTS);
       g_assert_cmpuint (handler.n_calls, ==, limit);
       g_assert_cmpuint (run->n_redirect_notify, ==, limit);
       g_assert_cmpuint (run->n_response, ==, 0);
       n_requests += limit + 1;
-      g_assert_cmpuint (ladle_sec_server_get_n_requests (a), ==, n_requests);
+      g_assert_cmpuint (ladle_test_server_get_n_requests (a), ==, n_requests);
       redirect_handler_clear (&handler);
     }
 }
@@ -591,8 +535,8 @@ test_loop (void)
 static void
 test_unsupported_scheme (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   static const char * const targets[] = {
     "file:///etc/passwd",
     "ftp://127.0.0.1/file",
@@ -602,14 +546,14 @@ test_unsupported_scheme (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
     {
-      g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, targets[i]);
+      g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 302, targets[i]);
       g_autoptr(LadleTask) task = new_task (session, "GET", start);
       RedirectHandler handler = { .answer = TRUE };
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
 
       g_test_message ("%s", targets[i]);
       connect_handler (task, &handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
 
       g_assert_error (run->error, LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT);
       g_assert_cmpuint (handler.n_calls, ==, 0);
@@ -618,25 +562,41 @@ test_unsupported_scheme (void)
     }
 }
 
-/* A handler that points the hop to a URI that is not http(s) fails the task the same way. */
-static void
-test_handler_sets_unsupported_scheme (void)
+/* What the handler does to a 302 hop that makes the task fail, before the hop is sent. */
+typedef struct
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, target);
+  const char *set_uri;    /* the handler points the hop here */
+  gboolean    cancel;     /* the handler cancels the task */
+  GQuark    (*domain) (void);
+  int         code;
+} HandlerFails;
+
+/* A handler that points the hop to a URI that is not http(s) fails the task the same way. */
+static const HandlerFails handler_sets_unsupported_scheme = {
+  "ftp://127.0.0.1/file", FALSE, ladle_error_quark, LADLE_ERROR_UNSUPPORTED_REDIRECT,
+};
+/* Cancelling from inside the handler completes the task once, cancelled. */
+static const HandlerFails cancel_in_handler = { NULL, TRUE, g_io_error_quark, G_IO_ERROR_CANCELLED };
+
+static void
+test_handler_fails (gconstpointer data)
+{
+  const HandlerFails *c = data;
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 302, target);
   g_autoptr(LadleTask) task = new_task (session, "GET", start);
-  RedirectHandler handler = { .answer = TRUE, .set_uri = "ftp://127.0.0.1/file" };
-  g_autoptr(LadleSecRun) run = NULL;
+  RedirectHandler handler = { .answer = TRUE, .set_uri = c->set_uri, .cancel = c->cancel };
+  g_autoptr(LadleTestRun) run = NULL;
 
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
-  g_assert_error (run->error, LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT);
+  g_assert_error (run->error, c->domain (), c->code);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 0);
   redirect_handler_clear (&handler);
 }
 
@@ -644,15 +604,15 @@ test_handler_sets_unsupported_scheme (void)
 static void
 test_no_location (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *start = ladle_sec_server_dup_uri (a, "127.0.0.1", "/redirect/302");
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *start = ladle_test_server_dup_uri (a, "/redirect/302");
   g_autoptr(LadleTask) task = new_task (session, "GET", start);
   RedirectHandler handler = { .answer = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 302);
@@ -661,56 +621,34 @@ test_no_location (void)
   redirect_handler_clear (&handler);
 }
 
-/* Cancelling from inside the handler completes the task once, cancelled. */
-static void
-test_cancel_in_handler (void)
-{
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, target);
-  g_autoptr(LadleTask) task = new_task (session, "GET", start);
-  RedirectHandler handler = { .answer = TRUE, .cancel = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
-
-  connect_handler (task, &handler);
-  run = ladle_sec_run (task);
-
-  g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 0);
-  redirect_handler_clear (&handler);
-}
-
 /* A Location with user:password@ never carries those credentials to the next hop. */
 static void
 test_location_credentials_dropped (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autofree char *target = NULL;
   g_autofree char *start = NULL;
   g_autoptr(LadleTask) task = NULL;
   RedirectHandler handler = { .answer = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   g_autoptr(GUri) uri = NULL;
 
-  target = g_strdup_printf ("http://" LADLE_SEC_USER ":" LADLE_SEC_PASSWORD "@127.0.0.1:%u/basic/echo",
-                            ladle_sec_server_get_port (b));
-  start = ladle_sec_server_dup_redirect_uri (a, 302, target);
+  target = g_strdup_printf ("http://" LADLE_TEST_USER ":" LADLE_TEST_PASSWORD "@127.0.0.1:%u/basic/echo",
+                            ladle_test_server_get_port (b));
+  start = ladle_test_server_dup_redirect_uri (a, 302, target);
   task = new_task (session, "GET", start);
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 401);
   uri = g_uri_parse (handler.uri, SOUP_HTTP_URI_FLAGS, NULL);
   g_assert_null (g_uri_get_user (uri));
   g_assert_null (g_uri_get_password (uri));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  g_assert_null (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  g_assert_null (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                "Authorization"));
   redirect_handler_clear (&handler);
 }
@@ -748,43 +686,43 @@ test_credentials (gconstpointer data)
 {
   const CredentialCase *c = data;
   g_autoptr(GTlsCertificate) certificate = NULL;
-  g_autoptr(LadleSecServer) a = NULL;
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(LadleTestServer) a = NULL;
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   g_autofree char *target = NULL;
   g_autofree char *start = NULL;
-  LadleSecServer *second;
+  LadleTestServer *second;
   RedirectHandler handler = { .answer = TRUE };
   gboolean kept = c->change == ORIGIN_SAME || c->change == ORIGIN_SAME_RELATIVE;
-  LadleSecRequest *request;
+  LadleTestRequest *request;
 
   if (c->change == ORIGIN_SCHEME || c->change == ORIGIN_DOWNGRADE)
-    certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  a = ladle_sec_server_new (certificate);
+    certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  a = ladle_test_server_new_tls (certificate);
 
   switch (c->change)
     {
     case ORIGIN_PORT:
     case ORIGIN_DOWNGRADE:
-      target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
+      target = ladle_test_server_dup_uri (b, "/echo");
       second = b;
       break;
     case ORIGIN_HOST:
-      ladle_sec_assert_localhost_is_loopback ();
-      target = ladle_sec_server_dup_uri (a, "localhost", "/echo");
+      ladle_test_assert_localhost_is_loopback ();
+      target = ladle_test_server_dup_uri_for_host (a, "localhost", "/echo");
       second = a;
       break;
     case ORIGIN_SCHEME:
       /* Nothing listens in plain http on A's port: the handler looks at the hop and refuses it. */
-      target = g_strdup_printf ("http://127.0.0.1:%u/echo", ladle_sec_server_get_port (a));
+      target = g_strdup_printf ("http://127.0.0.1:%u/echo", ladle_test_server_get_port (a));
       handler.answer = FALSE;
       second = NULL;
       break;
     case ORIGIN_SAME:
-      target = ladle_sec_server_dup_uri (a, "127.0.0.1", "/echo");
+      target = ladle_test_server_dup_uri (a, "/echo");
       second = a;
       break;
     case ORIGIN_SAME_RELATIVE:
@@ -795,7 +733,7 @@ test_credentials (gconstpointer data)
       g_assert_not_reached ();
     }
 
-  start = ladle_sec_server_dup_redirect_uri (a, 302, target);
+  start = ladle_test_server_dup_redirect_uri (a, 302, target);
   message = soup_message_new ("GET", start);
   soup_message_headers_replace (soup_message_get_request_headers (message), c->header, c->value);
   soup_message_headers_replace (soup_message_get_request_headers (message), "X-Custom", "kept");
@@ -807,12 +745,12 @@ test_credentials (gconstpointer data)
   connect_handler (task, &handler);
   if (certificate != NULL)
     g_signal_connect (task, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
 
   /* A got the header. */
-  request = ladle_sec_server_get_request (a, 0);
+  request = ladle_test_server_get_request (a, 0);
   g_assert_cmpstr (soup_message_headers_get_one (request->headers, c->header), ==, c->value);
 
   /* The handler saw the hop already cleaned up (or not, on the same origin). */
@@ -832,7 +770,7 @@ test_credentials (gconstpointer data)
 
   /* And so did the server of the hop. */
   g_assert_cmpuint (run->status, ==, 200);
-  request = ladle_sec_server_get_request (second, ladle_sec_server_get_n_requests (second) - 1);
+  request = ladle_test_server_get_request (second, ladle_test_server_get_n_requests (second) - 1);
   g_assert_cmpstr (request->path, ==, "/echo");
   if (kept)
     g_assert_cmpstr (soup_message_headers_get_one (request->headers, c->header), ==, c->value);
@@ -849,28 +787,28 @@ test_credentials (gconstpointer data)
 static void
 test_handler_adds_credentials (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 307, target);
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 307, target);
   g_autoptr(SoupMessage) message = soup_message_new ("GET", start);
   g_autoptr(LadleTask) task = NULL;
   RedirectHandler handler = { .answer = TRUE, .add_header = "Authorization: Bearer for-b" };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Authorization", "Bearer for-a");
   task = LADLE_TASK (ladle_session_create_data_task (session, message));
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
   g_assert_null (soup_message_headers_get_one (handler.headers, "Authorization"));
-  g_assert_cmpstr (soup_message_headers_get_one (ladle_sec_server_get_request (b, 0)->headers,
+  g_assert_cmpstr (soup_message_headers_get_one (ladle_test_server_get_request (b, 0)->headers,
                                                  "Authorization"), ==, "Bearer for-b");
-  g_assert_true (ladle_sec_body_has_line (run->body, "header Authorization: Bearer for-b"));
+  g_assert_true (ladle_test_body_has_line (run->body, "header Authorization: Bearer for-b"));
   redirect_handler_clear (&handler);
 }
 
@@ -878,20 +816,20 @@ test_handler_adds_credentials (void)
 static void
 test_chain (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *last = ladle_sec_server_dup_uri (a, "127.0.0.1", "/echo");
-  g_autofree char *third = ladle_sec_server_dup_redirect_uri (b, 308, last);
-  g_autofree char *second = ladle_sec_server_dup_redirect_uri (a, 303, third);
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (b, 301, second);
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleTestServer) b = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *last = ladle_test_server_dup_uri (a, "/echo");
+  g_autofree char *third = ladle_test_server_dup_redirect_uri (b, 308, last);
+  g_autofree char *second = ladle_test_server_dup_redirect_uri (a, 303, third);
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (b, 301, second);
   g_autoptr(LadleTask) task = new_task (session, "GET", start);
   RedirectHandler handler = { .answer = TRUE };
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   g_autofree char *current = NULL;
 
   connect_handler (task, &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -899,8 +837,8 @@ test_chain (void)
   g_assert_cmpuint (run->n_redirect_notify, ==, 3);
   current = g_uri_to_string (soup_message_get_uri (ladle_task_get_current_request (task)));
   g_assert_cmpstr (current, ==, last);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (a), ==, 2);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 2);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (a), ==, 2);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 2);
   redirect_handler_clear (&handler);
 }
 
@@ -908,17 +846,17 @@ test_chain (void)
 static void
 test_disabled_features_follow (void)
 {
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (a, 302, "/echo");
+  g_autoptr(LadleTestServer) a = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (a, 302, "/echo");
   g_autoptr(SoupMessage) message = soup_message_new ("GET", start);
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   soup_message_disable_feature (message, SOUP_TYPE_COOKIE_JAR);
   soup_message_disable_feature (message, SOUP_TYPE_CONTENT_DECODER);
   task = LADLE_TASK (ladle_session_create_data_task (session, message));
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -976,20 +914,25 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/Ladle/Redirect/get-every-status", test_get_every_status);
+  for (guint i = 0; i < G_N_ELEMENTS (method_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/Ladle/Redirect/method/%s/%u", method_cases[i].method,
+                                               method_cases[i].code);
+
+      g_test_add_data_func (path, &method_cases[i], test_method);
+    }
   g_test_add_func ("/Ladle/Redirect/post-becomes-get", test_post_becomes_get);
   g_test_add_func ("/Ladle/Redirect/post-307-308-final", test_post_307_308_final);
-  g_test_add_func ("/Ladle/Redirect/307-308-keep-method", test_307_308_keep_method);
-  g_test_add_func ("/Ladle/Redirect/method-rules", test_method_rules);
   g_test_add_func ("/Ladle/Redirect/upload-bytes", test_upload_bytes);
   g_test_add_func ("/Ladle/Redirect/handler-edits-request", test_handler_edits_request);
   g_test_add_func ("/Ladle/Redirect/handler-refuses", test_handler_refuses);
   g_test_add_func ("/Ladle/Redirect/one-refusal-wins", test_one_refusal_wins);
   g_test_add_func ("/Ladle/Redirect/loop", test_loop);
   g_test_add_func ("/Ladle/Redirect/unsupported-scheme", test_unsupported_scheme);
-  g_test_add_func ("/Ladle/Redirect/handler-sets-unsupported-scheme", test_handler_sets_unsupported_scheme);
+  g_test_add_data_func ("/Ladle/Redirect/handler-sets-unsupported-scheme", &handler_sets_unsupported_scheme,
+                        test_handler_fails);
   g_test_add_func ("/Ladle/Redirect/no-location", test_no_location);
-  g_test_add_func ("/Ladle/Redirect/cancel-in-handler", test_cancel_in_handler);
+  g_test_add_data_func ("/Ladle/Redirect/cancel-in-handler", &cancel_in_handler, test_handler_fails);
   g_test_add_func ("/Ladle/Redirect/location-credentials-dropped", test_location_credentials_dropped);
   g_test_add_func ("/Ladle/Redirect/handler-adds-credentials", test_handler_adds_credentials);
   g_test_add_func ("/Ladle/Redirect/chain", test_chain);
@@ -997,7 +940,7 @@ main (int   argc,
   add_credential_tests ();
 
   status = g_test_run ();
-  ladle_sec_certs_cleanup ();
+  ladle_test_certs_cleanup ();
 
   return status;
 }

@@ -96,18 +96,6 @@ function testPost307And308AreFinal({session, server}) {
     assertEqual(b.requests.length, 0, 'requests at B:');
 }
 
-function test307And308KeepTheMethod({session, server}) {
-    const a = server();
-    const b = server();
-    for (const code of [307, 308]) {
-        for (const method of ['POST', 'PUT', 'DELETE']) {
-            const r = runTask(dataTask(session, method, a.redirectUri(code, b.uri('/echo'))));
-            assertEqual(r.status, 200, `${method} ${code} status:`);
-            assertEqual(b.requests[b.requests.length - 1].method, method, `${method} ${code} at B:`);
-        }
-    }
-}
-
 function testHandlerEditsTheNewRequest({session, server}) {
     const a = server();
     const b = server();
@@ -239,7 +227,6 @@ run({
     'redirect/every-status-across-ports': testEveryStatusAcrossPorts,
     'redirect/post-becomes-get': testPostBecomesGet,
     'redirect/post-307-308-final': testPost307And308AreFinal,
-    'redirect/307-308-keep-method': test307And308KeepTheMethod,
     'redirect/handler-edits-request': testHandlerEditsTheNewRequest,
     'redirect/refused-is-final': testRefusedRedirectIsFinal,
     'redirect/one-refusal-wins': testOneRefusalWins,

@@ -13,7 +13,7 @@
  * every response really came over HTTP/2.
  */
 
-#include "security-util.h"
+#include "ladle-test.h"
 
 #include <string.h>
 
@@ -86,18 +86,18 @@ cert_handler_clear (CertHandler *handler)
 
 static LadleTask *
 new_task (LadleSession   *session,
-          LadleSecServer *server,
+          LadleTestServer *server,
           const char     *host,
           const char     *path)
 {
-  g_autofree char *uri = ladle_sec_server_dup_uri (server, host, path);
+  g_autofree char *uri = ladle_test_server_dup_uri_for_host (server, host, path);
 
   return LADLE_TASK (ladle_session_create_data_task_for_uri (session, uri));
 }
 
 static LadleTask *
 new_task_with_handler (LadleSession   *session,
-                       LadleSecServer *server,
+                       LadleTestServer *server,
                        const char     *path,
                        CertHandler    *handler)
 {
@@ -110,7 +110,7 @@ new_task_with_handler (LadleSession   *session,
 }
 
 static void
-assert_rejected (LadleSecRun *run)
+assert_rejected (LadleTestRun *run)
 {
   g_assert_error (run->error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
   g_assert_cmpuint (run->status, ==, 0);
@@ -118,7 +118,7 @@ assert_rejected (LadleSecRun *run)
 }
 
 static void
-assert_ok (LadleSecRun *run)
+assert_ok (LadleTestRun *run)
 {
   g_assert_no_error (run->error);
   g_assert_cmpuint (run->status, ==, 200);
@@ -130,33 +130,33 @@ assert_ok (LadleSecRun *run)
 static void
 test_no_handler (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autoptr(LadleTask) task = new_task (session, server, "127.0.0.1", "/ok");
-  g_autoptr(LadleSecRun) run = ladle_sec_run (task);
+  g_autoptr(LadleTestRun) run = ladle_test_run (task);
 
   assert_rejected (run);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 0);
 }
 
 /* A handler that accepts: it is given the server's certificate and why it is not trusted. */
 static void
 test_accept (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) task = new_task_with_handler (session, server, "/echo", &handler);
-  g_autoptr(LadleSecRun) run = ladle_sec_run (task);
+  g_autoptr(LadleTestRun) run = ladle_test_run (task);
 
   assert_ok (run);
   g_assert_cmpuint (handler.n_calls, >=, 1);
   g_assert_true (g_tls_certificate_is_same (handler.seen, certificate));
   g_assert_true (handler.errors & G_TLS_CERTIFICATE_UNKNOWN_CA);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 1);
-  g_assert_cmpint (ladle_sec_server_get_request (server, 0)->http_version, ==, HTTP_VERSION);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
+  g_assert_cmpint (ladle_test_server_get_request (server, 0)->http_version, ==, HTTP_VERSION);
   cert_handler_clear (&handler);
 }
 
@@ -164,16 +164,16 @@ test_accept (void)
 static void
 test_reject (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler handler = { .answer = FALSE };
   g_autoptr(LadleTask) task = new_task_with_handler (session, server, "/ok", &handler);
-  g_autoptr(LadleSecRun) run = ladle_sec_run (task);
+  g_autoptr(LadleTestRun) run = ladle_test_run (task);
 
   assert_rejected (run);
   g_assert_cmpuint (handler.n_calls, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 0);
   cert_handler_clear (&handler);
 }
 
@@ -182,29 +182,29 @@ test_reject (void)
 static void
 test_accepted_for_one_task_only (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler handler_a = { .answer = TRUE };
   CertHandler handler_c = { .answer = TRUE };
   g_autoptr(LadleTask) a = new_task_with_handler (session, server, "/ok", &handler_a);
   g_autoptr(LadleTask) b = new_task_with_handler (session, server, "/ok", NULL);
   g_autoptr(LadleTask) c = new_task_with_handler (session, server, "/ok", &handler_c);
-  g_autoptr(LadleSecRun) run_a = NULL;
-  g_autoptr(LadleSecRun) run_b = NULL;
-  g_autoptr(LadleSecRun) run_c = NULL;
+  g_autoptr(LadleTestRun) run_a = NULL;
+  g_autoptr(LadleTestRun) run_b = NULL;
+  g_autoptr(LadleTestRun) run_c = NULL;
 
-  run_a = ladle_sec_run (a);
+  run_a = ladle_test_run (a);
   assert_ok (run_a);
 
-  run_b = ladle_sec_run (b);
+  run_b = ladle_test_run (b);
   assert_rejected (run_b);
 
-  run_c = ladle_sec_run (c);
+  run_c = ladle_test_run (c);
   assert_ok (run_c);
   g_assert_cmpuint (handler_c.n_calls, >=, 1);
 
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 2);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 2);
   cert_handler_clear (&handler_a);
   cert_handler_clear (&handler_c);
 }
@@ -214,24 +214,24 @@ test_accepted_for_one_task_only (void)
 static void
 test_accepted_for_one_task_only_concurrent (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler handler_a = { .answer = TRUE };
   g_autoptr(LadleTask) a = new_task_with_handler (session, server, "/hold", &handler_a);
   g_autoptr(LadleTask) b = new_task_with_handler (session, server, "/ok", NULL);
-  g_autoptr(LadleSecRun) run_a = ladle_sec_run_new (a);
-  g_autoptr(LadleSecRun) run_b = NULL;
+  g_autoptr(LadleTestRun) run_a = ladle_test_run_new (a);
+  g_autoptr(LadleTestRun) run_b = NULL;
 
   ladle_task_resume (a);
-  ladle_sec_server_wait_for_held (server);
+  ladle_test_server_wait_for_held (server);
 
-  run_b = ladle_sec_run (b);
+  run_b = ladle_test_run (b);
   assert_rejected (run_b);
 
   g_assert_false (run_a->done);
-  ladle_sec_server_release (server);
-  ladle_sec_run_wait (run_a);
+  ladle_test_server_release (server);
+  ladle_test_run_wait (run_a);
   assert_ok (run_a);
   g_assert_cmpmem (g_bytes_get_data (run_a->body, NULL), g_bytes_get_size (run_a->body), "held", 4);
   cert_handler_clear (&handler_a);
@@ -241,30 +241,30 @@ test_accepted_for_one_task_only_concurrent (void)
 static void
 test_pinned (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autoptr(GError) error = NULL;
   CertHandler right = { 0 };
   CertHandler wrong = { 0 };
   g_autoptr(LadleTask) task_right = NULL;
   g_autoptr(LadleTask) task_wrong = NULL;
-  g_autoptr(LadleSecRun) run_right = NULL;
-  g_autoptr(LadleSecRun) run_wrong = NULL;
+  g_autoptr(LadleTestRun) run_right = NULL;
+  g_autoptr(LadleTestRun) run_wrong = NULL;
 
   /* Pins are public certificates only, as an application ships them. */
-  right.pinned = g_tls_certificate_new_from_file (ladle_sec_cert_file (LADLE_SEC_CERT_SELF_SIGNED), &error);
+  right.pinned = g_tls_certificate_new_from_file (ladle_test_cert_file (LADLE_TEST_CERT_SELF_SIGNED), &error);
   g_assert_no_error (error);
-  wrong.pinned = g_tls_certificate_new_from_file (ladle_sec_cert_file (LADLE_SEC_CERT_OTHER), &error);
+  wrong.pinned = g_tls_certificate_new_from_file (ladle_test_cert_file (LADLE_TEST_CERT_OTHER), &error);
   g_assert_no_error (error);
 
   task_wrong = new_task_with_handler (session, server, "/ok", &wrong);
-  run_wrong = ladle_sec_run (task_wrong);
+  run_wrong = ladle_test_run (task_wrong);
   assert_rejected (run_wrong);
   g_assert_cmpuint (wrong.n_calls, ==, 1);
 
   task_right = new_task_with_handler (session, server, "/ok", &right);
-  run_right = ladle_sec_run (task_right);
+  run_right = ladle_test_run (task_right);
   assert_ok (run_right);
   g_assert_cmpuint (right.n_calls, >=, 1);
 
@@ -276,18 +276,18 @@ test_pinned (void)
 static void
 test_session_handler (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   g_autoptr(GString) order = g_string_new (NULL);
   CertHandler task_handler = { .answer = FALSE, .order = order };
   CertHandler session_handler = { .answer = TRUE, .order = order };
   g_autoptr(LadleTask) task = new_task_with_handler (session, server, "/ok", &task_handler);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (session, "accept-certificate", G_CALLBACK (on_session_accept_certificate),
                     &session_handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_ok (run);
   g_assert_true (g_str_has_prefix (order->str, "ts"));
@@ -301,16 +301,16 @@ test_session_handler (void)
 static void
 test_session_handler_rejects (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler session_handler = { .answer = FALSE };
   g_autoptr(LadleTask) task = new_task_with_handler (session, server, "/ok", NULL);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_signal_connect (session, "accept-certificate", G_CALLBACK (on_session_accept_certificate),
                     &session_handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_rejected (run);
   g_assert_cmpuint (session_handler.n_calls, ==, 1);
@@ -322,29 +322,29 @@ test_session_handler_rejects (void)
 static void
 test_tls_database (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_LEAF);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_LEAF);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ladle_sec_ca_file (), &error);
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ladle_test_ca_file (), &error);
   g_autoptr(LadleSession) trusting = NULL;
-  g_autoptr(LadleSession) plain = ladle_sec_session_new ();
+  g_autoptr(LadleSession) plain = ladle_test_session_new ();
   CertHandler task_handler = { .answer = FALSE };
   CertHandler session_handler = { .answer = FALSE };
   static const char * const hosts[] = { "127.0.0.1", "localhost" };
 
   g_assert_no_error (error);
-  trusting = ladle_sec_session_new_with_tls_database (database);
+  trusting = ladle_test_session_new_with_tls_database (database);
   g_signal_connect (trusting, "accept-certificate", G_CALLBACK (on_session_accept_certificate),
                     &session_handler);
 
-  ladle_sec_assert_localhost_is_loopback ();
+  ladle_test_assert_localhost_is_loopback ();
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
     {
       g_autoptr(LadleTask) task = new_task (trusting, server, hosts[i], "/echo");
-      g_autoptr(LadleSecRun) run = NULL;
+      g_autoptr(LadleTestRun) run = NULL;
 
       g_signal_connect (task, "accept-certificate", G_CALLBACK (on_task_accept_certificate), &task_handler);
-      run = ladle_sec_run (task);
+      run = ladle_test_run (task);
       assert_ok (run);
     }
   g_assert_cmpuint (task_handler.n_calls, ==, 0);
@@ -352,7 +352,7 @@ test_tls_database (void)
 
   {
     g_autoptr(LadleTask) task = new_task (plain, server, "127.0.0.1", "/ok");
-    g_autoptr(LadleSecRun) run = ladle_sec_run (task);
+    g_autoptr(LadleTestRun) run = ladle_test_run (task);
 
     assert_rejected (run);
   }
@@ -365,18 +365,18 @@ test_tls_database (void)
 static void
 test_tls_database_other_server (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ladle_sec_ca_file (), &error);
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ladle_test_ca_file (), &error);
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
 
   g_assert_no_error (error);
-  session = ladle_sec_session_new_with_tls_database (database);
+  session = ladle_test_session_new_with_tls_database (database);
   task = new_task (session, server, "127.0.0.1", "/ok");
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_rejected (run);
 }
@@ -385,23 +385,23 @@ test_tls_database_other_server (void)
 static void
 test_redirect_to_untrusted (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) secure = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSecServer) plain = ladle_sec_server_new (NULL);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (secure, "127.0.0.1", "/echo");
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (plain, 302, target);
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) secure = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleTestServer) plain = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (secure, "/echo");
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (plain, 302, target);
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) rejected = LADLE_TASK (ladle_session_create_data_task_for_uri (session, start));
   g_autoptr(LadleTask) accepted = LADLE_TASK (ladle_session_create_data_task_for_uri (session, start));
-  g_autoptr(LadleSecRun) rejected_run = NULL;
-  g_autoptr(LadleSecRun) accepted_run = NULL;
+  g_autoptr(LadleTestRun) rejected_run = NULL;
+  g_autoptr(LadleTestRun) accepted_run = NULL;
 
-  rejected_run = ladle_sec_run (rejected);
+  rejected_run = ladle_test_run (rejected);
   assert_rejected (rejected_run);
 
   g_signal_connect (accepted, "accept-certificate", G_CALLBACK (on_task_accept_certificate), &handler);
-  accepted_run = ladle_sec_run (accepted);
+  accepted_run = ladle_test_run (accepted);
   assert_ok (accepted_run);
   g_assert_cmpuint (handler.n_calls, >=, 1);
   cert_handler_clear (&handler);
@@ -412,24 +412,24 @@ test_redirect_to_untrusted (void)
 static void
 test_accept_then_redirect (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (server, 302, "/echo");
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (server, 302, "/echo");
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) task = NULL;
   g_autoptr(LadleTask) later = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
-  g_autoptr(LadleSecRun) later_run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
+  g_autoptr(LadleTestRun) later_run = NULL;
 
   task = LADLE_TASK (ladle_session_create_data_task_for_uri (session, start));
   g_signal_connect (task, "accept-certificate", G_CALLBACK (on_task_accept_certificate), &handler);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
   assert_ok (run);
-  g_assert_true (ladle_sec_body_has_line (run->body, "path /echo"));
+  g_assert_true (ladle_test_body_has_line (run->body, "path /echo"));
 
   later = LADLE_TASK (ladle_session_create_data_task_for_uri (session, start));
-  later_run = ladle_sec_run (later);
+  later_run = ladle_test_run (later);
   assert_rejected (later_run);
   cert_handler_clear (&handler);
 }
@@ -444,7 +444,7 @@ on_authenticate (LadleTask *task,
 {
   (*n_calls)++;
   g_assert_true (retrying == (*n_calls > 1));
-  soup_auth_authenticate (auth, LADLE_SEC_USER, retrying ? LADLE_SEC_PASSWORD : "wrong");
+  soup_auth_authenticate (auth, LADLE_TEST_USER, retrying ? LADLE_TEST_PASSWORD : "wrong");
 
   return TRUE;
 }
@@ -452,23 +452,23 @@ on_authenticate (LadleTask *task,
 static void
 test_auth_over_tls (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) task = new_task_with_handler (session, server, "/basic/resource", &handler);
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   guint n_auth = 0;
 
   g_signal_connect (task, "authenticate", G_CALLBACK (on_authenticate), &n_auth);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_ok (run);
   g_assert_cmpuint (n_auth, ==, 2);
-  g_assert_true (ladle_sec_body_has_line (run->body, "path /basic/resource"));
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 3);
+  g_assert_true (ladle_test_body_has_line (run->body, "path /basic/resource"));
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 3);
   for (guint i = 0; i < 3; i++)
-    g_assert_cmpint (ladle_sec_server_get_request (server, i)->http_version, ==, HTTP_VERSION);
+    g_assert_cmpint (ladle_test_server_get_request (server, i)->http_version, ==, HTTP_VERSION);
   cert_handler_clear (&handler);
 }
 
@@ -477,22 +477,22 @@ test_auth_over_tls (void)
 static void
 test_asked_once_per_task (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) server = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *start = ladle_sec_server_dup_redirect_uri (server, 302, "/basic/resource");
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) server = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *start = ladle_test_server_dup_redirect_uri (server, 302, "/basic/resource");
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) task = LADLE_TASK (ladle_session_create_data_task_for_uri (session, start));
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   guint n_auth = 0;
 
   g_signal_connect (task, "accept-certificate", G_CALLBACK (on_task_accept_certificate), &handler);
   g_signal_connect (task, "authenticate", G_CALLBACK (on_authenticate), &n_auth);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_ok (run);
   g_assert_cmpuint (n_auth, ==, 2);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (server), ==, 4);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 4);
   g_assert_cmpuint (handler.n_calls, ==, 1);
   cert_handler_clear (&handler);
 }
@@ -512,35 +512,35 @@ on_redirect_count (LadleTask   *task,
 static void
 test_redirect_over_tls (void)
 {
-  g_autoptr(GTlsCertificate) certificate = ladle_sec_cert_load (LADLE_SEC_CERT_SELF_SIGNED);
-  g_autoptr(LadleSecServer) a = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSecServer) b = ladle_sec_server_new (certificate);
-  g_autoptr(LadleSession) session = ladle_sec_session_new ();
-  g_autofree char *target = ladle_sec_server_dup_uri (b, "127.0.0.1", "/echo");
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) a = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleTestServer) b = ladle_test_server_new_tls (certificate);
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *target = ladle_test_server_dup_uri (b, "/echo");
   g_autofree char *escaped = g_uri_escape_string (target, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("/redirect/307?to=%s", escaped);
-  g_autofree char *start = ladle_sec_server_dup_uri (a, "127.0.0.1", path);
+  g_autofree char *start = ladle_test_server_dup_uri (a, path);
   g_autoptr(SoupMessage) message = soup_message_new ("GET", start);
   CertHandler handler = { .answer = TRUE };
   g_autoptr(LadleTask) task = NULL;
-  g_autoptr(LadleSecRun) run = NULL;
+  g_autoptr(LadleTestRun) run = NULL;
   guint n_redirects = 0;
-  LadleSecRequest *request;
+  LadleTestRequest *request;
 
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Authorization", "Bearer for-a");
   task = LADLE_TASK (ladle_session_create_data_task (session, message));
   g_signal_connect (task, "accept-certificate", G_CALLBACK (on_task_accept_certificate), &handler);
   g_signal_connect (task, "redirect", G_CALLBACK (on_redirect_count), &n_redirects);
-  run = ladle_sec_run (task);
+  run = ladle_test_run (task);
 
   assert_ok (run);
   g_assert_cmpuint (n_redirects, ==, 1);
-  g_assert_cmpuint (ladle_sec_server_get_n_requests (b), ==, 1);
-  request = ladle_sec_server_get_request (b, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (b), ==, 1);
+  request = ladle_test_server_get_request (b, 0);
   g_assert_null (soup_message_headers_get_one (request->headers, "Authorization"));
   g_assert_cmpint (request->http_version, ==, HTTP_VERSION);
-  g_assert_cmpstr (soup_message_headers_get_one (ladle_sec_server_get_request (a, 0)->headers,
+  g_assert_cmpstr (soup_message_headers_get_one (ladle_test_server_get_request (a, 0)->headers,
                                                  "Authorization"), ==, "Bearer for-a");
   cert_handler_clear (&handler);
 }
@@ -575,7 +575,7 @@ main (int   argc,
   g_test_add_func (PREFIX "/asked-once-per-task", test_asked_once_per_task);
 
   status = g_test_run ();
-  ladle_sec_certs_cleanup ();
+  ladle_test_certs_cleanup ();
 
   return status;
 }

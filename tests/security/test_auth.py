@@ -145,22 +145,6 @@ def test_task_handler_wins(servers, session):
     assert session_handler.calls == []
 
 
-@pytest.mark.parametrize('kind', ['basic', 'digest'])
-def test_credentials_in_the_url(servers, session, kind):
-    server = servers()
-    task = session.create_data_task_for_uri(f'http://{USER}:{PASSWORD}@127.0.0.1:{server.port}/{kind}/resource')
-    handler = AuthHandler()
-    task.connect('authenticate', handler.on_task)
-    session.connect('authenticate', handler.on_session)
-
-    run = run_task(task)
-
-    assert run.error is None
-    assert run.status == 200
-    assert handler.calls == []
-    assert_authorization_sequence(server, 2)
-
-
 def test_wrong_credentials_in_the_url_ask_the_handler(servers, session):
     server = servers()
     task = session.create_data_task_for_uri(f'http://{USER}:wrong@127.0.0.1:{server.port}/basic/resource')
@@ -262,22 +246,6 @@ def test_proxy_407(proxy):
     assert run.status == 200
     assert run.body == b'proxied /resource'
     assert [(c[1], c[2], c[3]) for c in handler.calls] == [('ladle-proxy', True, False), ('ladle-proxy', True, True)]
-
-
-def test_url_credentials_never_reach_the_proxy(proxy):
-    session = proxy.session()
-    first = session.create_data_task_for_uri('http://127.0.0.1:9/first')
-    first.connect('authenticate', AuthHandler(['proxy-secret'], user='proxy-user').on_task)
-    assert run_task(first).status == 200
-    seen = len(proxy.users)
-
-    run = run_task(session.create_data_task_for_uri('http://origin-user:origin-secret@127.0.0.1:9/second'))
-
-    assert run.error is None
-    assert run.status == 200
-    proxy_basic = 'Basic ' + GLib.base64_encode(b'proxy-user:proxy-secret')
-    assert proxy.users[seen:] == [None] * (len(proxy.users) - seen)
-    assert proxy.proxy_authorizations[seen:] == [proxy_basic] * (len(proxy.users) - seen)
 
 
 def test_url_credentials_follow_a_same_origin_redirect_only(servers, session):

@@ -90,31 +90,6 @@ def test_post_with_body_307_308_is_final_for_a_data_task(servers, session, code)
     assert b.requests == []
 
 
-@pytest.mark.parametrize('code', [307, 308])
-@pytest.mark.parametrize('method', ['POST', 'PUT', 'DELETE'])
-def test_307_308_keep_the_method(servers, session, code, method):
-    a, b = servers(), servers()
-    task = data_task(session, method, a.redirect_uri(code, b.uri('/echo')))
-    run = run_task(task)
-
-    assert run.error is None
-    assert run.status == 200
-    assert [r.method for r in b.requests] == [method]
-
-
-@pytest.mark.parametrize('method,code,expected', [
-    ('HEAD', 303, 'HEAD'), ('PUT', 303, 'GET'), ('DELETE', 303, 'GET'),
-    ('PUT', 301, 'PUT'), ('PUT', 302, 'PUT'), ('HEAD', 302, 'HEAD'),
-])
-def test_method_rules(servers, session, method, code, expected):
-    a, b = servers(), servers()
-    run = run_task(data_task(session, method, a.redirect_uri(code, b.uri('/echo'))))
-
-    assert run.error is None
-    assert run.status == 200
-    assert [r.method for r in b.requests] == [expected]
-
-
 def test_handler_edits_the_new_request(servers, session):
     a, b = servers(), servers()
     edited = b.uri('/echo')

@@ -14,7 +14,7 @@
 #include <glib/gstdio.h>
 #include <ladle.h>
 
-#include "upload-server.h"
+#include "ladle-test.h"
 
 static char *tmp_dir;
 
@@ -91,7 +91,7 @@ authenticate_later_cb (gpointer data)
 {
   SoupAuth *auth = data;
 
-  soup_auth_authenticate (auth, UPLOAD_SERVER_USER, UPLOAD_SERVER_PASSWORD);
+  soup_auth_authenticate (auth, LADLE_TEST_UPLOAD_USER, LADLE_TEST_UPLOAD_PASSWORD);
 
   return G_SOURCE_REMOVE;
 }
@@ -122,7 +122,7 @@ on_authenticate (LadleTask *task,
       return TRUE;
     }
 
-  soup_auth_authenticate (auth, UPLOAD_SERVER_USER, UPLOAD_SERVER_PASSWORD);
+  soup_auth_authenticate (auth, LADLE_TEST_UPLOAD_USER, LADLE_TEST_UPLOAD_PASSWORD);
 
   return TRUE;
 }
@@ -215,7 +215,7 @@ static void
 run_start_and_wait (Run *run)
 {
   ladle_task_resume (run->task);
-  upload_wait_for_flag (&run->completed, 30, "the upload completing");
+  ladle_test_wait_for_flag (&run->completed, 30, "the upload completing");
   g_assert_cmpuint (run->n_completed, ==, 1);
   g_assert_cmpint (ladle_task_get_state (run->task), ==, LADLE_TASK_STATE_COMPLETED);
 }
@@ -270,7 +270,7 @@ assert_response (Run          *run,
 
 /* The server received exactly @expected, framed with an exact Content-Length. */
 static void
-assert_request_body (UploadRequest *request,
+assert_request_body (LadleTestRequest *request,
                      const char    *method,
                      GBytes        *expected,
                      gboolean       chunked)
@@ -379,13 +379,13 @@ static Form *
 form_new (void)
 {
   Form *form = g_new0 (Form, 1);
-  g_autoptr(GBytes) file_data = upload_content_new (21, 700 * 1000 + 3);
+  g_autoptr(GBytes) file_data = ladle_test_content_for_seed (21, 700 * 1000 + 3);
   g_autoptr(GError) error = NULL;
   static const char title[] = "Ladle upload test — ünïcödé";
 
   form->form = ladle_multipart_form_new ();
   form->file = make_file ("form-file.bin", file_data);
-  form->stream_data = upload_content_new (22, 300 * 1000 + 7);
+  form->stream_data = ladle_test_content_for_seed (22, 300 * 1000 + 7);
 
   ladle_multipart_form_append_text (form->form, "title", title, &error);
   g_assert_no_error (error);
@@ -440,7 +440,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Form, form_free)
 /* Parses the body the server received with libsoup's multipart parser and checks every part:
  * its name, file name, content type and bytes. */
 static void
-assert_form_received (UploadRequest *request,
+assert_form_received (LadleTestRequest *request,
                       Form          *form)
 {
   g_autoptr(SoupMultipart) multipart = NULL;
@@ -546,21 +546,21 @@ create_task (LadleSession *session,
   switch (kind)
     {
     case KIND_BYTES:
-      body->content = upload_content_new (1, 1000 * 1000 + 1);
+      body->content = ladle_test_content_for_seed (1, 1000 * 1000 + 1);
       soup_message_headers_replace (headers, "Content-Type", "application/x-bytes");
       return ladle_session_create_upload_task_from_bytes (session, message, body->content);
 
     case KIND_FILE:
-      body->content = upload_content_new (2, 2 * 1000 * 1000 + 11);
+      body->content = ladle_test_content_for_seed (2, 2 * 1000 * 1000 + 11);
       body->file = make_file ("upload.bin", body->content);
       return ladle_session_create_upload_task_from_file (session, message, body->file);
 
     case KIND_STREAMED:
-      body->content = upload_content_new (3, 800 * 1000 + 5);
+      body->content = ladle_test_content_for_seed (3, 800 * 1000 + 5);
       return ladle_session_create_upload_task_streamed (session, message);
 
     case KIND_STREAMED_LENGTH:
-      body->content = upload_content_new (4, 800 * 1000 + 9);
+      body->content = ladle_test_content_for_seed (4, 800 * 1000 + 9);
       soup_message_headers_set_content_length (headers, (goffset) g_bytes_get_size (body->content));
       return ladle_session_create_upload_task_streamed (session, message);
 
@@ -582,8 +582,19 @@ kind_is_streamed (Kind kind)
   return kind == KIND_STREAMED || kind == KIND_STREAMED_LENGTH;
 }
 
+/* Bodies of known size are copied by Ladle itself, the chunked (streamed) one by libsoup. */
 static void
-assert_received (UploadRequest *request,
+assert_copied_directly (Kind  kind,
+                        guint n_soup_writes)
+{
+  if (kind == KIND_STREAMED)
+    g_assert_cmpuint (n_soup_writes, >, 0);
+  else
+    g_assert_cmpuint (n_soup_writes, ==, 0);
+}
+
+static void
+assert_received (LadleTestRequest *request,
                  const char    *method,
                  Body          *body)
 {
@@ -598,9 +609,9 @@ static void
 test_upload (gconstpointer data)
 {
   Kind kind = GPOINTER_TO_INT (data);
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
@@ -622,14 +633,14 @@ test_upload (gconstpointer data)
   g_assert_no_error (run->error);
   g_assert_cmpuint (ladle_task_get_status_code (run->task), ==, SOUP_STATUS_OK);
 
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_received (upload_server_get_request (server, 0), SOUP_METHOD_POST, &body);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  assert_received (ladle_test_server_get_handled (server, 0), SOUP_METHOD_POST, &body);
   if (kind == KIND_BYTES)
-    g_assert_cmpstr (soup_message_headers_get_one (upload_server_get_request (server, 0)->headers,
+    g_assert_cmpstr (soup_message_headers_get_one (ladle_test_server_get_handled (server, 0)->headers,
                                                    "Content-Type"), ==, "application/x-bytes");
   if (kind == KIND_FILE)
-    g_assert_cmpstr (soup_message_headers_get_one (upload_server_get_request (server, 0)->headers,
+    g_assert_cmpstr (soup_message_headers_get_one (ladle_test_server_get_handled (server, 0)->headers,
                                                    "Content-Type"), ==, "application/octet-stream");
 
   assert_progress (run, kind == KIND_STREAMED ? -1 : (gint64) g_bytes_get_size (body.content));
@@ -639,10 +650,7 @@ test_upload (gconstpointer data)
     g_assert_cmpuint (body.form->n_factory_calls, ==, 1);
   g_assert_cmpuint (run->n_authenticate, ==, 0);
   /* Every body here is large: Ladle copied those of known size itself, libsoup the chunked one. */
-  if (kind == KIND_STREAMED)
-    g_assert_cmpuint (n_soup_writes, >, 0);
-  else
-    g_assert_cmpuint (n_soup_writes, ==, 0);
+  assert_copied_directly (kind, n_soup_writes);
 
   body_clear (&body);
 }
@@ -651,9 +659,9 @@ test_upload (gconstpointer data)
 static void
 test_put_file (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
@@ -663,9 +671,9 @@ test_put_file (void)
   run_start_and_wait (run);
   g_assert_no_error (run->error);
 
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_received (upload_server_get_request (server, 0), SOUP_METHOD_PUT, &body);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  assert_received (ladle_test_server_get_handled (server, 0), SOUP_METHOD_PUT, &body);
   assert_progress (run, (gint64) g_bytes_get_size (body.content));
 
   body_clear (&body);
@@ -675,9 +683,9 @@ test_put_file (void)
 static void
 test_empty_bytes (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
   g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, empty);
@@ -685,9 +693,9 @@ test_empty_bytes (void)
 
   run_start_and_wait (run);
   g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_POST, empty, FALSE);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  assert_request_body (ladle_test_server_get_handled (server, 0), SOUP_METHOD_POST, empty, FALSE);
   g_assert_cmpint (ladle_task_get_bytes_expected_to_send (run->task), ==, 0);
   g_assert_cmpint (ladle_task_get_bytes_sent (run->task), ==, 0);
   assert_response (run, empty);
@@ -705,15 +713,15 @@ static void
 test_auth_resend (gconstpointer data)
 {
   const AuthCase *c = data;
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   /* A new session: libsoup caches Basic credentials per session, and only a session's first
    * request to a protection space meets the 401. */
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/auth/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/auth/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
-  UploadRequest *request;
+  LadleTestRequest *request;
   guint n_soup_writes = 0;
 
   task = create_task (session, SOUP_METHOD_POST, uri, c->kind, &body);
@@ -728,11 +736,11 @@ test_auth_resend (gconstpointer data)
   g_assert_no_error (run->error);
   g_assert_cmpuint (ladle_task_get_status_code (run->task), ==, SOUP_STATUS_OK);
 
-  upload_server_wait_idle (server);
+  ladle_test_server_wait_idle (server);
   /* One 401, then the resend that the server accepted, carrying the same bytes. */
-  g_assert_cmpuint (server->n_unauthorized, ==, 1);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  request = upload_server_get_request (server, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_unauthorized (server), ==, 1);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  request = ladle_test_server_get_handled (server, 0);
   assert_received (request, SOUP_METHOD_POST, &body);
   g_assert_true (g_str_has_prefix (soup_message_headers_get_one (request->headers, "Authorization"),
                                    "Basic "));
@@ -751,10 +759,7 @@ test_auth_resend (gconstpointer data)
   assert_progress (run, c->kind == KIND_STREAMED ? -1 : (gint64) g_bytes_get_size (body.content));
   assert_response (run, body.content);
   /* The resend was copied directly too, whether it went out on the same connection or a new one. */
-  if (c->kind == KIND_STREAMED)
-    g_assert_cmpuint (n_soup_writes, >, 0);
-  else
-    g_assert_cmpuint (n_soup_writes, ==, 0);
+  assert_copied_directly (c->kind, n_soup_writes);
 
   body_clear (&body);
 }
@@ -763,9 +768,9 @@ test_auth_resend (gconstpointer data)
 static void
 test_auth_refused (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/auth/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/auth/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
@@ -777,9 +782,9 @@ test_auth_refused (void)
   g_assert_no_error (run->error);
   g_assert_cmpuint (ladle_task_get_status_code (run->task), ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_cmpuint (run->n_authenticate, ==, 1);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 0);
-  g_assert_cmpuint (server->n_unauthorized, ==, 1);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_unauthorized (server), ==, 1);
 
   body_clear (&body);
 }
@@ -796,14 +801,14 @@ static void
 test_redirect_resend (gconstpointer data)
 {
   const RedirectCase *c = data;
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
   g_autofree char *path = g_strdup_printf ("/redirect/%u?to=/upload", c->status);
-  g_autofree char *uri = upload_server_dup_uri (server, path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
-  UploadRequest *first, *second;
+  LadleTestRequest *first, *second;
   g_autofree char *final_uri = NULL;
 
   task = create_task (session, SOUP_METHOD_POST, uri, c->kind, &body);
@@ -817,10 +822,10 @@ test_redirect_resend (gconstpointer data)
   final_uri = g_uri_to_string (soup_message_get_uri (ladle_task_get_current_request (run->task)));
   g_assert_true (g_str_has_suffix (final_uri, "/upload"));
 
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 2);
-  first = upload_server_get_request (server, 0);
-  second = upload_server_get_request (server, 1);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 2);
+  first = ladle_test_server_get_handled (server, 0);
+  second = ladle_test_server_get_handled (server, 1);
   g_assert_true (g_str_has_prefix (first->path, "/redirect/"));
   g_assert_cmpstr (second->path, ==, "/upload");
 
@@ -853,21 +858,21 @@ static void
 test_redirect_progress (gconstpointer data)
 {
   guint status = GPOINTER_TO_UINT (data);
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
   g_autofree char *path = g_strdup_printf ("/redirect/%u?to=/upload", status);
-  g_autofree char *uri = upload_server_dup_uri (server, path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (10, 16 * 1024 * 1024 + 3);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (10, 16 * 1024 * 1024 + 3);
   g_autoptr(GFile) file = make_file ("redirected.bin", content);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_file (session, message, file);
   g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
 
   run_start_and_wait (run);
   g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 2);
-  assert_request_body (upload_server_get_request (server, 1), SOUP_METHOD_PUT, content, FALSE);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 2);
+  assert_request_body (ladle_test_server_get_handled (server, 1), SOUP_METHOD_PUT, content, FALSE);
   assert_progress (run, (gint64) g_bytes_get_size (content));
   delete_file (file);
 }
@@ -877,15 +882,15 @@ static void
 test_redirect_becomes_get (gconstpointer data)
 {
   const RedirectCase *c = data;
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
   g_autofree char *path = g_strdup_printf ("/redirect/%u?to=/upload", c->status);
-  g_autofree char *uri = upload_server_dup_uri (server, path);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, path);
   g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
-  UploadRequest *second;
+  LadleTestRequest *second;
 
   task = create_task (session, SOUP_METHOD_POST, uri, c->kind, &body);
   run = run_new (session, LADLE_TASK (task));
@@ -897,11 +902,11 @@ test_redirect_becomes_get (gconstpointer data)
   g_assert_cmpuint (ladle_task_get_status_code (run->task), ==, SOUP_STATUS_OK);
   g_assert_cmpstr (soup_message_get_method (ladle_task_get_current_request (run->task)), ==, SOUP_METHOD_GET);
 
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 2);
-  assert_received (upload_server_get_request (server, 0), SOUP_METHOD_POST, &body);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 2);
+  assert_received (ladle_test_server_get_handled (server, 0), SOUP_METHOD_POST, &body);
 
-  second = upload_server_get_request (server, 1);
+  second = ladle_test_server_get_handled (server, 1);
   g_assert_cmpstr (second->path, ==, "/upload");
   g_assert_cmpstr (second->method, ==, SOUP_METHOD_GET);
   g_assert_cmpuint (g_bytes_get_size (second->body), ==, 0);
@@ -931,9 +936,9 @@ on_completed_flag (LadleTask    *task,
 static void
 test_no_body_stream_no_handler (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_streamed (session, message);
   gboolean completed = FALSE;
@@ -941,11 +946,11 @@ test_no_body_stream_no_handler (void)
   /* No need-body-stream handler at all. */
   g_signal_connect (task, "completed", G_CALLBACK (on_completed_flag), &completed);
   ladle_task_resume (LADLE_TASK (task));
-  upload_wait_for_flag (&completed, 30, "the upload completing");
+  ladle_test_wait_for_flag (&completed, 30, "the upload completing");
 
   g_assert_error ((GError *) ladle_task_get_error (LADLE_TASK (task)), LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 0);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 0);
   g_signal_handlers_disconnect_by_data (task, &completed);
 }
 
@@ -953,10 +958,10 @@ static void
 test_no_body_stream (gconstpointer data)
 {
   guint null_at = GPOINTER_TO_UINT (data);
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
   /* The resend case needs a 401 first. */
-  g_autofree char *uri = upload_server_dup_uri (server, null_at == 1 ? "/upload" : "/auth/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, null_at == 1 ? "/upload" : "/auth/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
@@ -973,9 +978,9 @@ test_no_body_stream (gconstpointer data)
   g_assert_cmpuint (run->n_need_body_stream, ==, null_at);
   g_assert_null (strchr (run->events->str, 'R'));
 
-  upload_server_wait_idle (server);
+  ladle_test_server_wait_idle (server);
   /* Nothing reached the upload handler: no request went out with a missing body. */
-  g_assert_cmpuint (server->requests->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 0);
 
   body_clear (&body);
 }
@@ -986,9 +991,9 @@ static void
 test_body_changed (gconstpointer data)
 {
   const AuthCase *c = data;   /* kind, and later = shrink instead of grow */
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/auth/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/auth/upload");
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
   Body body = { 0 };
@@ -1004,10 +1009,10 @@ test_body_changed (gconstpointer data)
   g_assert_cmpuint (run->n_authenticate, ==, 1);
   g_assert_null (strchr (run->events->str, 'R'));
 
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->n_unauthorized, ==, 1);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_unauthorized (server), ==, 1);
   /* A resend whose body went out cut short or too long never reached the handler. */
-  g_assert_cmpuint (server->requests->len, ==, 0);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 0);
 
   body_clear (&body);
 }
@@ -1016,20 +1021,20 @@ test_body_changed (gconstpointer data)
 static void
 test_large_file_progress (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (9, 24 * 1024 * 1024 + 17);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (9, 24 * 1024 * 1024 + 17);
   g_autoptr(GFile) file = make_file ("large.bin", content);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_file (session, message, file);
   g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
 
   run_start_and_wait (run);
   g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 1);
-  assert_request_body (upload_server_get_request (server, 0), SOUP_METHOD_PUT, content, FALSE);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 1);
+  assert_request_body (ladle_test_server_get_handled (server, 0), SOUP_METHOD_PUT, content, FALSE);
   assert_progress (run, (gint64) g_bytes_get_size (content));
   delete_file (file);
 }
@@ -1041,7 +1046,7 @@ test_large_file_progress (void)
 /* Uploads @content with @message (the caller sets it up) as the @index-th request the server
  * receives, checks the bytes and the progress, and returns how many body blocks libsoup wrote. */
 static guint
-upload_bytes_and_check (UploadServer *server,
+upload_bytes_and_check (LadleTestServer *server,
                         LadleSession *session,
                         SoupMessage  *message,
                         GBytes       *content,
@@ -1054,9 +1059,9 @@ upload_bytes_and_check (UploadServer *server,
   count_soup_writes (LADLE_TASK (task), &n_soup_writes);
   run_start_and_wait (run);
   g_assert_no_error (run->error);
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, index + 1);
-  assert_request_body (upload_server_get_request (server, index), soup_message_get_method (message),
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, index + 1);
+  assert_request_body (ladle_test_server_get_handled (server, index), soup_message_get_method (message),
                        content, FALSE);
   assert_progress (run, (gint64) g_bytes_get_size (content));
   g_signal_handlers_disconnect_by_data (message, &n_soup_writes);
@@ -1068,11 +1073,11 @@ upload_bytes_and_check (UploadServer *server,
 static void
 test_direct_small_body (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
-  g_autoptr(GBytes) content = upload_content_new (30, 1000);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (30, 1000);
 
   g_assert_cmpuint (upload_bytes_and_check (server, session, message, content, 0), >, 0);
 }
@@ -1082,12 +1087,12 @@ test_direct_small_body (void)
 static void
 test_direct_reused_connection (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) first_message = soup_message_new (SOUP_METHOD_GET, uri);
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (31, 3 * 1000 * 1000 + 1);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (31, 3 * 1000 * 1000 + 1);
   g_autoptr(LadleDataTask) first = ladle_session_create_data_task (session, first_message);
   g_autoptr(Run) first_run = run_new (session, LADLE_TASK (first));
 
@@ -1106,11 +1111,11 @@ test_direct_reused_connection (void)
 static void
 test_direct_expect_continue (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
-  g_autoptr(GBytes) content = upload_content_new (32, 2 * 1000 * 1000 + 5);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (32, 2 * 1000 * 1000 + 5);
 
   soup_message_headers_set_expectations (soup_message_get_request_headers (message),
                                          SOUP_EXPECTATION_CONTINUE);
@@ -1122,9 +1127,9 @@ test_direct_expect_continue (void)
 static void
 test_direct_short_stream (void)
 {
-  g_autoptr(UploadServer) server = upload_server_new ();
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = upload_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_POST, uri);
   g_autoptr(LadleUploadTask) task = NULL;
   g_autoptr(Run) run = NULL;
@@ -1132,13 +1137,13 @@ test_direct_short_stream (void)
   soup_message_headers_set_content_length (soup_message_get_request_headers (message), 1000 * 1000);
   task = ladle_session_create_upload_task_streamed (session, message);
   run = run_new (session, LADLE_TASK (task));
-  run->stream_content = upload_content_new (33, 300 * 1000);
+  run->stream_content = ladle_test_content_for_seed (33, 300 * 1000);
 
   run_start_and_wait (run);
   g_assert_error (run->error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED);
   g_assert_null (strchr (run->events->str, 'R'));
-  upload_server_wait_idle (server);
-  g_assert_cmpuint (server->requests->len, ==, 0);
+  ladle_test_server_wait_idle (server);
+  g_assert_cmpuint (ladle_test_server_get_n_handled (server), ==, 0);
 }
 
 static gboolean
@@ -1166,11 +1171,11 @@ on_progress_cancel_later (LadleTask *task,
 static void
 test_direct_cancel (void)
 {
-  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_STALL);
+  g_autoptr(LadleTestRawServer) server = ladle_test_raw_server_new_stall ();
   g_autoptr(LadleSession) session = new_session ();
-  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_raw_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (34, 48 * 1024 * 1024);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (34, 48 * 1024 * 1024);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
   g_autoptr(Run) run = run_new (session, LADLE_TASK (task));
   guint cancel_source = 0;
@@ -1185,7 +1190,7 @@ test_direct_cancel (void)
   /* Some of the body went out, not all of it: the server never read it. */
   g_assert_cmpint (ladle_task_get_bytes_sent (run->task), >, 0);
   g_assert_cmpint (ladle_task_get_bytes_sent (run->task), <, (gint64) g_bytes_get_size (content));
-  g_assert_cmpuint (raw_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_raw_server_get_n_requests (server), ==, 1);
   g_test_message ("cancelled after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - started) / 1000);
   g_signal_handlers_disconnect_by_data (task, &cancel_source);
@@ -1194,12 +1199,12 @@ test_direct_cancel (void)
 /* PUTs 48 MiB to @server (which never reads it all) and waits for the task to complete. */
 static Run *
 upload_to_raw_server (LadleSession *session,
-                      RawServer    *server,
+                      LadleTestRawServer    *server,
                       guint32       seed)
 {
-  g_autofree char *uri = raw_server_dup_uri (server, "/upload");
+  g_autofree char *uri = ladle_test_raw_server_dup_uri (server, "/upload");
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, uri);
-  g_autoptr(GBytes) content = upload_content_new (seed, 48 * 1024 * 1024);
+  g_autoptr(GBytes) content = ladle_test_content_for_seed (seed, 48 * 1024 * 1024);
   g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, content);
   Run *run = run_new (session, LADLE_TASK (task));
 
@@ -1216,7 +1221,7 @@ upload_to_raw_server (LadleSession *session,
 static void
 test_direct_timeout (void)
 {
-  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_STALL);
+  g_autoptr(LadleTestRawServer) server = ladle_test_raw_server_new_stall ();
   g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
   g_autoptr(LadleSession) session = NULL;
   g_autoptr(Run) run = NULL;
@@ -1232,12 +1237,12 @@ test_direct_timeout (void)
 static void
 test_direct_server_closes (void)
 {
-  g_autoptr(RawServer) server = raw_server_new (RAW_SERVER_REJECT);
+  g_autoptr(LadleTestRawServer) server = ladle_test_raw_server_new_reject ();
   g_autoptr(LadleSession) session = new_session ();
   g_autoptr(Run) run = upload_to_raw_server (session, server, 36);
 
   g_assert_true (run->error->domain == G_IO_ERROR);
-  g_assert_cmpuint (raw_server_get_n_requests (server), ==, 1);
+  g_assert_cmpuint (ladle_test_raw_server_get_n_requests (server), ==, 1);
 }
 
 static const AuthCase auth_cases[] = {

@@ -11,30 +11,14 @@ import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import Soup from 'gi://Soup?version=3.0';
 import Ladle from 'gi://Ladle?version=1';
-import System from 'system';
+
+import {assert, assertEqual, assertError, flush, runTap, runUntil} from '../gjs/harness.js';
 
 const multiplier = parseInt(GLib.getenv('LADLE_TEST_TIMEOUT_MULTIPLIER') ?? '1') || 1;
 const FAILSAFE_SECONDS = 30 * multiplier;
 const USER = 'uploader';
 const PASSWORD = 's3cret';
 const REALM = 'ladle-uploads';
-
-class AssertionError extends Error {}
-
-function assert(condition, message = 'assertion failed') {
-    if (!condition)
-        throw new AssertionError(message);
-}
-
-function assertEqual(actual, expected, message = '') {
-    if (actual !== expected)
-        throw new AssertionError(`${message} expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-function assertError(error, domain, code) {
-    assert(error !== null, 'the task succeeded');
-    assert(error.matches(domain, code), `unexpected error ${error.domain} ${error.code}: ${error.message}`);
-}
 
 // Deterministic bytes, different for every seed (xorshift32).
 function content(seed, length) {
@@ -63,27 +47,6 @@ function equalBytes(a, b) {
             return false;
     }
     return true;
-}
-
-function runUntil(predicate, what, seconds = FAILSAFE_SECONDS) {
-    const context = GLib.MainContext.default();
-    let timedOut = false;
-    const id = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, seconds, () => {
-        timedOut = true;
-        return GLib.SOURCE_REMOVE;
-    });
-    while (!predicate() && !timedOut)
-        context.iteration(true);
-    if (!timedOut)
-        GLib.source_remove(id);
-    assert(predicate(), `failsafe: ${what} did not happen within ${seconds} s`);
-}
-
-function flush() {
-    const context = GLib.MainContext.default();
-    while (context.iteration(false)) {
-        // dispatch what is pending
-    }
 }
 
 const encoder = new TextEncoder();
@@ -537,35 +500,17 @@ for (const kind of ['file', 'form']) {
     }]);
 }
 
-// Runs the tests in order with a fresh server and session each, prints TAP, exits non-zero on any
-// failure. A global failsafe ends the process if a test hangs anyway.
-const watchdog = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, FAILSAFE_SECONDS * (tests.length + 1), () => {
-    print('Bail out! global failsafe: the tests did not end');
-    System.exit(2);
-    return GLib.SOURCE_REMOVE;
-});
-let failures = 0;
-print(`1..${tests.length}`);
-tests.forEach(([name, test], index) => {
-    const server = new UploadServer();
-    const session = newSession();
-    try {
-        test(server, session);
-        print(`ok ${index + 1} ${name}`);
-    } catch (e) {
-        failures++;
-        print(`not ok ${index + 1} ${name}`);
-        for (const line of `${e}\n${e.stack ?? ''}`.split('\n'))
-            print(`# ${line}`);
-    } finally {
+// Each test gets a fresh server and session; the files it wrote go.
+runTap(tests.map(([name, test]) => [name, ({server, session}) => test(server, session)]), {
+    setUp: () => ({server: new UploadServer(), session: newSession()}),
+    tearDown: ({server}) => {
         server.close();
         for (const name of ['upload.bin', 'form-file.bin']) {
             const path = GLib.build_filenamev([tmpDir, name]);
             if (GLib.file_test(path, GLib.FileTest.EXISTS))
                 GLib.unlink(path);
         }
-    }
+    },
+    atEnd: () => GLib.rmdir(tmpDir),
+    watchdogSeconds: FAILSAFE_SECONDS * (tests.length + 1),
 });
-GLib.source_remove(watchdog);
-GLib.rmdir(tmpDir);
-System.exit(failures > 0 ? 1 : 0);

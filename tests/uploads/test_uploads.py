@@ -9,6 +9,7 @@
 
 import hashlib
 import os
+import sys
 
 import gi
 
@@ -21,7 +22,9 @@ from gi.repository import GLib, Gio, Soup, Ladle  # noqa: E402
 
 import pytest  # noqa: E402
 
-FAILSAFE_SECONDS = 30 * int(os.environ.get("LADLE_TEST_TIMEOUT_MULTIPLIER", "1"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ladle_test import run_until  # noqa: E402
+
 USER = "uploader"
 PASSWORD = "s3cret"
 REALM = "ladle-uploads"
@@ -39,22 +42,6 @@ def content(seed, length):
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def run_until(predicate, what, seconds=FAILSAFE_SECONDS):
-    context = GLib.MainContext.default()
-    state = {"timed_out": False}
-
-    def on_timeout():
-        state["timed_out"] = True
-        return GLib.SOURCE_REMOVE
-
-    source_id = GLib.timeout_add_seconds(seconds, on_timeout)
-    while not predicate() and not state["timed_out"]:
-        context.iteration(True)
-    if not state["timed_out"]:
-        GLib.source_remove(source_id)
-    assert predicate(), f"failsafe: {what} did not happen within {seconds} s"
 
 
 class Request:

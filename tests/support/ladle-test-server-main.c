@@ -1,10 +1,10 @@
-/* dl-server-main.c
+/* ladle-test-server-main.c
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 /*
- * ladle-download-test-server: the download tests' server (dl-server.h) as a child process for the
+ * ladle-test-server: the test server of ladle-test.h as a child process for the
  * Python and GJS tests. It prints its base URI ("http://127.0.0.1:PORT/") on a line of its own,
  * then serves until its standard input reaches end of file (the test closed the pipe, or died),
  * so it never outlives the test that started it.
@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "dl-server.h"
+#define LADLE_TEST_NO_LADLE
+#include "ladle-test.h"
 
 static gboolean
 stdin_cb (int           fd,
@@ -45,8 +46,8 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(DlServer) server = dl_server_new ();
-  g_autofree char *uri = dl_server_dup_uri (server, "/");
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/");
 
   g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_cb, loop);
   g_unix_signal_add (SIGTERM, signal_cb, loop);

@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "ladle-test-recorder.h"
-#include "ladle-test-server.h"
+#include "ladle-test.h"
+
+#include <glib/gstdio.h>
 
 #include <string.h>
 
@@ -89,6 +90,94 @@ download_progress_cb (LadleTask         *task,
   check_thread (self);
   g_string_append_c (self->events, 'P');
   g_array_append_val (self->progress, progress);
+
+  if (self->pause_at > 0 && total_received >= self->pause_at)
+    {
+      self->pause_at = 0;
+      ladle_test_recorder_pause (self);
+    }
+}
+
+static void
+resume_data_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  LadleTestRecorder *self = user_data;
+
+  self->resume_data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object),
+                                                                               result,
+                                                                               &self->resume_error);
+  self->events_at_resume_cb = g_strdup (self->events->str);
+  self->state_at_resume_cb = ladle_task_get_state (LADLE_TASK (object));
+  self->resume_cb_called = TRUE;
+}
+
+void
+ladle_test_recorder_pause (LadleTestRecorder *self)
+{
+  self->pause_requested = TRUE;
+  ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (self->task),
+                                                          G_PRIORITY_DEFAULT, NULL,
+                                                          resume_data_cb, self);
+}
+
+static void
+resumed_cb (LadleDownloadTask *task,
+            gint64             offset,
+            gint64             total,
+            LadleTestRecorder *self)
+{
+  check_thread (self);
+  g_string_append_c (self->events, 'S');
+  self->n_resumed++;
+  self->resumed_offset = offset;
+  self->resumed_total = total;
+}
+
+static void
+finished_cb (LadleDownloadTask *task,
+             GFile             *location,
+             LadleTestRecorder *self)
+{
+  g_autofree char *dir = g_path_get_dirname (g_file_peek_path (location));
+  GStatBuf buf;
+
+  check_thread (self);
+  g_string_append_c (self->events, 'F');
+  self->n_finished++;
+  g_set_object (&self->finished_location, location);
+  g_free (self->finished_sha256);
+  self->finished_sha256 = ladle_test_checksum_file (g_file_peek_path (location));
+  if (g_stat (g_file_peek_path (location), &buf) == 0)
+    self->finished_mode = buf.st_mode & 0777;
+  if (g_stat (dir, &buf) == 0)
+    self->finished_dir_mode = buf.st_mode & 0777;
+
+  if (self->move_to != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_file_move (location, self->move_to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  if (self->destination != NULL)
+    ladle_download_task_set_destination (task, self->destination, LADLE_DESTINATION_FLAGS_NONE);
+}
+
+static void
+download_finished_cb (LadleSession      *session,
+                      LadleDownloadTask *task,
+                      GFile             *location,
+                      LadleTestRecorder *self)
+{
+  if (LADLE_TASK (task) != self->task)
+    return;
+
+  check_thread (self);
+  g_string_append_c (self->events, 'W');
+  self->session_location_matches = self->finished_location != NULL &&
+                                   g_file_equal (location, self->finished_location);
 }
 
 static void
@@ -147,7 +236,7 @@ notify_state_cb (LadleTask         *task,
 }
 
 LadleTestRecorder *
-ladle_test_recorder_new (LadleTask *task)
+ladle_test_recorder_new (gpointer task)
 {
   LadleTestRecorder *self = g_new0 (LadleTestRecorder, 1);
 
@@ -174,6 +263,13 @@ ladle_test_recorder_new (LadleTask *task)
                                              G_CALLBACK (data_received_cb), self);
   self->handler_ids[5] = g_signal_connect (self->session, "task-completed",
                                            G_CALLBACK (task_completed_cb), self);
+  if (LADLE_IS_DOWNLOAD_TASK (task))
+    {
+      self->handler_ids[6] = g_signal_connect (task, "resumed", G_CALLBACK (resumed_cb), self);
+      self->handler_ids[7] = g_signal_connect (task, "finished", G_CALLBACK (finished_cb), self);
+    }
+  self->handler_ids[8] = g_signal_connect (self->session, "download-finished",
+                                           G_CALLBACK (download_finished_cb), self);
 
   return self;
 }
@@ -184,9 +280,12 @@ ladle_test_recorder_free (LadleTestRecorder *self)
   if (self == NULL)
     return;
 
-  for (guint i = 0; i < 5; i++)
-    g_clear_signal_handler (&self->handler_ids[i], self->task);
-  g_clear_signal_handler (&self->handler_ids[5], self->session);
+  for (guint i = 0; i < G_N_ELEMENTS (self->handler_ids); i++)
+    {
+      gpointer instance = i == 5 || i == 8 ? (gpointer) self->session : (gpointer) self->task;
+
+      g_clear_signal_handler (&self->handler_ids[i], instance);
+    }
 
   g_clear_object (&self->task);
   g_clear_object (&self->session);
@@ -196,6 +295,13 @@ ladle_test_recorder_free (LadleTestRecorder *self)
   g_array_unref (self->progress);
   g_clear_error (&self->error);
   g_clear_error (&self->session_error);
+  g_clear_object (&self->finished_location);
+  g_free (self->finished_sha256);
+  g_clear_object (&self->move_to);
+  g_clear_object (&self->destination);
+  g_clear_pointer (&self->resume_data, g_bytes_unref);
+  g_clear_error (&self->resume_error);
+  g_free (self->events_at_resume_cb);
   g_free (self);
 }
 
@@ -207,7 +313,7 @@ ladle_test_recorder_wait (LadleTestRecorder *self)
   g_autoptr(GSource) source = NULL;
   gboolean timed_out = FALSE;
 
-  source = g_timeout_source_new_seconds (ladle_test_failsafe_seconds (30));
+  source = g_timeout_source_new_seconds (ladle_test_failsafe_seconds (60));
   g_source_set_callback (source, set_true_cb, &timed_out, NULL);
   g_source_attach (source, context);
 
@@ -236,7 +342,11 @@ ladle_test_recorder_wait (LadleTestRecorder *self)
              "events so far: \"%s\", states: \"%s\", n_completed %u",
              ladle_task_get_identifier (self->task),
              self->task ? G_OBJECT_TYPE_NAME (self->task) : "?",
-             ladle_test_failsafe_seconds (30), self->events->str, self->states->str, self->n_completed);
+             ladle_test_failsafe_seconds (60), self->events->str, self->states->str, self->n_completed);
+
+  /* A pause also waits for its resume data. */
+  if (self->pause_requested)
+    ladle_test_wait_for_flag (&self->resume_cb_called, 60, "the resume data callback");
 
   /* Dispatch whatever is already pending: nothing may follow ::task-completed. */
   events_at_end = g_strdup (self->events->str);
@@ -293,6 +403,18 @@ ladle_test_recorder_wait_for_chunks (LadleTestRecorder *self,
              self->events->str, timed_out ? " (failsafe)" : "");
 }
 
+char *
+ladle_test_recorder_dup_squeezed_events (LadleTestRecorder *self)
+{
+  GString *squeezed = g_string_new (NULL);
+
+  for (const char *p = self->events->str; *p; p++)
+    if (!(*p == 'P' && squeezed->len > 0 && squeezed->str[squeezed->len - 1] == 'P'))
+      g_string_append_c (squeezed, *p);
+
+  return g_string_free (squeezed, FALSE);
+}
+
 void
 ladle_test_recorder_assert_events (LadleTestRecorder *self,
                                    const char        *pattern)
@@ -347,10 +469,104 @@ ladle_test_recorder_assert_data (LadleTestRecorder *self,
   g_assert_cmpstr (actual, ==, expected);
 }
 
+/* Running a task */
+
+static void
+run_completed_cb (LadleTask    *task,
+                  const GError *error,
+                  LadleTestRun  *self)
+{
+  self->n_completed++;
+  self->done = TRUE;
+  self->status = ladle_task_get_status_code (task);
+  g_clear_error (&self->error);
+  if (error != NULL)
+    self->error = g_error_copy (error);
+  if (LADLE_IS_DATA_TASK (task))
+    self->body = ladle_data_task_dup_body (LADLE_DATA_TASK (task));
+}
+
+static LadleResponseDisposition
+run_response_cb (LadleTask   *task,
+                 SoupMessage *message,
+                 LadleTestRun *self)
+{
+  self->n_response++;
+  /* The response is that of the task's current request. */
+  g_assert_true (message == ladle_task_get_current_request (task));
+
+  return LADLE_RESPONSE_DISPOSITION_ALLOW;
+}
+
+static void
+run_notify_request_cb (LadleTask   *task,
+                       GParamSpec  *pspec,
+                       LadleTestRun *self)
+{
+  self->n_redirect_notify++;
+}
+
+LadleTestRun *
+ladle_test_run_new (LadleTask *task)
+{
+  LadleTestRun *self = g_new0 (LadleTestRun, 1);
+
+  self->task = g_object_ref (task);
+  g_signal_connect (task, "completed", G_CALLBACK (run_completed_cb), self);
+  g_signal_connect (task, "response", G_CALLBACK (run_response_cb), self);
+  g_signal_connect (task, "notify::current-request", G_CALLBACK (run_notify_request_cb), self);
+
+  return self;
+}
+
+void
+ladle_test_run_wait (LadleTestRun *self)
+{
+  ladle_test_wait_for_flag (&self->done, 30, "the task's completion");
+
+  /* Nothing may follow ::completed: dispatch what is already pending, then check. */
+  ladle_test_drain (1000);
+  g_assert_cmpuint (self->n_completed, ==, 1);
+  g_assert_cmpint (ladle_task_get_state (self->task), ==, LADLE_TASK_STATE_COMPLETED);
+}
+
+void
+ladle_test_run_free (LadleTestRun *self)
+{
+  g_signal_handlers_disconnect_by_data (self->task, self);
+  g_clear_object (&self->task);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->body, g_bytes_unref);
+  g_free (self);
+}
+
+LadleTestRun *
+ladle_test_run (LadleTask *task)
+{
+  LadleTestRun *self = ladle_test_run_new (task);
+
+  ladle_task_resume (task);
+  ladle_test_run_wait (self);
+
+  return self;
+}
+
+/* Sessions */
+
 LadleSession *
 ladle_test_session_new (void)
 {
   g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+
+  return ladle_session_new (configuration);
+}
+
+LadleSession *
+ladle_test_session_new_with_tls_database (GTlsDatabase *database)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+
+  ladle_session_configuration_set_tls_database (configuration, database);
 
   return ladle_session_new (configuration);
 }
