@@ -582,12 +582,21 @@ kind_is_streamed (Kind kind)
   return kind == KIND_STREAMED || kind == KIND_STREAMED_LENGTH;
 }
 
+/* LADLE_DEBUG=no-direct-body: libsoup writes every body (the suite runs both ways). */
+static gboolean
+direct_body_enabled (void)
+{
+  const char *flags = g_getenv ("LADLE_DEBUG");
+
+  return flags == NULL || strstr (flags, "no-direct-body") == NULL;
+}
+
 /* Bodies of known size are copied by Ladle itself, the chunked (streamed) one by libsoup. */
 static void
 assert_copied_directly (Kind  kind,
                         guint n_soup_writes)
 {
-  if (kind == KIND_STREAMED)
+  if (kind == KIND_STREAMED || !direct_body_enabled ())
     g_assert_cmpuint (n_soup_writes, >, 0);
   else
     g_assert_cmpuint (n_soup_writes, ==, 0);
@@ -1331,7 +1340,9 @@ main (int   argc,
   g_test_add_func ("/Ladle/Upload/direct/small-body", test_direct_small_body);
   g_test_add_func ("/Ladle/Upload/direct/reused-connection", test_direct_reused_connection);
   g_test_add_func ("/Ladle/Upload/direct/expect-continue", test_direct_expect_continue);
-  g_test_add_func ("/Ladle/Upload/direct/short-stream", test_direct_short_stream);
+  /* Only Ladle's own copy stops a body that ends before its Content-Length. */
+  if (direct_body_enabled ())
+    g_test_add_func ("/Ladle/Upload/direct/short-stream", test_direct_short_stream);
   g_test_add_func ("/Ladle/Upload/direct/cancel", test_direct_cancel);
   g_test_add_func ("/Ladle/Upload/direct/timeout", test_direct_timeout);
   g_test_add_func ("/Ladle/Upload/direct/server-closes", test_direct_server_closes);
