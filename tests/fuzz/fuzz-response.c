@@ -443,6 +443,15 @@ check_download (LadleDownloadTask *task,
     g_byte_array_append (expected, g_bytes_get_data (partial, NULL), g_bytes_get_size (partial));
   if (body != NULL)
     g_byte_array_append (expected, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  if (expected->len != g_bytes_get_size (written))
+    fprintf (stderr, "fuzz: the download wrote %" G_GSIZE_FORMAT " bytes, the data task received %u\n",
+             g_bytes_get_size (written), expected->len);
+  if (expected->len != g_bytes_get_size (written) && g_getenv ("LADLE_FUZZ_VERBOSE") != NULL)
+    {
+      g_autofree char *dump = g_strescape (g_bytes_get_data (written, NULL) ? g_strndup (g_bytes_get_data (written, NULL), g_bytes_get_size (written)) : "", NULL);
+
+      fprintf (stderr, "fuzz: the download wrote \"%s\"\n", dump);
+    }
   fuzz_check (expected->len == g_bytes_get_size (written));
   fuzz_check (expected->len == 0 || memcmp (expected->data, g_bytes_get_data (written, NULL), expected->len) == 0);
 }
@@ -567,11 +576,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       g_autofree char *suggested = ladle_download_task_dup_suggested_filename (download);
 
-      printf ("#   download: %u, %" G_GINT64_FORMAT " bytes, %s; suggested %s\n",
+      fprintf (stderr, "#   download: %u, %" G_GINT64_FORMAT " bytes, %s; suggested %s\n",
               ladle_task_get_status_code (LADLE_TASK (download)),
               ladle_task_get_bytes_received (LADLE_TASK (download)),
               download_watch.error ? download_watch.error->message : "success", suggested);
-      printf ("#   data: %u, %" G_GINT64_FORMAT " bytes, %s\n",
+      fprintf (stderr, "#   data: %u, %" G_GINT64_FORMAT " bytes, %s\n",
               ladle_task_get_status_code (LADLE_TASK (data_task)),
               ladle_task_get_bytes_received (LADLE_TASK (data_task)),
               data_watch.error ? data_watch.error->message : "success");
