@@ -27,6 +27,8 @@
 
 #include "config.h"
 
+#include "ladle-util-private.h"
+
 #include "ladle-debug-private.h"
 #include "ladle-direct-body-private.h"
 #include "ladle-error.h"
@@ -86,15 +88,6 @@ G_DEFINE_FINAL_TYPE (LadleDirectGate, ladle_direct_gate, G_TYPE_INPUT_STREAM)
 static void pump (LadleDirectGate *self);
 
 static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
-
-static void
 return_pending_read (LadleDirectGate *self)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->pending_read);
@@ -102,7 +95,7 @@ return_pending_read (LadleDirectGate *self)
   if (task == NULL)
     return;
 
-  clear_source (&self->pending_cancel_source);
+  _ladle_clear_source (&self->pending_cancel_source);
   if (self->error != NULL)
     g_task_return_error (task, g_error_copy (self->error));
   else
@@ -135,7 +128,7 @@ finish (LadleDirectGate *self,
   self->error = error;
   if (error != NULL)
     g_cancellable_cancel (self->cancellable);
-  clear_source (&self->cancel_source);
+  _ladle_clear_source (&self->cancel_source);
   return_pending_read (self);
 }
 
@@ -425,8 +418,8 @@ ladle_direct_gate_finalize (GObject *object)
   /* Pending reads and writes hold a reference: none is left. */
   g_assert (!self->reading && !self->writing && !self->forwarding);
   g_assert (self->pending_read == NULL);
-  clear_source (&self->cancel_source);
-  clear_source (&self->pending_cancel_source);
+  _ladle_clear_source (&self->cancel_source);
+  _ladle_clear_source (&self->pending_cancel_source);
   g_weak_ref_clear (&self->owner);
   g_clear_pointer (&self->chunks[0].data, g_free);
   g_clear_pointer (&self->chunks[1].data, g_free);

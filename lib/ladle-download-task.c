@@ -322,9 +322,17 @@ ladle_download_task_prepare_message (LadleTask    *task,
   return TRUE;
 }
 
+/* The size of the body the response carries: none for a HEAD, a 204 or a 304, whatever their
+ * Content-Length says. */
 static gint64
-response_total (SoupMessageHeaders *headers)
+response_total (SoupMessage *message)
 {
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  guint status = soup_message_get_status (message);
+
+  if (soup_message_get_method (message) == SOUP_METHOD_HEAD ||
+      status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_NOT_MODIFIED)
+    return 0;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     return soup_message_headers_get_content_length (headers);
 
@@ -415,7 +423,7 @@ begin_resumed_body (LadleDownloadTask     *self,
        * so that the old resume data can never splice these bytes into its own. */
       *mode = LADLE_PARTIAL_FILE_CREATE;
       record->bytes_on_disk = 0;
-      record->expected_total = response_total (headers);
+      record->expected_total = response_total (message);
       record_validators (self, headers);
       self->resumed_offset = 0;
       self->resumed_total = record->expected_total;
@@ -523,7 +531,7 @@ ladle_download_task_body_begin_async (LadleTask           *task,
         delete_partial_file (self, NULL, NULL);
       self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
       record->bytes_on_disk = 0;
-      record->expected_total = response_total (headers);
+      record->expected_total = response_total (message);
       record_validators (self, headers);
     }
 

@@ -22,6 +22,8 @@
 
 #include "config.h"
 
+#include "ladle-util-private.h"
+
 #include <string.h>
 
 #include "ladle-debug-private.h"
@@ -61,15 +63,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LadleRequestBody, _ladle_request_body, G_TYPE_INP
 static void wake_pollers (LadleRequestBody *self);
 static void complete_pending_read (LadleRequestBody *self);
 static void close_source_if_idle (LadleRequestBody *self);
-
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
 
 /* The read-ahead block */
 
@@ -120,7 +113,7 @@ return_pending_read (LadleRequestBody *self,
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->pending_read);
 
-  clear_source (&self->pending_cancel_source);
+  _ladle_clear_source (&self->pending_cancel_source);
   self->pending_buffer = NULL;
   self->pending_count = 0;
   if (n < 0)
@@ -460,7 +453,7 @@ ladle_request_body_finalize (GObject *object)
   /* Pending reads and writes hold a reference: none is left. */
   g_assert (!self->filling);
   g_assert (self->pending_read == NULL);
-  clear_source (&self->pending_cancel_source);
+  _ladle_clear_source (&self->pending_cancel_source);
   g_clear_object (&self->ready);
   g_clear_object (&self->fill_cancellable);
   g_clear_pointer (&self->ahead, g_free);

@@ -33,9 +33,10 @@
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
+#include "ladle-util-private.h"
+#include "ladle-watchdog-private.h"
 
 #define DEFAULT_READ_SIZE (64 * 1024)
-#define DRAIN_LIMIT       (64 * 1024)
 #define MAX_BUFFERS       4
 /* Reads served at once from what libsoup already holds, before the loop yields. */
 #define MAX_IMMEDIATE_READS 8
@@ -77,14 +78,7 @@ struct _LadleTransfer
   LadleRequestWatch   *watch;           /* libsoup's signals on the message being sent */
   GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
 
-  /* Unbounded waits: the low-speed watchdog and the total deadline */
-  GSource             *speed_source;
-  guint                low_speed_limit;
-  guint                low_speed_time;
-  gint64               window_start;    /* monotonic µs */
-  guint64              window_bytes;    /* progress_bytes at window_start */
-  guint64              progress_bytes;  /* body bytes sent and received, all hops */
-  GSource             *deadline_source;
+  LadleWatchdog       *watchdog;        /* the low-speed limit and the total deadline */
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -105,17 +99,6 @@ static void send_message    (LadleTransfer *self);
 static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
-
-/* Sources are kept as pointers: they are attached to the session's context, which need not be
- * the global default one that g_source_remove() looks in. */
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
 
 /* Phases */
 
@@ -193,67 +176,6 @@ cancelled_error (void)
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
 }
 
-/* Streams */
-
-static void
-close_stream_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
-}
-
-/* Response streams must always be closed: libsoup keeps the connection busy until they are,
- * and with a small per-host limit a leaked stream stalls every later request to that host. */
-static void
-close_stream (GInputStream *stream)
-{
-  if (stream == NULL || g_input_stream_is_closed (stream))
-    return;
-
-  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
-}
-
-/* A redirect's own body is read (up to a limit) before closing, so that the connection stays
- * usable for the next hop. */
-typedef struct
-{
-  GInputStream *stream;
-  guint8        buffer[8192];
-  gsize         total;
-} Drain;
-
-static void
-drain_read_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Drain *drain = user_data;
-  gssize n;
-
-  n = g_input_stream_read_finish (drain->stream, result, NULL);
-  if (n > 0 && (drain->total += n) < DRAIN_LIMIT)
-    {
-      g_input_stream_read_async (drain->stream, drain->buffer, sizeof drain->buffer,
-                                 G_PRIORITY_DEFAULT, NULL, drain_read_cb, drain);
-      return;
-    }
-
-  close_stream (drain->stream);
-  g_object_unref (drain->stream);
-  g_free (drain);
-}
-
-static void
-drain_and_close_stream (GInputStream *stream)
-{
-  Drain *drain = g_new0 (Drain, 1);
-
-  drain->stream = g_object_ref (stream);
-  g_input_stream_read_async (stream, drain->buffer, sizeof drain->buffer,
-                             G_PRIORITY_DEFAULT, NULL, drain_read_cb, drain);
-}
-
 /* Completion: the one place a task ends */
 
 static void
@@ -313,8 +235,7 @@ finish_completion (LadleTransfer *self)
 {
   LadleTaskClass *klass = task_class (self);
 
-  clear_source (&self->speed_source);
-  clear_source (&self->deadline_source);
+  _ladle_watchdog_stop (self->watchdog);
 
   if (self->body_stream != NULL)
     {
@@ -324,7 +245,7 @@ finish_completion (LadleTransfer *self)
       if (self->eof)
         g_input_stream_close (self->body_stream, NULL, NULL);
       else
-        close_stream (self->body_stream);
+        _ladle_close_stream (self->body_stream);
       g_clear_object (&self->body_stream);
     }
   _ladle_request_watch_detach (self->watch);
@@ -354,8 +275,8 @@ complete (LadleTransfer *self,
       return;
     }
 
-  clear_source (&self->completion_source);
-  clear_source (&self->continue_source);
+  _ladle_clear_source (&self->completion_source);
+  _ladle_clear_source (&self->continue_source);
   self->final_error = error;
   self->completing = TRUE;
 
@@ -502,7 +423,7 @@ deliver (LadleTransfer *self,
 
   self->next_delivery = (self->next_delivery + 1) % self->n_buffers;
   self->body_received += buffer->public.length;
-  self->progress_bytes += buffer->public.length;
+  _ladle_watchdog_note_progress (self->watchdog, buffer->public.length);
   self->record->bytes_received = self->receive_offset + self->body_received;
 
   buffer->state = BUFFER_CONSUMING;
@@ -831,7 +752,7 @@ follow_redirect (LadleTransfer *self,
                  SoupMessage   *next,
                  GInputStream  *stream)
 {
-  drain_and_close_stream (stream);
+  _ladle_drain_and_close_stream (stream);
   _ladle_request_watch_detach (self->watch);
   g_set_object (&self->current_request, next);
   self->record->n_redirects++;
@@ -855,7 +776,7 @@ handle_redirect (LadleTransfer *self,
                                      ladle_task_get_max_redirects (self->task), can_resend, &error);
   if (error != NULL)
     {
-      close_stream (stream);
+      _ladle_close_stream (stream);
       complete (self, g_steal_pointer (&error));
       return TRUE;
     }
@@ -876,12 +797,12 @@ handle_redirect (LadleTransfer *self,
     return FALSE;
   if (state (self) == LADLE_TASK_STATE_CANCELING || self->record->phase == LADLE_TASK_PHASE_DONE)
     {
-      close_stream (stream);
+      _ladle_close_stream (stream);
       return TRUE;
     }
   if (!_ladle_uri_is_http (soup_message_get_uri (next)))
     {
-      close_stream (stream);
+      _ladle_close_stream (stream);
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
                                    "The redirect handler set a URI that is not http or https"));
       return TRUE;
@@ -909,7 +830,7 @@ send_cb (GObject      *object,
 
   if (check_interrupted (self))
     {
-      close_stream (stream);
+      _ladle_close_stream (stream);
       return;
     }
   if (stream == NULL)
@@ -919,7 +840,7 @@ send_cb (GObject      *object,
     }
   if (!_ladle_request_watch_check_certificate (self->watch, self->current_request, &error))
     {
-      close_stream (stream);
+      _ladle_close_stream (stream);
       complete (self, g_steal_pointer (&error));
       return;
     }
@@ -936,90 +857,37 @@ send_cb (GObject      *object,
     handle_response (self);
 }
 
-/* Unbounded waits */
-
-static void
-reset_speed_window (LadleTransfer *self,
-                    gint64         now)
+/* No unbounded waits (ladle-watchdog.c): only time spent transferring counts. */
+static gboolean
+watchdog_counts (gpointer owner)
 {
-  self->window_start = now;
-  self->window_bytes = self->progress_bytes;
+  LadleTransfer *self = _ladle_task_get_transfer (owner);
+  LadleTaskPhase phase = self->record->phase;
+
+  return state (self) == LADLE_TASK_STATE_RUNNING && !self->completing &&
+         (phase == LADLE_TASK_PHASE_SENDING || phase == LADLE_TASK_PHASE_RESPONSE ||
+          phase == LADLE_TASK_PHASE_BODY);
 }
 
-/* Once a second: fewer than low-speed-limit bytes per second over low-speed-time seconds is a
- * stall, whether the server drips its headers or its body. Only time spent transferring
- * counts: not suspended, not waiting for the network, not delivering the file. */
-static gboolean
-speed_tick_cb (gpointer user_data)
+static void
+watchdog_fired (gpointer  owner,
+                GError   *error)
 {
-  LadleTransfer *self = _ladle_task_get_transfer (user_data);
-  LadleTaskPhase phase = self->record->phase;
-  gint64 now = g_get_monotonic_time ();
+  LadleTransfer *self = _ladle_task_get_transfer (owner);
 
-  if (phase == LADLE_TASK_PHASE_DONE || phase == LADLE_TASK_PHASE_FINISHING || self->completing)
-    {
-      g_clear_pointer (&self->speed_source, g_source_unref);
-      return G_SOURCE_REMOVE;
-    }
-  if (state (self) != LADLE_TASK_STATE_RUNNING ||
-      (phase != LADLE_TASK_PHASE_SENDING && phase != LADLE_TASK_PHASE_RESPONSE && phase != LADLE_TASK_PHASE_BODY))
-    {
-      reset_speed_window (self, now);
-      return G_SOURCE_CONTINUE;
-    }
-  if (now - self->window_start < (gint64)self->low_speed_time * G_USEC_PER_SEC)
-    return G_SOURCE_CONTINUE;
-
-  if (self->progress_bytes - self->window_bytes < (guint64)self->low_speed_limit * self->low_speed_time)
-    {
-      g_debug ("Task %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " bytes in %u s: stalled",
-               self->record->identifier, self->progress_bytes - self->window_bytes, self->low_speed_time);
-      g_clear_pointer (&self->speed_source, g_source_unref);
-      _ladle_transfer_abort (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                                "The transfer was slower than %u bytes per second for %u seconds",
-                                                self->low_speed_limit, self->low_speed_time));
-      return G_SOURCE_REMOVE;
-    }
-
-  reset_speed_window (self, now);
-  return G_SOURCE_CONTINUE;
+  g_debug ("Task %" G_GUINT64_FORMAT ": %s", self->record->identifier, error->message);
+  _ladle_transfer_abort (self, error);
 }
 
 static void
 start_speed_watchdog (LadleTransfer *self,
                       LadleSession  *session)
 {
-  g_autoptr(LadleSessionConfiguration) configuration = NULL;
-  GSource *source;
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_dup_configuration (session);
 
-  if (self->speed_source != NULL)
-    return;
-
-  configuration = ladle_session_dup_configuration (session);
-  self->low_speed_limit = ladle_session_configuration_get_low_speed_limit (configuration);
-  self->low_speed_time = ladle_session_configuration_get_low_speed_time (configuration);
-  if (self->low_speed_limit == 0 || self->low_speed_time == 0)
-    return;
-
-  reset_speed_window (self, g_get_monotonic_time ());
-  source = g_timeout_source_new_seconds (1);
-  g_source_set_callback (source, speed_tick_cb, g_object_ref (self->task), g_object_unref);
-  g_source_set_static_name (source, "[ladle] low-speed watchdog");
-  g_source_attach (source, _ladle_session_get_context (session));
-  self->speed_source = source;
-}
-
-static gboolean
-deadline_cb (gpointer user_data)
-{
-  LadleTransfer *self = _ladle_task_get_transfer (user_data);
-
-  g_clear_pointer (&self->deadline_source, g_source_unref);
-  _ladle_transfer_abort (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                            "The task did not complete within %u seconds",
-                                            ladle_task_get_total_timeout (self->task)));
-
-  return G_SOURCE_REMOVE;
+  _ladle_watchdog_start_speed (self->watchdog, _ladle_session_get_context (session),
+                               ladle_session_configuration_get_low_speed_limit (configuration),
+                               ladle_session_configuration_get_low_speed_time (configuration));
 }
 
 /* Body bytes written to the connection count as progress for the watchdog. */
@@ -1027,7 +895,7 @@ void
 _ladle_transfer_note_sent (LadleTransfer *self,
                            gsize          n_bytes)
 {
-  self->progress_bytes += n_bytes;
+  _ladle_watchdog_note_progress (self->watchdog, n_bytes);
 }
 
 static void
@@ -1141,15 +1009,8 @@ start (LadleTransfer *self)
   guint total_timeout = ladle_task_get_total_timeout (self->task);
 
   set_phase (self, LADLE_TASK_PHASE_ADMITTING);
-  if (total_timeout > 0 && session != NULL)
-    {
-      GSource *source = g_timeout_source_new_seconds (total_timeout);
-
-      g_source_set_callback (source, deadline_cb, g_object_ref (self->task), g_object_unref);
-      g_source_set_static_name (source, "[ladle] task deadline");
-      g_source_attach (source, _ladle_session_get_context (session));
-      self->deadline_source = source;
-    }
+  if (session != NULL)
+    _ladle_watchdog_start_deadline (self->watchdog, _ladle_session_get_context (session), total_timeout);
   if (self->start_error != NULL)
     {
       schedule_completion (self, NULL);
@@ -1305,6 +1166,7 @@ _ladle_transfer_new (LadleTask       *task,
   self->record = record;
   self->cancellable = g_cancellable_new ();
   self->watch = _ladle_request_watch_new (task);
+  self->watchdog = _ladle_watchdog_new (G_OBJECT (task), watchdog_counts, watchdog_fired);
   self->body_length = -1;
   self->framed_length = -1;
 
@@ -1317,14 +1179,13 @@ _ladle_transfer_free (LadleTransfer *self)
   if (self == NULL)
     return;
 
-  clear_source (&self->completion_source);
-  clear_source (&self->continue_source);
-  clear_source (&self->speed_source);
-  clear_source (&self->deadline_source);
+  _ladle_clear_source (&self->completion_source);
+  _ladle_clear_source (&self->continue_source);
+  g_clear_pointer (&self->watchdog, _ladle_watchdog_free);
   g_clear_pointer (&self->watch, _ladle_request_watch_free);
   if (self->body_stream != NULL)
     {
-      close_stream (self->body_stream);
+      _ladle_close_stream (self->body_stream);
       g_clear_object (&self->body_stream);
     }
   for (guint i = 0; i < MAX_BUFFERS; i++)

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -25,5 +25,19 @@ _ladle_set_str (char       **str_pointer,
 
   return TRUE;
 }
+
+/* Sources attached to a session's context (which need not be the global default context that
+ * g_source_remove() looks in) are kept as pointers and destroyed with this. */
+static inline void
+_ladle_clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+void _ladle_close_stream           (GInputStream *stream);
+void _ladle_drain_and_close_stream (GInputStream *stream);
 
 G_END_DECLS
