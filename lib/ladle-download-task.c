@@ -8,8 +8,10 @@
  *
  * A task whose response body goes to a file.
  *
- * The body streams into a partial file in a directory the session owns (under its
- * [property@Ladle.SessionConfiguration:state-directory]), with large reads and constant memory
+ * The body streams into a partial file in a directory the session owns (the `downloads`
+ * directory of its [property@Ladle.SessionConfiguration:state-directory], or, for an ephemeral
+ * session without a state directory set by the application, a private temporary directory
+ * removed with the session), with large reads and constant memory
  * whatever the size. The file is written, checked and moved on a worker thread, never on the
  * application's main context, while the next block of the body is read. Content decoding is disabled, so that byte counts and ranges refer to the
  * stored bytes.
@@ -28,6 +30,15 @@
  * read it with [method@Ladle.DownloadTask.dup_resume_data] after
  * [signal@Ladle.Task::completed]. The format is documented in the resume-data page of the
  * documentation.
+ *
+ * The partial file is deleted, before [signal@Ladle.Task::completed], when the download
+ * succeeds (once it was moved, or when it was not moved), when the move fails, when the task is
+ * cancelled with [method@Ladle.Task.cancel] (a task made from resume data included), and when it
+ * fails without resume data. It is kept, closed, when the task fails or is cancelled with
+ * [method@Ladle.DownloadTask.cancel_producing_resume_data_async] and resume data could be made;
+ * a task made from resume data that fails before it wrote anything also leaves its partial file
+ * as it found it. A kept partial file may still be removed later by the session: see
+ * [property@Ladle.SessionConfiguration:partial-file-max-age].
  */
 
 #include "config.h"
@@ -870,8 +881,11 @@ ladle_download_task_class_init (LadleDownloadTaskClass *klass)
    *   again (it changed, or it ignores ranges) and the partial file was started over
    * @expected_total: the size of the whole resource, -1 when unknown
    *
-   * Emitted, after [signal@Ladle.Task::response], by a task made from resume data, once the
-   * server's answer shows how the download continues.
+   * Emitted once by a task made from resume data, after [signal@Ladle.Task::response], when the
+   * server's answer shows how the download continues and the partial file is open: checked and
+   * cut back to @offset for a 206 (or a 416 that proves the file complete), or a new partial
+   * file for a 200. It comes before any [signal@Ladle.Task::download-progress]. It is not
+   * emitted when the answer fails the task.
    */
   signals[RESUMED] =
     g_signal_new ("resumed",
@@ -1027,9 +1041,11 @@ ladle_download_task_dup_suggested_filename (LadleDownloadTask *self)
  * @self: a download task
  *
  * Gets the resume data of a download that failed in the middle of the body or was cancelled
- * with [method@Ladle.DownloadTask.cancel_producing_resume_data_async]. It exists only when the
- * response had a validator (a strong ETag or a Last-Modified date) and the server did not refuse
- * ranges; the partial file then stays on disk for it.
+ * with [method@Ladle.DownloadTask.cancel_producing_resume_data_async]. It exists only when at
+ * least one byte of the body is in the partial file, the response was a 200 or 206 with a
+ * validator (a strong ETag or a Last-Modified date), and the server did not refuse ranges
+ * (`Accept-Ranges: none`); the partial file then stays on disk for it. A task made from resume
+ * data that fails before writing gives resume data for the partial file it was given.
  *
  * Returns: (transfer full) (nullable): the resume data, or %NULL
  */
@@ -1095,7 +1111,8 @@ ladle_download_task_cancel_producing_resume_data_async (LadleDownloadTask   *sel
  * @error: return location for an error
  *
  * Returns: (transfer full) (nullable): the resume data, or %NULL without error when the download
- *   cannot be resumed (no validator, ranges refused, or nothing received yet)
+ *   cannot be resumed (no validator, ranges refused, a status other than 200 or 206, or nothing
+ *   received yet); the partial file is then deleted
  */
 GBytes *
 ladle_download_task_cancel_producing_resume_data_finish (LadleDownloadTask  *self,

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 /**
  * LadleDestinationFlags:
  * @LADLE_DESTINATION_FLAGS_NONE: fail with %G_IO_ERROR_EXISTS when the destination exists, and
- *   when its directory does not
+ *   with %G_IO_ERROR_NOT_FOUND when its directory does not
  * @LADLE_DESTINATION_FLAGS_REPLACE: replace an existing destination file, atomically
  * @LADLE_DESTINATION_FLAGS_CREATE_PARENTS: create the destination's missing parent directories
  *

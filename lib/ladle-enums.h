@@ -48,9 +48,12 @@ typedef enum
 
 /**
  * LadleSessionKind:
- * @LADLE_SESSION_KIND_DEFAULT: cookies are kept on disk in the state directory
- * @LADLE_SESSION_KIND_EPHEMERAL: nothing is written to disk: cookies live in memory only
- * @LADLE_SESSION_KIND_BACKGROUND: transfers are recorded so that they survive a restart of the application
+ * @LADLE_SESSION_KIND_DEFAULT: cookies and partial downloads are kept on disk in the state directory
+ * @LADLE_SESSION_KIND_EPHEMERAL: cookies live in memory only; partial downloads go to a private
+ *   temporary directory removed with the session (or to the state directory, when the
+ *   application set one)
+ * @LADLE_SESSION_KIND_BACKGROUND: meant for transfers that survive a restart of the application;
+ *   in this version nothing is recorded, and it behaves like %LADLE_SESSION_KIND_DEFAULT
  *
  * The kind of a [class@Ladle.SessionConfiguration].
  */

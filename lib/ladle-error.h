@@ -26,28 +26,43 @@ G_BEGIN_DECLS
 
 /**
  * LadleError:
- * @LADLE_ERROR_FAILED: a failure with no more precise code
- * @LADLE_ERROR_SESSION_INVALIDATED: the task's session was invalidated before the task could run
+ * @LADLE_ERROR_FAILED: a failure with no more precise code; this version of Ladle never reports it
+ * @LADLE_ERROR_SESSION_INVALIDATED: the task's session was invalidated, or no longer exists, before
+ *   the task could run
  * @LADLE_ERROR_TRUNCATED_BODY: the connection ended before the body announced by Content-Length or
- *   Content-Range was complete
- * @LADLE_ERROR_TOO_MANY_REDIRECTS: the task met more redirects than the limit allows
+ *   by a 206's Content-Range was complete, or a download ended with fewer bytes than that total;
+ *   also when libsoup reports %G_IO_ERROR_PARTIAL_INPUT in the middle of a body (a connection
+ *   closed inside a chunk of a chunked body, for one)
+ * @LADLE_ERROR_TOO_MANY_REDIRECTS: the task met more redirects than
+ *   [property@Ladle.Task:max-redirects] allows
  * @LADLE_ERROR_UNSUPPORTED_REDIRECT: a redirect pointed to a scheme other than http or https, or had
- *   an invalid Location
- * @LADLE_ERROR_INVALID_RESUME_DATA: resume data could not be parsed or is inconsistent
+ *   an invalid Location, or a [signal@Ladle.Task::redirect] handler set a URI that is not http or
+ *   https
+ * @LADLE_ERROR_INVALID_RESUME_DATA: resume data could not be parsed, is inconsistent, or carries
+ *   what resume data may not hold (a method other than GET, a credential or per-request header)
  * @LADLE_ERROR_RESUME_DATA_VERSION: resume data was written by a newer format version
- * @LADLE_ERROR_PARTIAL_FILE: the partial file named by resume data is missing or has the wrong size
- * @LADLE_ERROR_UNEXPECTED_RANGE: a resumed download received a status or Content-Range that does not
- *   continue the partial file
+ * @LADLE_ERROR_PARTIAL_FILE: a download's partial file is missing, is not a regular file, is
+ *   shorter than its resume data records, or is used by another task; or, when a download ends,
+ *   its size on disk is not the number of bytes written to it
+ * @LADLE_ERROR_UNEXPECTED_RANGE: a 206 response does not answer the range the request asked for
+ *   (no Range was asked, another start, past the end, no valid Content-Range, another total than
+ *   the one recorded), for any task; or a resumed download received a status, or a 206 without
+ *   the recorded validator, that does not continue the partial file
  * @LADLE_ERROR_NO_BODY_STREAM: a streamed upload had no [signal@Ladle.UploadTask::need-body-stream]
- *   handler that returned a stream
- * @LADLE_ERROR_BODY_CHANGED: a request body file changed size after its length was computed
+ *   handler that returned a stream, or the factory of a form's stream part returned no stream
+ * @LADLE_ERROR_BODY_CHANGED: a request body (a file, a form's part, a streamed body with a
+ *   Content-Length) did not have the length computed or declared before it was sent
  * @LADLE_ERROR_INVALID_FIELD: a multipart form field name, file name or content type contains
  *   characters that cannot be sent
  * @LADLE_ERROR_INVALID_RESPONSE: the server's response breaks the protocol: a Content-Length that
  *   is not a number, is negative, too large, or repeated with different values, or a
- *   Content-Length that disagrees with the Content-Range; nothing of its body is delivered
+ *   Content-Length that disagrees with the Content-Range; [signal@Ladle.Task::response] was
+ *   emitted, but nothing of its body is delivered
  * @LADLE_ERROR_INVALID_REQUEST: the request cannot be sent as it is: its method is not an
- *   RFC 9110 token, or a header name or value holds CR, LF or NUL; nothing was sent
+ *   RFC 9110 token, or a header name is not a token, or a header value holds CR or LF; nothing
+ *   was sent. Also returned by
+ *   [method@Ladle.Session.create_download_task_from_resume_data_with_request] for a request
+ *   that is not a GET
  * @LADLE_ERROR_BODY_TOO_LARGE: the body of an accumulating [class@Ladle.DataTask] grew past its
  *   [property@Ladle.DataTask:max-body-size]
  *

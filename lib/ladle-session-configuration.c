@@ -312,8 +312,13 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   /**
    * LadleSessionConfiguration:allow-metered:
    *
-   * Whether tasks may run while the network monitor reports a metered network. When false, a
-   * resumed task waits until the network is no longer metered. The default is true.
+   * Whether tasks may start while the network monitor reports a metered network. When false,
+   * a task resumed for the first time while [property@Gio.NetworkMonitor:network-metered] is
+   * true waits, before anything is sent and without any signal, until the monitor reports an
+   * unmetered network; then it starts. Only the start waits: a task that is already running
+   * when the network becomes metered goes on, and so does a task suspended and resumed after it
+   * started. Its [property@Ladle.Task:total-timeout] counts the time spent waiting. The default
+   * is true.
    */
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,
@@ -372,8 +377,9 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
    * another) holds and that are older than this are deleted from its partial directory, so that
    * a download that was killed and never resumed does not keep its gigabytes forever. Resume
    * data older than this may therefore find its partial file gone. 0 keeps partial files until
-   * they are used; the default is 7 days. Ephemeral sessions remove theirs when they are
-   * finalized.
+   * they are used; the default is 7 days. An ephemeral session whose application set no
+   * [property@Ladle.SessionConfiguration:state-directory] does not sweep: it removes all of its
+   * partial files when it is finalized.
    */
   properties[PROP_PARTIAL_FILE_MAX_AGE] =
     g_param_spec_uint64 ("partial-file-max-age", NULL, NULL,
@@ -399,8 +405,8 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
 /**
  * ladle_session_configuration_new_default:
  *
- * Creates a configuration whose sessions keep cookies on disk in the
- * [property@Ladle.SessionConfiguration:state-directory].
+ * Creates a configuration whose sessions keep cookies, and the partial files of downloads, on
+ * disk in the [property@Ladle.SessionConfiguration:state-directory].
  *
  * Returns: (transfer full): a new configuration
  */
@@ -436,13 +442,13 @@ ladle_session_configuration_new_ephemeral (void)
  * ladle_session_configuration_new_background:
  * @identifier: a name for the session, unique within the application
  *
- * Creates a configuration for background sessions, whose transfers are meant to survive a restart
- * of the application: a new session with the same @identifier, in a later run, finds the
- * transfers of the earlier one.
+ * Creates a configuration of the background kind, named @identifier.
  *
- * In this version of Ladle the store that records the transfers is not implemented yet: a
- * background session behaves like a default one (cookies on disk), and a download survives a
- * restart only through resume data the application keeps
+ * Background sessions persist nothing yet: this version of Ladle records no task, restores no
+ * task when a session with the same @identifier is made in a later run, and delivers no
+ * completion after a restart. A background session behaves exactly like a default one (cookies
+ * and partial downloads in the state directory); @identifier is only stored. A download
+ * survives a restart only through resume data the application keeps
  * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]).
  *
  * Returns: (transfer full): a new configuration

@@ -22,7 +22,8 @@
  * HTTP error statuses are not errors: a 404 completes without a #GError and the status is read
  * from [property@Ladle.Task:status-code]. Errors are for the transport, cancellation
  * (%G_IO_ERROR_CANCELLED) and Ladle's own checks ([error@Ladle.Error]): in particular a body
- * shorter than its Content-Length completes with %LADLE_ERROR_TRUNCATED_BODY, never as a success.
+ * shorter than its Content-Length (or a 206's Content-Range) completes with
+ * %LADLE_ERROR_TRUNCATED_BODY, never as a success.
  */
 
 #include "config.h"
@@ -445,8 +446,9 @@ ladle_task_class_init (LadleTaskClass *klass)
    * Emitted for each redirect (301, 302, 303, 307, 308 with a Location), before it is followed.
    * The handler may edit @new_request (its URI, method and headers). Credentials do not cross
    * origins: when the scheme, host or port changes, the Authorization, Cookie and
-   * Proxy-Authorization headers are already removed from @new_request; the handler may add what
-   * it chooses.
+   * Proxy-Authorization headers are already removed from @new_request, and so are the headers
+   * marked with [method@Ladle.SessionConfiguration.set_header_sensitive] when @new_request
+   * leaves the origin of the task's original request; the handler may add what it chooses.
    *
    * Returns: %TRUE to follow the redirect, %FALSE to refuse it: the task then receives the
    *   redirect response itself, as its final response
@@ -935,7 +937,13 @@ ladle_task_suspend (LadleTask *self)
  * whatever state it was in (suspended tasks included). Does nothing to a task that already
  * completed or is being cancelled, nor to one whose whole body already arrived and is being
  * delivered (a download emitted [signal@Ladle.DownloadTask::finished] and is being moved to
- * its destination): that task completes with its outcome.
+ * its destination): that task completes with its outcome. A task that was made unable to run
+ * (for a URI that is not http or https, or that cannot be parsed) completes with that error,
+ * not %G_IO_ERROR_CANCELLED, and so does a task whose timeout or request-body failure was
+ * already being reported.
+ *
+ * A download task cancelled this way deletes its partial file, even one it was given by resume
+ * data; use [method@Ladle.DownloadTask.cancel_producing_resume_data_async] to keep it.
  */
 void
 ladle_task_cancel (LadleTask *self)
