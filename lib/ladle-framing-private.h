@@ -20,7 +20,8 @@ gboolean _ladle_framing_content_length      (SoupMessageHeaders  *headers,
                                              GError             **error);
 
 /* A request's Range header when it asks for one range of bytes ("bytes=N-" or "bytes=N-M"):
- * @end is -1 for an open range. FALSE for none, several ranges, or suffix ranges. */
+ * @end is -1 for an open range; for a suffix range ("bytes=-N") @start is -1 and @end is N.
+ * FALSE for none, several ranges or a malformed one. */
 gboolean _ladle_framing_request_range       (SoupMessageHeaders  *headers,
                                              gint64              *start,
                                              gint64              *end);

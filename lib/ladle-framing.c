@@ -96,8 +96,14 @@ _ladle_framing_request_range (SoupMessageHeaders *headers,
 
   range += strlen ("bytes=");
   dash = strchr (range, '-');
-  if (dash == NULL || dash == range)
+  if (dash == NULL)
     return FALSE;
+  /* A suffix range, "bytes=-N": the last N bytes (@start is -1, @end is N). */
+  if (dash == range)
+    {
+      *start = -1;
+      return _ladle_framing_parse_length (dash + 1, end) && *end > 0;
+    }
 
   first = g_strndup (range, dash - range);
   if (!_ladle_framing_parse_length (g_strstrip (first), start))
@@ -188,6 +194,15 @@ _ladle_framing_check_response (SoupMessage  *message,
   if (!_ladle_framing_parse_content_range (soup_message_headers_get_one (response, "Content-Range"),
                                            &start, &end, &total))
     return unexpected_range (error, "has no valid Content-Range");
+  if (asked_start < 0)
+    {
+      /* The last asked_end bytes: the range must end the resource and be that long (or the
+       * whole resource when it is shorter). */
+      if (total < 0 || end != total - 1 || end - start + 1 != MIN (asked_end, total))
+        return unexpected_range (error, "does not hold the last bytes that were asked for");
+      asked_start = start;
+      asked_end = end;
+    }
   if (start != asked_start)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,

@@ -1056,6 +1056,16 @@ continue_cb (gpointer user_data)
       break;
 
     case LADLE_TASK_PHASE_ADMITTING:
+      {
+        /* Suspended while it waited for the network, resumed since: ask again (the session
+         * starts it, or keeps it waiting once). */
+        g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+
+        if (session != NULL)
+          _ladle_session_admit (session, self->task);
+      }
+      break;
+
     case LADLE_TASK_PHASE_PREPARING:
     case LADLE_TASK_PHASE_SENDING:
     case LADLE_TASK_PHASE_FINISHING:
