@@ -245,6 +245,139 @@ test_main_context_not_blocked (void)
   remove_tree (tmp);
 }
 
+/* A network monitor the test drives: its "network-metered" is what the test says. */
+#define TEST_TYPE_MONITOR (test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
+
+struct _TestMonitor
+{
+  GObject  parent_instance;
+  gboolean metered;
+};
+
+enum { MONITOR_PROP_0, MONITOR_PROP_AVAILABLE, MONITOR_PROP_METERED, MONITOR_PROP_CONNECTIVITY };
+
+static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void test_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
+
+static void
+test_monitor_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  TestMonitor *self = TEST_MONITOR (object);
+
+  switch (prop_id)
+    {
+    case MONITOR_PROP_AVAILABLE:
+      g_value_set_boolean (value, TRUE);
+      break;
+    case MONITOR_PROP_METERED:
+      g_value_set_boolean (value, self->metered);
+      break;
+    case MONITOR_PROP_CONNECTIVITY:
+      g_value_set_enum (value, G_NETWORK_CONNECTIVITY_FULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+test_monitor_class_init (TestMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = test_monitor_get_property;
+  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+test_monitor_init (TestMonitor *self)
+{
+}
+
+static gboolean
+test_monitor_initable_init_fn (GInitable     *initable,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  return TRUE;
+}
+
+static void
+test_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = test_monitor_initable_init_fn;
+}
+
+static void
+test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+test_monitor_set_metered (TestMonitor *self,
+                          gboolean     metered)
+{
+  self->metered = metered;
+  g_object_notify (G_OBJECT (self), "network-metered");
+}
+
+/* With allow-metered off, a task resumed on a metered network waits without sending; one that
+ * was suspended meanwhile starts when resumed on an unmetered network, and only then. */
+static void
+test_metered_waits (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleSession) session = NULL;
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/bytes/1000");
+  g_autoptr(LadleDataTask) waiting = NULL;
+  g_autoptr(LadleDataTask) suspended = NULL;
+  Completion waiting_done = { 0 };
+  Completion suspended_done = { 0 };
+
+  monitor->metered = TRUE;
+  ladle_session_configuration_set_allow_metered (configuration, FALSE);
+  ladle_session_configuration_set_network_monitor (configuration, G_NETWORK_MONITOR (monitor));
+  session = ladle_session_new (configuration);
+  waiting = ladle_session_create_data_task_for_uri (session, uri);
+  suspended = ladle_session_create_data_task_for_uri (session, uri);
+  g_signal_connect (waiting, "completed", G_CALLBACK (on_completed), &waiting_done);
+  g_signal_connect (suspended, "completed", G_CALLBACK (on_completed), &suspended_done);
+
+  ladle_task_resume (LADLE_TASK (waiting));
+  ladle_task_resume (LADLE_TASK (suspended));
+  ladle_test_spin (200);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 0);
+  g_assert_false (waiting_done.done);
+
+  /* Suspended while it waits: the network becoming unmetered starts only the other one. */
+  ladle_task_suspend (LADLE_TASK (suspended));
+  test_monitor_set_metered (monitor, FALSE);
+  ladle_test_wait_for_flag (&waiting_done.done, 30, "the waiting task completes");
+  g_assert_no_error (waiting_done.error);
+  g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (waiting)), ==, 200);
+  ladle_test_spin (200);
+  g_assert_false (suspended_done.done);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
+
+  ladle_task_resume (LADLE_TASK (suspended));
+  ladle_test_wait_for_flag (&suspended_done.done, 30, "the resumed task completes");
+  g_assert_no_error (suspended_done.error);
+  g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (suspended)), ==, 200);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -253,6 +386,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/Ladle/Engine/phases-logged", test_phases_logged);
+  g_test_add_func ("/Ladle/Engine/metered-waits", test_metered_waits);
   g_test_add_func ("/Ladle/Engine/main-context-not-blocked", test_main_context_not_blocked);
 
   return g_test_run ();
