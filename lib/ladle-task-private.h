@@ -61,6 +61,9 @@ struct _LadleTaskClass
    * next read overlap the kind's consumption of the previous block (a download's disk write). */
   gsize                    read_size;
   guint                    n_buffers;
+  /* Reads are gathered into blocks of this size before the kind gets them (0: each read is a
+   * block): fewer, larger disk writes for a download. */
+  gsize                    block_size;
 
   /* Once, before the first send; may do I/O off the main context (a resumed download checks
    * its partial file). NULL: nothing to prepare. */

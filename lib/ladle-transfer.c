@@ -45,7 +45,8 @@ typedef enum
 {
   BUFFER_FREE,
   BUFFER_READING,    /* a read into it is in flight */
-  BUFFER_HELD,       /* filled while the task was suspended: delivered on resume */
+  BUFFER_FILLING,    /* holds some of a block that later reads complete */
+  BUFFER_HELD,       /* a complete block, to be handed to the task kind */
   BUFFER_CONSUMING,  /* handed to the task kind */
 } BufferState;
 
@@ -53,6 +54,7 @@ typedef struct
 {
   LadleBodyBuffer public;
   BufferState     state;
+  gsize           counted;   /* bytes of it already in the task's byte counts */
 } Buffer;
 
 struct _LadleTransfer
@@ -84,6 +86,7 @@ struct _LadleTransfer
   Buffer               buffers[MAX_BUFFERS];
   guint                n_buffers;
   gsize                read_size;
+  gsize                block_size;      /* reads are gathered into blocks of this size */
   guint                next_read;       /* the buffer the next read fills (blocks go in order) */
   guint                next_delivery;
   guint                n_busy;          /* buffers READING or CONSUMING */
@@ -96,6 +99,13 @@ struct _LadleTransfer
 };
 
 static void send_message    (LadleTransfer *self);
+static void settle          (LadleTransfer *self);
+static void hold_block     (LadleTransfer *self,
+                            Buffer        *buffer);
+static void account        (LadleTransfer *self,
+                            Buffer        *buffer);
+static void deliver        (LadleTransfer *self,
+                            Buffer        *buffer);
 static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
@@ -182,7 +192,8 @@ static void
 free_idle_buffers (LadleTransfer *self)
 {
   for (guint i = 0; i < self->n_buffers; i++)
-    if (self->buffers[i].state == BUFFER_FREE || self->buffers[i].state == BUFFER_HELD)
+    if (self->buffers[i].state == BUFFER_FREE || self->buffers[i].state == BUFFER_FILLING ||
+        self->buffers[i].state == BUFFER_HELD)
       {
         self->buffers[i].state = BUFFER_FREE;
         g_clear_pointer (&self->buffers[i].public.data, g_free);
@@ -281,9 +292,29 @@ complete (LadleTransfer *self,
   self->completing = TRUE;
 
   if (self->n_busy > 0 || self->beginning)
+    g_cancellable_cancel (self->cancellable);
+  settle (self);
+}
+
+/* A completing task with nothing in flight: bytes that arrived but were not handed over yet
+ * (a download gathering a block) go to the kind first, so that they are on disk before
+ * ::completed and in the resume data; then the task completes. */
+static void
+settle (LadleTransfer *self)
+{
+  Buffer *last;
+
+  if (!self->completing || self->n_busy > 0 || self->beginning || self->dispatching)
+    return;
+
+  last = self->n_buffers > 0 ? &self->buffers[self->next_read] : NULL;
+  if (last != NULL && last->state == BUFFER_FILLING && self->record->phase == LADLE_TASK_PHASE_BODY &&
+      last == &self->buffers[self->next_delivery])
     {
-      g_cancellable_cancel (self->cancellable);
-      return;
+      hold_block (self, last);
+      deliver (self, last);
+      if (self->n_busy > 0)
+        return;
     }
 
   finish_completion (self);
@@ -422,10 +453,7 @@ deliver (LadleTransfer *self,
   LadleTaskClass *klass = task_class (self);
 
   self->next_delivery = (self->next_delivery + 1) % self->n_buffers;
-  self->body_received += buffer->public.length;
-  _ladle_watchdog_note_progress (self->watchdog, buffer->public.length);
-  self->record->bytes_received = self->receive_offset + self->body_received;
-
+  account (self, buffer);
   buffer->state = BUFFER_CONSUMING;
   self->n_busy++;
   self->dispatching = TRUE;
@@ -436,6 +464,30 @@ deliver (LadleTransfer *self,
   if (state (self) == LADLE_TASK_STATE_RUNNING && self->record->phase == LADLE_TASK_PHASE_BODY)
     _ladle_task_report_download_progress (self->task, FALSE);
   self->dispatching = FALSE;
+  /* A handler or the kind failed or cancelled the task meanwhile. */
+  if (self->completing)
+    settle (self);
+}
+
+/* Counts the bytes of @buffer that were not counted yet. */
+static void
+account (LadleTransfer *self,
+         Buffer        *buffer)
+{
+  gsize n = buffer->public.length - buffer->counted;
+
+  buffer->counted = buffer->public.length;
+  self->body_received += n;
+  self->record->bytes_received = self->receive_offset + self->body_received;
+  _ladle_watchdog_note_progress (self->watchdog, n);
+}
+
+static void
+hold_block (LadleTransfer *self,
+            Buffer        *buffer)
+{
+  buffer->state = BUFFER_HELD;
+  self->next_read = (self->next_read + 1) % self->n_buffers;
 }
 
 /* A read into @buffer ended with @n bytes (0 at the end, -1 with @error, taken). Returns
@@ -448,13 +500,13 @@ read_done (LadleTransfer *self,
 {
   g_autoptr(GError) read_error = error;
 
-  buffer->state = BUFFER_FREE;
+  /* What the buffer held before this read stays: a failure delivers it (complete()). */
+  buffer->state = buffer->public.length > 0 ? BUFFER_FILLING : BUFFER_FREE;
   self->n_busy--;
 
   if (self->completing)
     {
-      if (self->n_busy == 0 && !self->beginning)
-        finish_completion (self);
+      settle (self);
       return FALSE;
     }
   if (check_interrupted (self))
@@ -473,10 +525,30 @@ read_done (LadleTransfer *self,
       return FALSE;
     }
   if (n == 0)
-    return body_eof (self);
+    {
+      if (buffer->public.length > 0)
+        {
+          account (self, buffer);
+          hold_block (self, buffer);
+        }
+      return body_eof (self);
+    }
 
-  buffer->public.length = n;
-  buffer->state = BUFFER_HELD;
+  buffer->public.length += n;
+  /* A suspended task's counts do not move: its bytes are counted when it goes on. */
+  if (state (self) == LADLE_TASK_STATE_RUNNING)
+    account (self, buffer);
+  /* A kind that gathers reads into larger blocks (a download: fewer, larger disk writes) gets
+   * a block once it is full; progress is reported as the bytes arrive. */
+  if (self->block_size == self->read_size || buffer->public.length == self->block_size)
+    hold_block (self, buffer);
+  else
+    {
+      buffer->state = BUFFER_FILLING;
+      if (state (self) == LADLE_TASK_STATE_RUNNING)
+        _ladle_task_report_download_progress (self->task, FALSE);
+    }
+
   return TRUE;
 }
 
@@ -508,6 +580,8 @@ pump_body (LadleTransfer *self)
   for (guint n_immediate = 0;; )
     {
       GError *error = NULL;
+      guint8 *into;
+      gsize size;
       gssize n;
 
       if (self->record->phase != LADLE_TASK_PHASE_BODY || self->completing || self->beginning)
@@ -535,7 +609,7 @@ pump_body (LadleTransfer *self)
         }
 
       buffer = &self->buffers[self->next_read];
-      if (buffer->state != BUFFER_FREE || self->reading != NULL)
+      if ((buffer->state != BUFFER_FREE && buffer->state != BUFFER_FILLING) || self->reading != NULL)
         return;
 
       if (buffer->public.data == NULL)
@@ -543,18 +617,18 @@ pump_body (LadleTransfer *self)
           /* A small body of known length gets a buffer of its size, plus one byte that lets a
            * longer body show. */
           if (self->body_length >= 0 && (guint64)self->body_length < self->read_size)
-            self->read_size = self->body_length + 1;
-          buffer->public.data = g_malloc (self->read_size);
+            self->read_size = self->block_size = self->body_length + 1;
+          buffer->public.data = g_malloc (self->block_size);
         }
       buffer->state = BUFFER_READING;
       self->n_busy++;
-      self->next_read = (self->next_read + 1) % self->n_buffers;
+      into = buffer->public.data + buffer->public.length;
+      size = MIN (self->read_size, self->block_size - buffer->public.length);
 
       if (self->pollable && n_immediate < MAX_IMMEDIATE_READS)
         {
           n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->body_stream),
-                                                        buffer->public.data, self->read_size,
-                                                        self->cancellable, &error);
+                                                        into, size, self->cancellable, &error);
           if (n >= 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
             {
               n_immediate++;
@@ -566,7 +640,7 @@ pump_body (LadleTransfer *self)
         }
 
       self->reading = buffer;
-      g_input_stream_read_async (self->body_stream, buffer->public.data, self->read_size,
+      g_input_stream_read_async (self->body_stream, into, size,
                                  G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
       return;
     }
@@ -582,13 +656,15 @@ _ladle_transfer_buffer_consumed (LadleTransfer   *self,
   g_return_if_fail (buffer->state == BUFFER_CONSUMING);
 
   buffer->state = BUFFER_FREE;
+  buffer->public.length = 0;
+  buffer->counted = 0;
   self->n_busy--;
 
   if (self->completing)
     {
       g_clear_error (&error);
-      if (self->n_busy == 0 && !self->beginning)
-        finish_completion (self);
+      /* From inside deliver(), the caller goes on. */
+      settle (self);
       return;
     }
   if (self->record->phase == LADLE_TASK_PHASE_DONE)
@@ -629,8 +705,7 @@ body_begin_cb (GObject      *object,
   if (self->completing)
     {
       g_clear_error (&error);
-      if (self->n_busy == 0)
-        finish_completion (self);
+      settle (self);
       return;
     }
   if (check_interrupted (self))
@@ -685,6 +760,7 @@ begin_body (LadleTransfer *self)
   if (self->n_buffers == 0)
     {
       self->read_size = klass->read_size ? klass->read_size : DEFAULT_READ_SIZE;
+      self->block_size = MAX (klass->block_size, self->read_size);
       self->n_buffers = CLAMP (klass->n_buffers, 1, MAX_BUFFERS);
     }
 

@@ -233,12 +233,12 @@ test_main_context_not_blocked (void)
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
 
-  /* The writes were slow: at 256 KiB a block, 8 MiB is at least 32 writes of 100 ms. */
-  g_assert_cmpint (*n_slow_writes, >=, DOWNLOAD_SIZE / (256 * 1024));
+  /* The writes were slow: at 1 MiB a block at most, 8 MiB is at least 8 writes of 100 ms. */
+  g_assert_cmpint (*n_slow_writes, >=, DOWNLOAD_SIZE / (1024 * 1024));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, (gint64)*n_slow_writes * 100 * 1000);
   g_test_message ("%d slow writes, %u ticks, the latest %" G_GINT64_FORMAT " µs late",
                   *n_slow_writes, ticker.n_ticks, ticker.max_lateness);
-  g_assert_cmpuint (ticker.n_ticks, >, 100);
+  g_assert_cmpuint (ticker.n_ticks, >, 50);
   g_assert_cmpint (ticker.max_lateness, <, MAX_LATENESS_MS * 1000);
 
   g_clear_error (&completion.error);
