@@ -19,6 +19,7 @@ G_BEGIN_DECLS
  */
 GMainContext      *_ladle_session_get_context                  (LadleSession         *self);
 LadleTlsTrust     *_ladle_session_get_tls_trust                (LadleSession         *self);
+LadleSessionConfiguration *_ladle_session_get_configuration   (LadleSession         *self);
 void               _ladle_session_admit                        (LadleSession         *self,
                                                                 LadleTask            *task);
 void               _ladle_session_prepare_message              (LadleSession         *self,

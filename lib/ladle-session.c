@@ -1106,6 +1106,13 @@ _ladle_session_get_context (LadleSession *self)
   return self->context;
 }
 
+/* The session's own configuration (borrowed: it never changes once the session exists). */
+LadleSessionConfiguration *
+_ladle_session_get_configuration (LadleSession *self)
+{
+  return self->configuration;
+}
+
 LadleTlsTrust *
 _ladle_session_get_tls_trust (LadleSession *self)
 {

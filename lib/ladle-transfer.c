@@ -959,7 +959,7 @@ static void
 start_speed_watchdog (LadleTransfer *self,
                       LadleSession  *session)
 {
-  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_dup_configuration (session);
+  LadleSessionConfiguration *configuration = _ladle_session_get_configuration (session);
 
   _ladle_watchdog_start_speed (self->watchdog, _ladle_session_get_context (session),
                                ladle_session_configuration_get_low_speed_limit (configuration),
