@@ -921,6 +921,19 @@ static const ValidatorCase validator_date_replaced_by_etag = {
   NULL, RESUME_DATE, "Content-Range: bytes 1000-4999/5000\r\nETag: \"v1-5000\"\r\n",
   FALSE, "/resource/5000?etag=none",
 };
+/* the right validator, a Content-Range that is not one */
+static const ValidatorCase validator_range_no_total = {
+  RESUME_ETAG, NULL, "Content-Range: bytes 1000-4999\r\nETag: \"v1-5000\"\r\n",
+  FALSE, "/resource/5000",
+};
+static const ValidatorCase validator_range_not_numbers = {
+  RESUME_ETAG, NULL, "Content-Range: bytes 1000-49x9/5000\r\nETag: \"v1-5000\"\r\n",
+  FALSE, "/resource/5000",
+};
+static const ValidatorCase validator_range_missing = {
+  RESUME_ETAG, NULL, "ETag: \"v1-5000\"\r\n",
+  FALSE, "/resource/5000",
+};
 /* accepted: the strong ETag matches (the date does not matter then) */
 static const ValidatorCase validator_etag_match = {
   RESUME_ETAG, RESUME_DATE, "Content-Range: bytes 1000-4999/5000\r\nETag: \"v1-5000\"\r\nLast-Modified: Tue, 02 Jan 2024 00:00:00 GMT\r\n",
@@ -1822,6 +1835,9 @@ main (int   argc,
   ADD ("resume/date-missing", &validator_date_missing, test_resume_validator);
   ADD ("resume/date-other", &validator_date_other, test_resume_validator);
   ADD ("resume/date-replaced-by-etag", &validator_date_replaced_by_etag, test_resume_validator);
+  ADD ("resume/range-no-total", &validator_range_no_total, test_resume_validator);
+  ADD ("resume/range-not-numbers", &validator_range_not_numbers, test_resume_validator);
+  ADD ("resume/range-missing", &validator_range_missing, test_resume_validator);
   ADD ("resume/etag-match", &validator_etag_match, test_resume_validator);
   ADD ("resume/date-match", &validator_date_match, test_resume_validator);
   ADD ("resume/total-larger", &total_larger, test_resume_total_differs);
