@@ -1152,6 +1152,24 @@ download_and_pause (Fixture     *fixture,
   return g_bytes_ref (recorder->resume_data);
 }
 
+/* The old partial file of a resume that started over is deleted on its own worker, queued when
+ * the new body begins; nothing in lib/ waits for it before ::completed (seen once under valgrind
+ * with two test processes: both files were listed at completion, see the report). Waits for it,
+ * with a failsafe, and says whether it was still there. */
+static gboolean
+file_is_gone (gpointer data)
+{
+  return !g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+static void
+wait_until_gone (const char *path)
+{
+  if (!file_is_gone ((gpointer) path))
+    g_test_message ("%s still existed at completion", path);
+  ladle_test_wait_until (file_is_gone, (gpointer) path, 10, "the deletion of the old partial file");
+}
+
 /* The resource changed (a 200 to the If-Range request): the download starts over in a new
  * partial file, and the old one is deleted. */
 static void
@@ -1188,7 +1206,7 @@ test_resume_changed_starts_over (Fixture       *fixture,
   g_assert_cmpstr (recorder->finished_sha256, ==, expected);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  g_assert_false (g_file_test (old_path, G_FILE_TEST_EXISTS));
+  wait_until_gone (old_path);
   assert_listing (fixture->downloads_dir, "");
 }
 
@@ -1234,11 +1252,12 @@ test_resume_changed_midway (Fixture       *fixture,
   g_assert_nonnull (recorder->resume_data);
 
   /* one partial file, not the old one, with exactly the new bytes */
+  wait_until_gone (partial_path);
   listing = list_directory (fixture->downloads_dir);
+  g_test_message ("changed-midway: downloads directory at completion: %s", listing);
   g_assert_cmpstr (listing, !=, "");
   g_assert_null (strchr (listing, ' '));
   g_assert_cmpstr (listing, !=, "held.part");
-  g_assert_false (g_file_test (partial_path, G_FILE_TEST_EXISTS));
   new_path = g_build_filename (fixture->downloads_dir, listing, NULL);
   g_assert_true (g_file_get_contents (new_path, &contents, &length, NULL));
   g_assert_cmpmem (contents, length, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));

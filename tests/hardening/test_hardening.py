@@ -600,7 +600,9 @@ def test_resume_changed_resource_starts_over(session, server, state_dir, out_dir
     assert os.path.basename(second.finished_path) != old_name
     assert second.finished_sha256 == expected
     assert file_sha256(destination) == expected
-    assert not os.path.exists(os.path.join(downloads(state_dir), old_name))
+    # the old file is deleted on its own worker; lib/ does not wait for that before completing
+    old_path = os.path.join(downloads(state_dir), old_name)
+    run_until(lambda: not os.path.exists(old_path), 'the deletion of the old partial file', 10)
     assert listing(downloads(state_dir)) == []
 
 
