@@ -58,6 +58,12 @@ _ladle_framing_content_length (SoupMessageHeaders  *headers,
 
   /* Repeated headers come joined with commas; a list within one header is the same thing. */
   values = g_strsplit (list, ",", -1);
+  if (values[0] == NULL)
+    {
+      g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
+                           "The response has an empty Content-Length");
+      return FALSE;
+    }
   for (guint i = 0; values[i] != NULL; i++)
     {
       g_autofree char *value = g_strstrip (g_strdup (values[i]));

@@ -30,6 +30,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <gio/gunixoutputstream.h>
 
 #include "ladle-error.h"
 #include "ladle-partial-file-private.h"
@@ -280,8 +281,8 @@ create_file (LadlePartialFile  *self,
 
   for (guint attempt = 0; attempt < 8; attempt++)
     {
-      g_autoptr(GFileOutputStream) output = NULL;
-      g_autoptr(GError) local_error = NULL;
+      g_autofree char *path = NULL;
+      int fd;
 
       if (attempt > 0)
         {
@@ -292,15 +293,23 @@ create_file (LadlePartialFile  *self,
           self->file = g_file_get_child (self->directory, name);
         }
 
-      output = g_file_create (self->file, G_FILE_CREATE_PRIVATE, NULL, &local_error);
-      if (output != NULL)
+      /* O_APPEND: a write always lands at the end of the file, so a file that something else
+       * truncated comes out short (and the size check at the end fails) instead of growing a
+       * hole of zeros at the right size. */
+      path = g_file_get_path (self->file);
+      fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+      if (fd >= 0)
         {
-          self->output = G_OUTPUT_STREAM (g_steal_pointer (&output));
+          self->output = g_unix_output_stream_new (fd, TRUE);
           return TRUE;
         }
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+      if (errno != EEXIST)
         {
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Error opening file “%s”: %s", path, g_strerror (saved_errno));
           return FALSE;
         }
     }

@@ -535,6 +535,18 @@ read_done (LadleTransfer *self,
     }
 
   buffer->public.length += n;
+  /* More bytes than the framing announced (a chunked 206 past its range): none of this block
+   * is delivered. */
+  if (self->body_length >= 0 &&
+      self->body_received + (gint64)(buffer->public.length - buffer->counted) > self->body_length)
+    {
+      buffer->public.length = buffer->counted = 0;
+      buffer->state = BUFFER_FREE;
+      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
+                                   "The response body is longer than the %" G_GINT64_FORMAT
+                                   " bytes its framing announced", self->body_length));
+      return FALSE;
+    }
   /* A suspended task's counts do not move: its bytes are counted when it goes on. */
   if (state (self) == LADLE_TASK_STATE_RUNNING)
     account (self, buffer);
@@ -911,7 +923,14 @@ send_cb (GObject      *object,
     }
   if (stream == NULL)
     {
-      complete (self, g_steal_pointer (&error));
+      /* libsoup refuses some broken framing itself (a Content-Length that is not a number, a
+       * list of them): the same protocol error as the ones Ladle finds. */
+      if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_ENCODING) ||
+          g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING))
+        complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
+                                     "The server's response is malformed: %s", error->message));
+      else
+        complete (self, g_steal_pointer (&error));
       return;
     }
   if (!_ladle_request_watch_check_certificate (self->watch, self->current_request, &error))

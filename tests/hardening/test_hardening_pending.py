@@ -11,29 +11,9 @@ import pytest
 from test_hardening import (BODY, Ladle, assert_nothing_delivered, chunked, data_task, error_is,  # noqa: F401
                             raw, response, run, session, state_dir)
 
-# libsoup 3.2 refuses a single Content-Length header that is not all digits with
-# SOUP_SESSION_ERROR_ENCODING ("Unrecognized HTTP response encoding"), before ::response; the rule
-# says LADLE_ERROR_INVALID_RESPONSE.
-LIBSOUP_REFUSED = ['12abc', '0x10', '1e3', '10.0', '1 2', '10, 20', '\uff11\uff12']
-
-
-@pytest.mark.parametrize('value', LIBSOUP_REFUSED)
-def test_content_length_refused_by_libsoup(session, raw, value):
-    server = raw(response('200 OK', [f'Content-Length: {value}'], BODY[:10]))
-    task = session.create_data_task_for_uri(server.uri('/length'))
-    recorder = run(task)
-    assert error_is(recorder.error, Ladle.Error.INVALID_RESPONSE), recorder.error
-    assert_nothing_delivered(recorder)
-
-
-def test_content_length_empty(session, raw):
-    """An empty Content-Length is accepted as no Content-Length (the body is read to the end)."""
-    server = raw(response('200 OK', ['Content-Length: '], BODY[:10]))
-    recorder = run(session.create_data_task_for_uri(server.uri('/length')))
-    assert error_is(recorder.error, Ladle.Error.INVALID_RESPONSE), recorder.error
-    assert_nothing_delivered(recorder)
-
-
+# libsoup 3.2 refuses a list of agreeing Content-Lengths in one header too ("Unrecognized HTTP
+# response encoding") before Ladle sees the response: it fails, as INVALID_RESPONSE, where the
+# rule would accept it. Kept here until libsoup reads such lists.
 @pytest.mark.parametrize('value', ['10, 10', '10,10'])
 def test_content_length_agreeing_list(session, raw, value):
     """Agreeing values in one header are one length; libsoup refuses them (ENCODING)."""
