@@ -499,6 +499,18 @@ opened_cb (LadlePartialFile *file,
   g_task_return_boolean (gtask, TRUE);
 }
 
+static void
+old_deleted_cb (LadlePartialFile *file,
+                const GError     *error,
+                gpointer          user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+
+  self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
+  _ladle_partial_file_open (self->partial, LADLE_PARTIAL_FILE_CREATE, 0, opened_cb, g_steal_pointer (&gtask));
+}
+
 /* The body goes to the partial file, which is opened on its worker first. */
 static void
 ladle_download_task_body_begin_async (LadleTask           *task,
@@ -532,10 +544,11 @@ ladle_download_task_body_begin_async (LadleTask           *task,
       self->announce_resumed = TRUE;
       if (mode == LADLE_PARTIAL_FILE_CREATE)
         {
-          /* The old partial file holds another version of the resource: gone with it. */
+          /* The old partial file holds another version of the resource: it is deleted first
+           * (the new one is opened once it is gone, so nothing outlives the task). */
           self->owns_partial = TRUE;
-          delete_partial_file (self, NULL, NULL);
-          self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
+          delete_partial_file (self, old_deleted_cb, g_steal_pointer (&gtask));
+          return;
         }
     }
   else
