@@ -1205,10 +1205,11 @@ _ladle_session_task_completed (LadleSession *self,
                                LadleTask    *task,
                                const GError *error)
 {
-  g_autoptr(LadleSession) hold = g_object_ref (self);
+  /* Kept alive through the handlers. */
+  G_GNUC_UNUSED g_autoptr(LadleSession) hold = g_object_ref (self);
   guint position;
 
-  g_autoptr(LadleTask) task_hold = g_object_ref (task);
+  G_GNUC_UNUSED g_autoptr(LadleTask) task_hold = g_object_ref (task);
   gboolean was_listed;
 
   g_ptr_array_remove (self->waiting, task);

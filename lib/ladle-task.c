@@ -34,6 +34,7 @@
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
+#include "ladle-util-private.h"
 
 #define DEFAULT_MAX_REDIRECTS  20
 #define PROGRESS_INTERVAL_USEC (50 * G_TIME_SPAN_MILLISECOND)
@@ -826,50 +827,15 @@ _ladle_task_report_upload_progress (LadleTask *self,
 
 /* Public API */
 
-typedef void (*TaskAction) (LadleTask *self);
-
-typedef struct
-{
-  LadleTask  *task;
-  TaskAction  action;
-} Invocation;
-
-static gboolean
-invoke_cb (gpointer user_data)
-{
-  Invocation *invocation = user_data;
-
-  invocation->action (invocation->task);
-  g_object_unref (invocation->task);
-  g_free (invocation);
-
-  return G_SOURCE_REMOVE;
-}
-
 /* Tasks belong to the main context of their session; calls from other threads are handed to it. */
 static gboolean
-dispatch_to_context (LadleTask  *self,
-                     TaskAction  action)
+dispatch_to_context (LadleTask           *self,
+                     LadleObjectAction    action)
 {
   g_autoptr(LadleSession) session = _ladle_task_dup_session (self);
-  g_autoptr(GMainContext) current = NULL;
-  GMainContext *context;
-  Invocation *invocation;
 
-  if (session == NULL)
-    return FALSE;
-
-  context = _ladle_session_get_context (session);
-  current = g_main_context_ref_thread_default ();
-  if (current == context)
-    return FALSE;
-
-  invocation = g_new0 (Invocation, 1);
-  invocation->task = g_object_ref (self);
-  invocation->action = action;
-  g_main_context_invoke (context, invoke_cb, invocation);
-
-  return TRUE;
+  return session != NULL &&
+         _ladle_invoke_in_context (_ladle_session_get_context (session), G_OBJECT (self), action);
 }
 
 /**
@@ -890,7 +856,7 @@ ladle_task_resume (LadleTask *self)
 
   g_return_if_fail (LADLE_IS_TASK (self));
 
-  if (dispatch_to_context (self, ladle_task_resume))
+  if (dispatch_to_context (self, (LadleObjectAction)ladle_task_resume))
     return;
 
   if (priv->record->state != LADLE_TASK_STATE_SUSPENDED)
@@ -920,7 +886,7 @@ ladle_task_suspend (LadleTask *self)
 
   g_return_if_fail (LADLE_IS_TASK (self));
 
-  if (dispatch_to_context (self, ladle_task_suspend))
+  if (dispatch_to_context (self, (LadleObjectAction)ladle_task_suspend))
     return;
 
   if (priv->record->state != LADLE_TASK_STATE_RUNNING)
@@ -952,7 +918,7 @@ ladle_task_cancel (LadleTask *self)
 
   g_return_if_fail (LADLE_IS_TASK (self));
 
-  if (dispatch_to_context (self, ladle_task_cancel))
+  if (dispatch_to_context (self, (LadleObjectAction)ladle_task_cancel))
     return;
 
   if (priv->record->state == LADLE_TASK_STATE_COMPLETED || priv->record->state == LADLE_TASK_STATE_CANCELING)

@@ -204,7 +204,7 @@ static void
 emit_completion (LadleTransfer *self)
 {
   LadleTaskClass *klass = task_class (self);
-  g_autoptr(LadleTask) hold = g_object_ref (self->task);
+  G_GNUC_UNUSED g_autoptr(LadleTask) hold = g_object_ref (self->task);
   g_autoptr(LadleSession) session = NULL;
   GError *error = g_steal_pointer (&self->final_error);
 

@@ -37,6 +37,13 @@ _ladle_clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+typedef void (*LadleObjectAction) (gpointer object);
+
+/* Calls @action on @object from @context when the caller runs elsewhere (another thread):
+ * returns TRUE then; FALSE when the caller is on @context and should act itself. */
+gboolean _ladle_invoke_in_context   (GMainContext      *context,
+                                     GObject           *object,
+                                     LadleObjectAction  action);
 void _ladle_close_stream           (GInputStream *stream);
 void _ladle_drain_and_close_stream (GInputStream *stream);
 

@@ -67,3 +67,40 @@ _ladle_drain_and_close_stream (GInputStream *stream)
   g_input_stream_read_async (stream, drain->buffer, sizeof drain->buffer,
                              G_PRIORITY_DEFAULT, NULL, drain_read_cb, drain);
 }
+
+typedef struct
+{
+  GObject           *object;
+  LadleObjectAction  action;
+} Invocation;
+
+static gboolean
+invoke_cb (gpointer user_data)
+{
+  Invocation *invocation = user_data;
+
+  invocation->action (invocation->object);
+  g_object_unref (invocation->object);
+  g_free (invocation);
+
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+_ladle_invoke_in_context (GMainContext      *context,
+                          GObject           *object,
+                          LadleObjectAction  action)
+{
+  g_autoptr(GMainContext) current = g_main_context_ref_thread_default ();
+  Invocation *invocation;
+
+  if (current == context)
+    return FALSE;
+
+  invocation = g_new0 (Invocation, 1);
+  invocation->object = g_object_ref (object);
+  invocation->action = action;
+  g_main_context_invoke (context, invoke_cb, invocation);
+
+  return TRUE;
+}
