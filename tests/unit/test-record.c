@@ -183,7 +183,8 @@ corrupt (GVariant         *good,
   else
     {
       g_autoptr(GError) error = NULL;
-      GVariant *value = g_variant_parse (NULL, corruption->value, NULL, NULL, &error);
+      /* g_variant_parse() gives a full reference; the dictionary takes one of its own. */
+      g_autoptr(GVariant) value = g_variant_parse (NULL, corruption->value, NULL, NULL, &error);
 
       g_assert_no_error (error);
       g_variant_dict_insert_value (&dict, corruption->key, value);
