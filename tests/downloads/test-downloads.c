@@ -33,66 +33,6 @@
 /* Files */
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      dir = g_dir_open (path, 0, NULL);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char **)a, *(const char **)b);
-}
-
-/* The names in @path, sorted, joined by spaces; "" when empty or missing. */
-static char *
-list_directory (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  g_ptr_array_add (names, NULL);
-
-  return g_strjoinv (" ", (char **)names->pdata);
-}
-
-#define assert_listing(dir, expected) \
-  G_STMT_START { \
-    g_autofree char *listing__ = list_directory (dir); \
-    g_assert_cmpstr (listing__, ==, (expected)); \
-  } G_STMT_END
-
-static gint64
-file_size (const char *path)
-{
-  GStatBuf buf;
-
-  if (g_lstat (path, &buf) != 0)
-    return -1;
-
-  return buf.st_size;
-}
-
-static void
 write_file (const char *path,
             GBytes     *contents)
 {
@@ -151,8 +91,8 @@ fixture_teardown (Fixture       *fixture,
   for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
     ;
   g_clear_pointer (&fixture->server, ladle_test_server_free);
-  remove_tree (fixture->state_dir);
-  remove_tree (fixture->outside_dir);
+  ladle_test_remove_tree (fixture->state_dir);
+  ladle_test_remove_tree (fixture->outside_dir);
   g_free (fixture->state_dir);
   g_free (fixture->downloads_dir);
   g_free (fixture->outside_dir);
@@ -427,7 +367,7 @@ download_and_pause (Fixture    *fixture,
   g_assert_null (strchr (partial_name, '/'));
 
   /* the partial file is kept, alone, with exactly the bytes received */
-  assert_listing (fixture->downloads_dir, partial_name);
+  ladle_test_assert_listing (fixture->downloads_dir, partial_name);
   partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
   g_assert_true (g_file_get_contents (partial_path, &contents, &length, NULL));
   expected = ladle_test_variant_content_new (variant, stall);
@@ -478,7 +418,7 @@ test_download_to_destination (Fixture       *fixture,
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   g_assert_false (g_file_query_exists (recorder->finished_location, NULL));
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   g_assert_null (ladle_download_task_dup_resume_data (task));
 
   suggested = ladle_download_task_dup_suggested_filename (task);
@@ -503,8 +443,8 @@ test_download_without_destination (Fixture       *fixture,
   g_assert_cmpstr (recorder->finished_sha256, ==, expected);
   /* nobody wanted the file: it is deleted after the signals */
   g_assert_false (g_file_query_exists (recorder->finished_location, NULL));
-  assert_listing (fixture->downloads_dir, "");
-  assert_listing (fixture->outside_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->outside_dir, "");
 }
 
 /* The ::finished handler takes the file: it moves it away itself, or sets the destination then. */
@@ -543,7 +483,7 @@ test_download_finished_handler (Fixture       *fixture,
   actual = ladle_test_checksum_file (path);
   g_assert_cmpstr (actual, ==, expected);
   if (c->downloads_empty)
-    assert_listing (fixture->downloads_dir, "");
+    ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -565,8 +505,8 @@ test_download_destination_exists (Fixture       *fixture,
   g_assert_error (ladle_task_get_error (LADLE_TASK (task)), G_IO_ERROR, G_IO_ERROR_EXISTS);
   g_assert_true (g_file_get_contents (destination_path, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "keep me");
-  assert_listing (fixture->downloads_dir, "");
-  assert_listing (fixture->outside_dir, "exists.txt");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->outside_dir, "exists.txt");
 }
 
 static void
@@ -589,9 +529,9 @@ test_download_destination_replace (Fixture       *fixture,
   g_assert_no_error (recorder->error);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   /* no backup or temporary file left next to it */
-  assert_listing (fixture->outside_dir, "exists.txt");
+  ladle_test_assert_listing (fixture->outside_dir, "exists.txt");
 }
 
 static void
@@ -624,8 +564,8 @@ test_download_create_parents (Fixture       *fixture,
   g_assert_error (second_recorder->error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_false (g_file_query_exists (missing_file, NULL));
 
-  assert_listing (fixture->downloads_dir, "");
-  assert_listing (fixture->outside_dir, "a");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->outside_dir, "a");
 }
 
 static void
@@ -650,7 +590,7 @@ test_download_chunked (Fixture       *fixture,
   g_assert_cmpint (ladle_task_get_bytes_expected_to_receive (LADLE_TASK (task)), ==, -1);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -672,8 +612,8 @@ test_download_http_error (Fixture       *fixture,
   g_assert_no_error (recorder->error);
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 404);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
-  assert_listing (fixture->downloads_dir, "");
-  assert_listing (fixture->outside_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->outside_dir, "");
 }
 
 /* Tests: pause and resume */
@@ -721,7 +661,7 @@ resume_and_check (Fixture      *fixture,
 
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   g_assert_null (ladle_download_task_dup_resume_data (task));
 }
 
@@ -835,7 +775,7 @@ test_resume_from_progress_handler (Fixture       *fixture,
   g_assert_cmpuint (bytes_received, <, 4000000);
   partial_name = dict_dup_string (dict, "partial-file");
   partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
-  g_assert_cmpint (file_size (partial_path), ==, bytes_received);
+  g_assert_cmpint (ladle_test_file_size (partial_path), ==, bytes_received);
 
   resume_and_check (fixture, fixture->session, recorder->resume_data, bytes_received, 1, 4000000,
                     "RSPFWCT", bytes_received, 206);
@@ -1024,7 +964,7 @@ test_resume_discard_by_cancel (Fixture       *fixture,
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (ladle_download_task_dup_resume_data (task));
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -1167,7 +1107,7 @@ test_error_status_not_resumable (Fixture       *fixture,
   g_assert_error (recorder->error, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY);
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 404);
   g_assert_null (resume_data);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -1189,7 +1129,7 @@ check_not_resumable (Fixture    *fixture,
   g_assert_null (recorder->resume_data);
   g_assert_null (ladle_download_task_dup_resume_data (task));
   /* nothing to resume with: the partial file is gone */
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static const char *const not_resumable_no_validator = "/resource/500000?etag=none&lm=0&stall=50000";
@@ -1219,7 +1159,7 @@ test_not_resumable_before_body (Fixture       *fixture,
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_no_error (recorder->resume_error);
   g_assert_null (recorder->resume_data);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
@@ -1238,7 +1178,7 @@ test_plain_cancel_discards (Fixture       *fixture,
   recorder_assert_events (recorder, "RPCT");
   g_assert_error (recorder->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (ladle_download_task_dup_resume_data (task));
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 
   /* asking for resume data after completion answers at once, with nothing */
   ladle_test_recorder_pause (recorder);
@@ -1272,8 +1212,8 @@ test_dropped_connection (Fixture       *fixture,
   g_assert_cmpuint (bytes_received, ==, 250000);
   partial_name = dict_dup_string (dict, "partial-file");
   partial_path = g_build_filename (fixture->downloads_dir, partial_name, NULL);
-  g_assert_cmpint (file_size (partial_path), ==, 250000);
-  assert_listing (fixture->downloads_dir, partial_name);
+  g_assert_cmpint (ladle_test_file_size (partial_path), ==, 250000);
+  ladle_test_assert_listing (fixture->downloads_dir, partial_name);
 
   resume_and_check (fixture, fixture->session, resume_data, 250000, 1, 1000000,
                     "RSPFWCT", 250000, 206);
@@ -1340,7 +1280,7 @@ check_resume_fails (Fixture    *fixture,
 
   after = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (after, ==, before);
-  assert_listing (fixture->downloads_dir, partial_name);
+  ladle_test_assert_listing (fixture->downloads_dir, partial_name);
 
   /* and it can be tried again later */
   resume_data = ladle_download_task_dup_resume_data (task);
@@ -1428,7 +1368,7 @@ test_resume_partial_changed_before_start (Fixture       *fixture,
   recorder_assert_events (recorder, "CT");
   g_assert_error (recorder->error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE);
   g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, n_requests);
-  g_assert_cmpint (file_size (partial_path), ==, 1000);
+  g_assert_cmpint (ladle_test_file_size (partial_path), ==, 1000);
 }
 
 static void
@@ -1569,7 +1509,7 @@ test_bad_resume_data (Fixture       *fixture,
   write_file (outside_path, partial);
   write_file (state_file, other);
   g_assert_cmpint (symlink (outside_path, link_path), ==, 0);
-  listing_before = list_directory (fixture->downloads_dir);
+  listing_before = ladle_test_list_directory (fixture->downloads_dir);
   sha_partial = ladle_test_checksum_file (partial_path);
   sha_other = ladle_test_checksum_file (other_path);
   sha_outside = ladle_test_checksum_file (outside_path);
@@ -1698,7 +1638,7 @@ test_bad_resume_data (Fixture       *fixture,
   }
 
   /* nothing was created, removed or changed */
-  assert_listing (fixture->downloads_dir, listing_before);
+  ladle_test_assert_listing (fixture->downloads_dir, listing_before);
   sha = ladle_test_checksum_file (partial_path);
   g_assert_cmpstr (sha, ==, sha_partial);
   g_clear_pointer (&sha, g_free);
@@ -1772,7 +1712,7 @@ test_bad_resume_data_corruptions (Fixture       *fixture,
         }
     }
 
-  assert_listing (fixture->downloads_dir, "good.part");
+  ladle_test_assert_listing (fixture->downloads_dir, "good.part");
   g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 0);
 }
 
@@ -1900,8 +1840,8 @@ check_suggested (Fixture    *fixture,
     g_assert_cmpstr (suggested, ==, expected);
 
   /* a name is only a suggestion: nothing is written under it */
-  assert_listing (fixture->downloads_dir, "");
-  assert_listing (fixture->state_dir, "downloads");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->state_dir, "downloads");
 }
 
 static void
@@ -1953,8 +1893,8 @@ test_download_empty_body (Fixture       *fixture,
   last = &g_array_index (recorder->progress, LadleTestProgress, recorder->progress->len - 1);
   g_assert_cmpint (last->total_received, ==, 0);
   g_assert_cmpint (last->total_expected, ==, 0);
-  g_assert_cmpint (file_size (destination_path), ==, 0);
-  assert_listing (fixture->downloads_dir, "");
+  g_assert_cmpint (ladle_test_file_size (destination_path), ==, 0);
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -1980,7 +1920,7 @@ test_download_destination_is_directory (Fixture       *fixture,
   g_assert_true (g_file_test (directory, G_FILE_TEST_IS_DIR));
   g_assert_true (g_file_get_contents (inside, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "keep");
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -2038,7 +1978,7 @@ test_download_suspend_resume (Fixture       *fixture,
   recorder_assert_progress (recorder, 0, 3000000, 3000000);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -2077,7 +2017,7 @@ test_download_parallel (Fixture       *fixture,
       ladle_test_recorder_free (recorders[i]);
       g_object_unref (tasks[i]);
     }
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* Tests: a data task becomes a download */
@@ -2167,7 +2107,7 @@ test_download_become_download (Fixture       *fixture,
   recorder_assert_progress (data.download_recorder, 0, 2500000, 2500000);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   g_assert_cmpuint (ladle_test_server_get_requests (fixture->server)->len, ==, 1);
 
   ladle_test_recorder_free (data.download_recorder);

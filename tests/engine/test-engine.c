@@ -44,24 +44,6 @@ capture_writer (GLogLevelFlags   log_level,
   return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 typedef struct
 {
   gboolean  done;
@@ -166,7 +148,7 @@ test_phases_logged (void)
   g_clear_pointer (&ladle_debug_lines, g_ptr_array_unref);
   g_unsetenv ("G_MESSAGES_DEBUG");
   g_clear_error (&completion.error);
-  remove_tree (tmp);
+  ladle_test_remove_tree (tmp);
 }
 
 typedef struct
@@ -242,7 +224,7 @@ test_main_context_not_blocked (void)
   g_assert_cmpint (ticker.max_lateness, <, MAX_LATENESS_MS * 1000);
 
   g_clear_error (&completion.error);
-  remove_tree (tmp);
+  ladle_test_remove_tree (tmp);
 }
 
 /* A network monitor the test drives: its "network-metered" is what the test says. */

@@ -39,66 +39,6 @@ static const char *self_path;  /* argv[0], for the child processes */
 /* Files */
 
 static void
-remove_tree (const char *path)
-{
-  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char **)a, *(const char **)b);
-}
-
-/* The names in @path, sorted, joined by spaces; "" when empty or missing. */
-static char *
-list_directory (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  g_ptr_array_add (names, NULL);
-
-  return g_strjoinv (" ", (char **)names->pdata);
-}
-
-#define assert_listing(dir, expected) \
-  G_STMT_START { \
-    g_autofree char *listing__ = list_directory (dir); \
-    g_assert_cmpstr (listing__, ==, (expected)); \
-  } G_STMT_END
-
-static gint64
-file_size (const char *path)
-{
-  GStatBuf buf;
-
-  if (g_lstat (path, &buf) != 0)
-    return -1;
-
-  return buf.st_size;
-}
-
-static void
 write_file (const char   *path,
             const guint8 *data,
             gsize         length)
@@ -309,8 +249,8 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->session);
   ladle_test_spin (50);
   g_clear_pointer (&fixture->server, ladle_test_server_free);
-  remove_tree (fixture->state_dir);
-  remove_tree (fixture->outside_dir);
+  ladle_test_remove_tree (fixture->state_dir);
+  ladle_test_remove_tree (fixture->outside_dir);
   g_free (fixture->state_dir);
   g_free (fixture->downloads_dir);
   g_free (fixture->outside_dir);
@@ -825,7 +765,7 @@ test_lock_in_process (Fixture       *fixture,
 
   finish_holder (fixture, &holder, recorder, destination);
   g_assert_cmpstr (last_request (fixture)->range, ==, "bytes=100000-");
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   ladle_session_invalidate_and_cancel (other);
 }
 
@@ -868,7 +808,7 @@ test_lock_other_process_holds (Fixture       *fixture,
   actual = ladle_test_checksum_file (destination);
   g_assert_cmpstr (actual, ==, expected);
   g_assert_cmpstr (last_request (fixture)->range, ==, "bytes=100000-");
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -940,7 +880,7 @@ test_lock_after_cancel (Fixture       *fixture,
   g_assert_cmpuint (offset, >, STALL);
 
   resume_to_end (fixture, fixture->session, recorder->resume_data, offset);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -969,7 +909,7 @@ test_lock_after_failure (Fixture       *fixture,
   g_assert_cmpuint (resume_bytes_received (kept), ==, STALL + 50000);
 
   resume_to_end (fixture, fixture->session, kept, STALL + 50000);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* Another process changes the partial file while the task is suspended holding it. */
@@ -1014,7 +954,7 @@ test_lock_size_checked (Fixture       *fixture,
 
   if (partial == NULL)
     {
-      g_autofree char *name = list_directory (fixture->downloads_dir);
+      g_autofree char *name = ladle_test_list_directory (fixture->downloads_dir);
 
       g_assert_true (g_str_has_suffix (name, ".part"));
       g_assert_null (strchr (name, ' '));
@@ -1085,10 +1025,10 @@ test_recovery_longer (Fixture       *fixture,
     default:
       g_assert_not_reached ();
     }
-  g_assert_cmpint (file_size (partial), >, STALL);
+  g_assert_cmpint (ladle_test_file_size (partial), >, STALL);
 
   resume_to_end (fixture, fixture->session, resume_data, STALL);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 typedef enum
@@ -1146,10 +1086,10 @@ test_recovery_refused (Fixture       *fixture,
   after = ladle_test_checksum_file (kind == BAD_SYMLINK ? target : partial);
   g_assert_cmpstr (after, ==, before);
   if (kind == BAD_SHORTER)
-    g_assert_cmpint (file_size (partial), ==, STALL - 1);
+    g_assert_cmpint (ladle_test_file_size (partial), ==, STALL - 1);
   if (kind == BAD_SYMLINK)
     {
-      g_assert_cmpint (file_size (target), ==, STALL + 5000);
+      g_assert_cmpint (ladle_test_file_size (target), ==, STALL + 5000);
       g_assert_true (g_file_test (partial, G_FILE_TEST_IS_SYMLINK));
     }
 }
@@ -1167,7 +1107,7 @@ is_private_name (const char *name)
 static char *
 list_private_directories (void)
 {
-  g_autofree char *all = list_directory (g_get_tmp_dir ());
+  g_autofree char *all = ladle_test_list_directory (g_get_tmp_dir ());
   g_auto(GStrv) names = g_strsplit (all, " ", -1);
   g_autoptr(GPtrArray) found = g_ptr_array_new ();
 
@@ -1252,7 +1192,7 @@ test_cleanup_ephemeral_private (Fixture       *fixture,
 
   name = resume_partial_name (resume_data);
   in_private = g_build_filename (private_dir, name, NULL);
-  g_assert_cmpint (file_size (in_private), ==, STALL);
+  g_assert_cmpint (ladle_test_file_size (in_private), ==, STALL);
   /* never under the default state directory */
   in_state = g_build_filename (g_get_user_state_dir (), "ladle", g_get_prgname (), "downloads", name, NULL);
   g_assert_false (g_file_test (in_state, G_FILE_TEST_EXISTS));
@@ -1291,15 +1231,15 @@ test_cleanup_ephemeral_state_directory (Fixture       *fixture,
   g_autoptr(LadleSession) later = NULL;
   gpointer weak = session;
 
-  g_assert_cmpint (file_size (partial), ==, STALL);
-  assert_listing (fixture->downloads_dir, name);
+  g_assert_cmpint (ladle_test_file_size (partial), ==, STALL);
+  ladle_test_assert_listing (fixture->downloads_dir, name);
   g_object_add_weak_pointer (G_OBJECT (session), &weak);
   g_clear_object (&session);
   ladle_test_spin (100);
   g_assert_null (weak);
 
   /* the application's directory keeps it, and no private directory was made */
-  g_assert_cmpint (file_size (partial), ==, STALL);
+  g_assert_cmpint (ladle_test_file_size (partial), ==, STALL);
   tmp_after = list_private_directories ();
   g_assert_cmpstr (tmp_after, ==, tmp_before);
 
@@ -1397,7 +1337,7 @@ test_cleanup_sweep (Fixture       *fixture,
   g_assert_true (g_file_test (target, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (dir_part, G_FILE_TEST_IS_DIR));
   g_assert_true (g_file_test (locked, G_FILE_TEST_IS_REGULAR));
-  assert_listing (downloads, "dir.part link.part locked.part notes.txt young.part");
+  ladle_test_assert_listing (downloads, "dir.part link.part locked.part notes.txt young.part");
 }
 
 static void
@@ -1426,7 +1366,7 @@ test_cleanup_sweep_max_age (Fixture       *fixture,
   ladle_test_wait_until (path_is_gone, stale, 30, "the sweep removing stale.part");
   ladle_test_wait_until (path_is_gone, ancient, 30, "the sweep removing ancient.part");
   ladle_test_spin (300);
-  assert_listing (downloads, "fresh.part");
+  ladle_test_assert_listing (downloads, "fresh.part");
 }
 
 static void
@@ -1454,7 +1394,7 @@ test_cleanup_sweep_live_task (Fixture       *fixture,
   resume_data = download_and_pause (fixture, session);
   name = resume_partial_name (resume_data);
   partial = g_build_filename (downloads, name, NULL);
-  g_assert_cmpint (file_size (partial), ==, STALL);
+  g_assert_cmpint (ladle_test_file_size (partial), ==, STALL);
 
   task = ladle_session_create_download_task_from_resume_data (session, resume_data, &error);
   g_assert_no_error (error);
@@ -1898,7 +1838,7 @@ test_resume_data_refused (Fixture       *fixture,
     }
 
   /* nothing touched the partial file, and nothing was sent */
-  g_assert_cmpint (file_size (partial), ==, 1000);
+  g_assert_cmpint (ladle_test_file_size (partial), ==, 1000);
   g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, 0);
 }
 
@@ -1976,7 +1916,7 @@ test_resume_data_with_request (Fixture       *fixture,
 
   actual = ladle_test_checksum_file (destination);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 static void
@@ -2357,7 +2297,7 @@ main (int   argc,
   ADD ("speed/total-timeout-download", NULL, test_speed_total_timeout_download);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  ladle_test_remove_tree (tmp_dir);
 
   return status;
 }

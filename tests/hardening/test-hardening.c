@@ -32,55 +32,6 @@
 /* Files */
 
 static void
-remove_tree (const char *path)
-{
-  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char **) a, *(const char **) b);
-}
-
-/* The names in @path, sorted, joined by spaces; "" when it is empty or missing. */
-static char *
-list_directory (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  g_ptr_array_add (names, NULL);
-
-  return g_strjoinv (" ", (char **) names->pdata);
-}
-
-#define assert_listing(dir, expected) \
-  G_STMT_START { \
-    g_autofree char *listing__ = list_directory (dir); \
-    g_assert_cmpstr (listing__, ==, (expected)); \
-  } G_STMT_END
-
-static void
 write_file (const char *path,
             GBytes     *contents)
 {
@@ -135,8 +86,8 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->session);
   ladle_test_drain (100);
   g_clear_pointer (&fixture->server, ladle_test_server_free);
-  remove_tree (fixture->state_dir);
-  remove_tree (fixture->outside_dir);
+  ladle_test_remove_tree (fixture->state_dir);
+  ladle_test_remove_tree (fixture->outside_dir);
   g_free (fixture->state_dir);
   g_free (fixture->downloads_dir);
   g_free (fixture->outside_dir);
@@ -447,8 +398,8 @@ test_content_length_download (Fixture       *fixture,
   assert_nothing_delivered (recorder);
   g_assert_cmpuint (recorder->n_finished, ==, 0);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
-  assert_listing (fixture->outside_dir, "");
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->outside_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   resume_data = ladle_download_task_dup_resume_data (task);
   g_assert_null (resume_data);
 }
@@ -714,7 +665,7 @@ test_content_range_download_not_asked (Fixture       *fixture,
   g_assert_error (recorder->error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE);
   assert_nothing_delivered (recorder);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
   resume_data = ladle_download_task_dup_resume_data (task);
   g_assert_null (resume_data);
 }
@@ -875,7 +826,7 @@ resume_against_good_server (Fixture    *fixture,
   g_assert_cmpstr (ladle_test_server_get_last_request (fixture->server)->range, ==, range);
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* One row a validator case: resume data made with @etag / @last_modified, a raw 206 with
@@ -970,7 +921,7 @@ assert_resume_refused (Fixture           *fixture,
   g_assert_cmpuint (recorder->n_finished, ==, 0);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
   g_assert_cmpstr (sha256_after, ==, sha256_before);
-  assert_listing (fixture->downloads_dir, "held.part");
+  ladle_test_assert_listing (fixture->downloads_dir, "held.part");
 
   resume_data = ladle_download_task_dup_resume_data (task);
   g_assert_nonnull (resume_data);
@@ -1017,7 +968,7 @@ test_resume_validator (Fixture       *fixture,
       g_assert_cmpint (recorder->resumed_offset, ==, RESUME_OFFSET);
       g_assert_cmpint (recorder->resumed_total, ==, RESUME_SIZE);
       g_assert_cmpstr (actual, ==, expected);
-      assert_listing (fixture->downloads_dir, "");
+      ladle_test_assert_listing (fixture->downloads_dir, "");
       return;
     }
 
@@ -1115,7 +1066,7 @@ test_resume_chunked_long (Fixture       *fixture,
   g_assert_cmpuint (recorder->n_finished, ==, 0);
   g_assert_false (g_file_test (destination_path, G_FILE_TEST_EXISTS));
   /* whatever is left is a prefix of the resource */
-  partial_now = list_directory (fixture->downloads_dir);
+  partial_now = ladle_test_list_directory (fixture->downloads_dir);
   if (*partial_now != '\0')
     {
       partial_name = g_build_filename (fixture->downloads_dir, partial_now, NULL);
@@ -1150,7 +1101,7 @@ download_and_pause (Fixture     *fixture,
   g_assert_nonnull (recorder->resume_data);
   dict = parse_resume_data (recorder->resume_data);
   g_assert_true (g_variant_dict_lookup (dict, "partial-file", "s", partial_name));
-  assert_listing (fixture->downloads_dir, *partial_name);
+  ladle_test_assert_listing (fixture->downloads_dir, *partial_name);
 
   return g_bytes_ref (recorder->resume_data);
 }
@@ -1210,7 +1161,7 @@ test_resume_changed_starts_over (Fixture       *fixture,
   actual = ladle_test_checksum_file (destination_path);
   g_assert_cmpstr (actual, ==, expected);
   wait_until_gone (old_path);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* The same, seen while the new body arrives: only the new partial file exists, with the new
@@ -1256,7 +1207,7 @@ test_resume_changed_midway (Fixture       *fixture,
 
   /* one partial file, not the old one, with exactly the new bytes */
   wait_until_gone (partial_path);
-  listing = list_directory (fixture->downloads_dir);
+  listing = ladle_test_list_directory (fixture->downloads_dir);
   g_test_message ("changed-midway: downloads directory at completion: %s", listing);
   g_assert_cmpstr (listing, !=, "");
   g_assert_null (strchr (listing, ' '));
@@ -1355,7 +1306,7 @@ test_request_method (Fixture       *fixture,
   g_assert_cmpuint (ladle_task_get_status_code (task), ==, 0);
   g_assert_cmpint (ladle_task_get_bytes_sent (task), ==, 0);
   assert_nothing_sent (raw);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* Tokens that look odd are methods all the same, and are sent as they are. */
@@ -1721,7 +1672,7 @@ check_suggested (Fixture    *fixture,
   g_object_get (task, "suggested-filename", &property, NULL);
   g_assert_cmpstr (suggested, ==, expected);
   g_assert_cmpstr (property, ==, expected);
-  assert_listing (fixture->downloads_dir, "");
+  ladle_test_assert_listing (fixture->downloads_dir, "");
 }
 
 /* Through a real download: the Content-Disposition of a response, quoted or RFC 8187. */

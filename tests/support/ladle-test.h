@@ -85,6 +85,19 @@ void  ladle_test_spin            (guint               milliseconds);
  * sources (0: no limit). */
 void  ladle_test_drain           (guint               max_iterations);
 
+/* Files (ladle-test-files.c) **********************************************************/
+
+void    ladle_test_remove_tree    (const char *path);
+char   *ladle_test_list_directory (const char *path);
+gint64  ladle_test_file_size      (const char *path);
+
+/* The sorted names in @dir, joined by spaces, are @expected. */
+#define ladle_test_assert_listing(dir, expected) \
+  G_STMT_START { \
+    g_autofree char *listing__ = ladle_test_list_directory (dir); \
+    g_assert_cmpstr (listing__, ==, (expected)); \
+  } G_STMT_END
+
 /* The server (ladle-test-server.c) *****************************************************/
 
 #define LADLE_TEST_USER            "user"
