@@ -241,50 +241,7 @@ dict_has_header (GVariantDict *dict,
   return FALSE;
 }
 
-typedef struct
-{
-  const char *url;
-  const char *method;
-  const char *partial;
-  guint64     bytes_received;
-  gint64      expected_total;
-  const char *etag;
-  const char *last_modified;
-  guint32     version;
-} ResumeFields;
-
-static GBytes *
-build_resume_data (const ResumeFields *fields)
-{
-  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
-  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
-  g_autoptr(GVariant) variant = NULL;
-
-  g_variant_builder_add (&headers, "(ss)", "Accept", "*/*");
-  g_variant_dict_insert (dict, "format", "s", "org.gnome.Ladle.ResumeData");
-  g_variant_dict_insert (dict, "version", "u", fields->version ? fields->version : 1);
-  g_variant_dict_insert (dict, "url", "s", fields->url);
-  g_variant_dict_insert (dict, "method", "s", fields->method ? fields->method : "GET");
-  g_variant_dict_insert_value (dict, "headers", g_variant_builder_end (&headers));
-  g_variant_dict_insert (dict, "partial-file", "s", fields->partial);
-  g_variant_dict_insert (dict, "bytes-received", "t", fields->bytes_received);
-  g_variant_dict_insert (dict, "expected-total", "x", fields->expected_total);
-  if (fields->etag != NULL)
-    g_variant_dict_insert (dict, "etag", "s", fields->etag);
-  if (fields->last_modified != NULL)
-    g_variant_dict_insert (dict, "last-modified", "s", fields->last_modified);
-
-  variant = g_variant_ref_sink (g_variant_dict_end (dict));
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (variant);
-
-      g_variant_unref (variant);
-      variant = swapped;
-    }
-
-  return g_variant_get_data_as_bytes (variant);
-}
+typedef LadleTestResumeFields ResumeFields;
 
 /* Runs @task to completion with a recorder. */
 static LadleTestRecorder *
@@ -1334,7 +1291,7 @@ test_resume_416_complete (Fixture       *fixture,
     .url = url, .partial = "complete.part", .bytes_received = 300000, .expected_total = 300000,
     .etag = "\"v1-300000\"",
   };
-  g_autoptr(GBytes) resume_data = build_resume_data (&fields);
+  g_autoptr(GBytes) resume_data = ladle_test_resume_data_build (&fields);
 
   /* the partial file already holds everything: the server says 416 bytes * /300000 */
   g_assert_cmpint (g_mkdir_with_parents (fixture->downloads_dir, 0700), ==, 0);
@@ -1490,7 +1447,7 @@ test_bad_resume_data (Fixture       *fixture,
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
   };
-  g_autoptr(GBytes) valid = build_resume_data (&fields);
+  g_autoptr(GBytes) valid = ladle_test_resume_data_build (&fields);
   g_autoptr(GArray) cases = g_array_new (FALSE, TRUE, sizeof (BadCase));
   g_autofree char *listing_before = NULL;
   g_autofree char *sha_partial = NULL, *sha_other = NULL, *sha_outside = NULL, *sha_state = NULL;
@@ -1671,7 +1628,7 @@ test_bad_resume_data_corruptions (Fixture       *fixture,
     .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
     .etag = "\"v1-5000\"",
   };
-  g_autoptr(GBytes) valid = build_resume_data (&fields);
+  g_autoptr(GBytes) valid = ladle_test_resume_data_build (&fields);
   gsize valid_size = g_bytes_get_size (valid);
   const guint8 *valid_data = g_bytes_get_data (valid, NULL);
 
@@ -1736,7 +1693,7 @@ test_bad_resume_data_weak_validator (Fixture       *fixture,
         .url = url, .partial = "good.part", .bytes_received = 1000, .expected_total = 5000,
         .etag = etags[i],
       };
-      g_autoptr(GBytes) resume_data = build_resume_data (&fields);
+      g_autoptr(GBytes) resume_data = ladle_test_resume_data_build (&fields);
 
       assert_bad (fixture->session, resume_data, LADLE_ERROR_INVALID_RESUME_DATA, etags[i]);
       g_assert_true (g_file_test (partial_path, G_FILE_TEST_IS_REGULAR));

@@ -151,50 +151,7 @@ resume_header_names (GBytes *resume_data)
   return g_string_free (names, FALSE);
 }
 
-typedef struct
-{
-  const char *url;
-  const char *method;
-  const char *partial;
-  guint64     bytes_received;
-  gint64      expected_total;
-  const char *etag;
-  const char *header_name;   /* one more request header, NULL for none */
-  const char *header_value;
-} ResumeFields;
-
-static GBytes *
-build_resume_data (const ResumeFields *fields)
-{
-  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
-  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
-  g_autoptr(GVariant) variant = NULL;
-
-  g_variant_builder_add (&headers, "(ss)", "Accept", "*/*");
-  if (fields->header_name != NULL)
-    g_variant_builder_add (&headers, "(ss)", fields->header_name, fields->header_value);
-  g_variant_dict_insert (dict, "format", "s", "org.gnome.Ladle.ResumeData");
-  g_variant_dict_insert (dict, "version", "u", 1);
-  g_variant_dict_insert (dict, "url", "s", fields->url);
-  g_variant_dict_insert (dict, "method", "s", fields->method ? fields->method : "GET");
-  g_variant_dict_insert_value (dict, "headers", g_variant_builder_end (&headers));
-  g_variant_dict_insert (dict, "partial-file", "s", fields->partial);
-  g_variant_dict_insert (dict, "bytes-received", "t", fields->bytes_received);
-  g_variant_dict_insert (dict, "expected-total", "x", fields->expected_total);
-  if (fields->etag != NULL)
-    g_variant_dict_insert (dict, "etag", "s", fields->etag);
-
-  variant = g_variant_ref_sink (g_variant_dict_end (dict));
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (variant);
-
-      g_variant_unref (variant);
-      variant = swapped;
-    }
-
-  return g_variant_get_data_as_bytes (variant);
-}
+typedef LadleTestResumeFields ResumeFields;
 
 /* Sessions and tasks */
 
@@ -1801,7 +1758,7 @@ test_resume_data_refused (Fixture       *fixture,
 
     fields.header_name = "X-Ordinary";
     fields.header_value = "1";
-    good = build_resume_data (&fields);
+    good = ladle_test_resume_data_build (&fields);
     task = ladle_session_create_download_task_from_resume_data (fixture->session, good, &error);
     g_assert_no_error (error);
     g_assert_nonnull (task);
@@ -1816,7 +1773,7 @@ test_resume_data_refused (Fixture       *fixture,
       g_test_message ("resume data with the header %s", headers[i]);
       fields.header_name = headers[i];
       fields.header_value = "bytes=0-";
-      bad = build_resume_data (&fields);
+      bad = ladle_test_resume_data_build (&fields);
       task = ladle_session_create_download_task_from_resume_data (fixture->session, bad, &error);
       g_assert_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA);
       g_assert_null (task);
@@ -1831,7 +1788,7 @@ test_resume_data_refused (Fixture       *fixture,
 
       g_test_message ("resume data with the method '%s'", methods[i]);
       fields.method = methods[i];
-      bad = build_resume_data (&fields);
+      bad = ladle_test_resume_data_build (&fields);
       task = ladle_session_create_download_task_from_resume_data (fixture->session, bad, &error);
       g_assert_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA);
       g_assert_null (task);

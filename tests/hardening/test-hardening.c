@@ -685,34 +685,12 @@ build_resume_data (const char *url,
                    const char *etag,
                    const char *last_modified)
 {
-  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
-  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
-  g_autoptr(GVariant) variant = NULL;
+  LadleTestResumeFields fields = {
+    .url = url, .partial = partial, .bytes_received = bytes_received,
+    .expected_total = expected_total, .etag = etag, .last_modified = last_modified,
+  };
 
-  g_variant_builder_add (&headers, "(ss)", "Accept", "*/*");
-  g_variant_dict_insert (dict, "format", "s", "org.gnome.Ladle.ResumeData");
-  g_variant_dict_insert (dict, "version", "u", 1);
-  g_variant_dict_insert (dict, "url", "s", url);
-  g_variant_dict_insert (dict, "method", "s", "GET");
-  g_variant_dict_insert_value (dict, "headers", g_variant_builder_end (&headers));
-  g_variant_dict_insert (dict, "partial-file", "s", partial);
-  g_variant_dict_insert (dict, "bytes-received", "t", bytes_received);
-  g_variant_dict_insert (dict, "expected-total", "x", expected_total);
-  if (etag != NULL)
-    g_variant_dict_insert (dict, "etag", "s", etag);
-  if (last_modified != NULL)
-    g_variant_dict_insert (dict, "last-modified", "s", last_modified);
-
-  variant = g_variant_ref_sink (g_variant_dict_end (dict));
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (variant);
-
-      g_variant_unref (variant);
-      variant = swapped;
-    }
-
-  return g_variant_get_data_as_bytes (variant);
+  return ladle_test_resume_data_build (&fields);
 }
 
 static GVariantDict *

@@ -64,3 +64,40 @@ ladle_test_file_size (const char *path)
 
   return buf.st_size;
 }
+
+/* Resume data written by hand (docs/resume-data.md): what another process or an old version
+ * could hand the library. A request header "Accept: * / *" is always there. */
+GBytes *
+ladle_test_resume_data_build (const LadleTestResumeFields *fields)
+{
+  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+  g_autoptr(GVariant) variant = NULL;
+
+  g_variant_builder_add (&headers, "(ss)", "Accept", "*/*");
+  if (fields->header_name != NULL)
+    g_variant_builder_add (&headers, "(ss)", fields->header_name, fields->header_value);
+  g_variant_dict_insert (dict, "format", "s", "org.gnome.Ladle.ResumeData");
+  g_variant_dict_insert (dict, "version", "u", fields->version ? fields->version : 1);
+  g_variant_dict_insert (dict, "url", "s", fields->url);
+  g_variant_dict_insert (dict, "method", "s", fields->method ? fields->method : "GET");
+  g_variant_dict_insert_value (dict, "headers", g_variant_builder_end (&headers));
+  g_variant_dict_insert (dict, "partial-file", "s", fields->partial);
+  g_variant_dict_insert (dict, "bytes-received", "t", fields->bytes_received);
+  g_variant_dict_insert (dict, "expected-total", "x", fields->expected_total);
+  if (fields->etag != NULL)
+    g_variant_dict_insert (dict, "etag", "s", fields->etag);
+  if (fields->last_modified != NULL)
+    g_variant_dict_insert (dict, "last-modified", "s", fields->last_modified);
+
+  variant = g_variant_ref_sink (g_variant_dict_end (dict));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (variant);
+
+      g_variant_unref (variant);
+      variant = swapped;
+    }
+
+  return g_variant_get_data_as_bytes (variant);
+}

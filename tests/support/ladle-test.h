@@ -91,6 +91,22 @@ void    ladle_test_remove_tree    (const char *path);
 char   *ladle_test_list_directory (const char *path);
 gint64  ladle_test_file_size      (const char *path);
 
+typedef struct
+{
+  const char *url;
+  const char *method;          /* NULL: GET */
+  const char *partial;
+  guint64     bytes_received;
+  gint64      expected_total;
+  const char *etag;            /* NULL: none */
+  const char *last_modified;   /* NULL: none */
+  guint32     version;         /* 0: 1 */
+  const char *header_name;     /* one more request header, NULL for none */
+  const char *header_value;
+} LadleTestResumeFields;
+
+GBytes *ladle_test_resume_data_build (const LadleTestResumeFields *fields);
+
 /* The sorted names in @dir, joined by spaces, are @expected. */
 #define ladle_test_assert_listing(dir, expected) \
   G_STMT_START { \
