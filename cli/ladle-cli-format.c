@@ -103,8 +103,8 @@ char_columns (gunichar c)
 
 /* A name that is safe to print on a terminal: valid UTF-8 without control characters (a file
  * name holding an escape sequence must not drive the terminal). */
-static char *
-terminal_safe (const char *text)
+char *
+ladle_cli_terminal_safe (const char *text)
 {
   g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
   GString *out = g_string_new (NULL);
@@ -219,7 +219,7 @@ append_bar (GString            *out,
 guint
 ladle_cli_name_columns (const char *name)
 {
-  g_autofree char *safe = terminal_safe (name);
+  g_autofree char *safe = ladle_cli_terminal_safe (name);
 
   return columns_of (safe);
 }
@@ -228,7 +228,7 @@ char *
 ladle_cli_render_line (const LadleCliLine *line,
                        guint               width)
 {
-  g_autofree char *name = terminal_safe (line->name);
+  g_autofree char *name = ladle_cli_terminal_safe (line->name);
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GString) head = g_string_new (name);
   g_autoptr(GString) tail = g_string_new (NULL);
@@ -242,7 +242,7 @@ ladle_cli_render_line (const LadleCliLine *line,
 
   if (line->failure != NULL)
     {
-      g_autofree char *failure = terminal_safe (line->failure);
+      g_autofree char *failure = ladle_cli_terminal_safe (line->failure);
 
       g_string_append_printf (head, "  failed: %s", failure);
       truncate_columns (head, width);

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 void   ladle_cli_json_append_string (GString    *out,
                                      const char *text);
 
+/* @text as valid UTF-8 with every control character (C0, DEL, C1) replaced by "?": a name from
+ * the network or the command line must not drive the terminal. */
+char  *ladle_cli_terminal_safe      (const char *text);
+
 /* "1.5 MiB", "512 B": IEC units, as wget and curl show them. */
 char  *ladle_cli_format_size        (gint64      bytes);
 

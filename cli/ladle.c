@@ -123,6 +123,7 @@ struct _App
   char           *output_dir;
   char           *content_type;
   char          **form;
+  LadleMultipartForm *form_object;
   char           *data;
   int             timeout;
   int             max_redirects;
@@ -263,11 +264,14 @@ message (App        *app,
          ...)
 {
   va_list args;
+  g_autofree char *raw = NULL;
   g_autofree char *text = NULL;
 
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  /* names and paths come from the network and the command line: no control characters */
+  text = ladle_cli_terminal_safe (raw);
 
   if (app->bar)
     {
@@ -1000,16 +1004,8 @@ create_task (Transfer  *t,
           }
         task = ladle_session_create_upload_task_from_file (app->session, request, file);
       }
-    else if (app->form != NULL)
-      {
-        g_autoptr(LadleMultipartForm) form = ladle_multipart_form_new ();
-        guint i;
-
-        for (i = 0; app->form[i] != NULL; i++)
-          if (!append_form_field (form, app->form[i], error))
-            return NULL;
-        task = ladle_session_create_upload_task_from_form (app->session, request, form);
-      }
+    else if (app->form_object != NULL)
+      task = ladle_session_create_upload_task_from_form (app->session, request, app->form_object);
     else
       {
         g_autoptr(GBytes) body = g_bytes_new (app->data != NULL ? app->data : "",
@@ -1093,7 +1089,13 @@ transfer_finish (Transfer *t)
       t->error = g_error_copy (t->sink_error);
     }
 
-  if (t->error != NULL)
+  if (t->sink_error != NULL)
+    {
+      /* the output could not be written (a closed pipe, a full disk) */
+      t->exit_code = EXIT_FILE;
+      t->failure = g_strdup (t->sink_error->message);
+    }
+  else if (t->error != NULL)
     {
       t->exit_code = exit_code_for_error (app, t->error);
       if (g_error_matches (t->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1170,12 +1172,11 @@ transfer_finish (Transfer *t)
       size = ladle_cli_format_size (bytes);
       took = ladle_cli_format_duration ((gint64) (elapsed + 0.5));
       if (t->failure != NULL)
-        fprintf (stderr, "ladle: %s: failed: %s\n", t->url, t->failure);
+        message (app, _("%s: failed: %s"), t->url, t->failure);
       else
-        fprintf (stderr, "ladle: %s: %u %s, %s in %s (%s)%s%s\n", t->url, t->status,
+        message (app, "%s: %u %s, %s in %s (%s)%s%s", t->url, t->status,
                  soup_status_get_phrase (t->status), size, took, rate,
                  t->output != NULL ? " → " : "", t->output != NULL ? t->output : "");
-      fflush (stderr);
     }
 
   if (app->json)
@@ -1599,8 +1600,26 @@ run (App    *app,
       fprintf (stderr, _("ladle: %s: no such directory\n"), app->output_dir);
       return EXIT_FILE;
     }
-  /* put/post with -o: a body is wanted there; without it the body goes to stdout, except
-   * with --json, where stdout is for the JSON objects */
+  /* -H and -F are checked before anything is sent; the form is built once (its files are
+   * looked at now, read only while the request is sent) */
+  {
+    g_autoptr(SoupMessage) probe = soup_message_new ("GET", "http://localhost/");
+
+    if (!add_headers (app, probe, &error))
+      return usage_error (error->message);
+  }
+  if (app->form != NULL)
+    {
+      app->form_object = ladle_multipart_form_new ();
+      for (i = 0; app->form[i] != NULL; i++)
+        if (!append_form_field (app->form_object, app->form[i], &error))
+          {
+            if (error->domain == G_OPTION_ERROR)
+              return usage_error (error->message);
+            fprintf (stderr, "ladle: %s\n", error->message);
+            return exit_code_for_error (app, error);
+          }
+    }
 
   for (i = 0; i < n_urls; i++)
     {
@@ -1677,8 +1696,14 @@ run (App    *app,
                                               app->user_agent != NULL ? app->user_agent : "ladle/" PACKAGE_VERSION);
   if (app->cacert != NULL)
     {
-      g_autoptr(GTlsDatabase) database = g_tls_file_database_new (app->cacert, &error);
+      g_autoptr(GTlsDatabase) database = NULL;
 
+      if (!g_file_test (app->cacert, G_FILE_TEST_IS_REGULAR))
+        {
+          fprintf (stderr, _("ladle: %s: no such file\n"), app->cacert);
+          return EXIT_FILE;
+        }
+      database = g_tls_file_database_new (app->cacert, &error);
       if (database == NULL)
         {
           fprintf (stderr, "ladle: %s: %s\n", app->cacert, error->message);
@@ -1745,11 +1770,17 @@ main (int    argc,
   /* A closed pipe is a write error of the transfer, not a silent death */
   signal (SIGPIPE, SIG_IGN);
 
-  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+  if (argc < 2)
+    {
+      fprintf (stderr, _("ladle: no command\n"));
+      print_usage (stderr);
+      return EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
       strcmp (argv[1], "help") == 0)
     {
-      print_usage (argc < 2 ? stderr : stdout);
-      return argc < 2 ? EXIT_USAGE : EXIT_OK;
+      print_usage (stdout);
+      return EXIT_OK;
     }
   if (strcmp (argv[1], "--version") == 0)
     {
@@ -1777,6 +1808,7 @@ main (int    argc,
   g_clear_pointer (&app.loop, g_main_loop_unref);
   g_strfreev (app.headers);
   g_strfreev (app.form);
+  g_clear_object (&app.form_object);
   if (app.password != NULL)
     explicit_bzero (app.password, strlen (app.password));
   g_free (app.password);
