@@ -106,6 +106,10 @@ CD_LOCATIONS = [
     'location /cd/evil/ { alias @DIR@/root/; add_header Content-Disposition '
     '\'attachment; filename="../../.evil\\\\name.txt"\'; }',
     'location /throttle/ { alias @DIR@/root/; limit_rate 256k; }',
+    # the first 1100 KiB of each response at once, then slowly: Ladle writes partial files in
+    # 1 MiB blocks, so a download interrupted here has a partial file of 1 MiB at least, and a
+    # resumed one (whose rest is shorter) completes fast
+    'location /burst/ { alias @DIR@/root/; limit_rate_after 1100k; limit_rate 32k; }',
 ]
 
 
