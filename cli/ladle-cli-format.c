@@ -237,8 +237,9 @@ ladle_cli_render_line (const LadleCliLine *line,
   g_autofree char *rate = ladle_cli_format_rate (line->rate);
   g_autofree char *when = NULL;
   g_autofree char *pct = NULL;
-  guint name_columns, tail_columns;
-  int bar;
+  guint name_columns = 0, tail_columns = 0;
+  guint variant;
+  int bar = 0;
 
   if (line->failure != NULL)
     {
@@ -271,26 +272,34 @@ ladle_cli_render_line (const LadleCliLine *line,
   else
     when = g_strdup ("");
 
-  if (total != NULL && !line->finished)
-    g_string_append_printf (tail, " %s/%s  %s", done, total, rate);
-  else
-    g_string_append_printf (tail, " %s  %s", done, rate);
-  if (*when != '\0')
-    g_string_append_printf (tail, "  %s", when);
+  /* Narrow terminals lose the sizes first, then the rate and the ETA, and the bar last */
+  for (variant = 0; variant < 3; variant++)
+    {
+      g_string_truncate (tail, 0);
+      if (variant == 0 && total != NULL && !line->finished)
+        g_string_append_printf (tail, " %s/%s  %s", done, total, rate);
+      else if (variant == 0)
+        g_string_append_printf (tail, " %s  %s", done, rate);
+      else if (variant == 1)
+        g_string_append_printf (tail, " %s", rate);
+      if (variant < 2 && *when != '\0')
+        g_string_append_printf (tail, "  %s", when);
 
-  /* name, two spaces, "NNN% ", "[bar]", tail: the bar takes what is left, within limits */
-  tail_columns = columns_of (tail->str) + 5 + 2;
-  name_columns = MAX (columns_of (head->str), line->name_columns);
-  /* the bar has the room for at least 12 columns before the name gets more than 10 */
-  if (width > tail_columns + 2 + 12 + 10)
-    name_columns = MIN (name_columns, width - tail_columns - 2 - 12);
-  else
-    name_columns = MIN (name_columns, 10);
+      /* name, two spaces, "NNN% ", "[bar]", tail: the bar takes what is left, within limits;
+       * it has the room for at least 12 columns before the name gets more than 10 */
+      tail_columns = columns_of (tail->str) + 5 + 2;
+      name_columns = MAX (columns_of (head->str), line->name_columns);
+      if (width > tail_columns + 2 + 12 + 10)
+        name_columns = MIN (name_columns, width - tail_columns - 2 - 12);
+      else
+        name_columns = MIN (name_columns, 10);
+      bar = (int) width - (int) name_columns - 2 - (int) tail_columns;
+      if (bar >= 10)
+        break;
+    }
+  bar = MIN (bar, 50);
   truncate_columns (head, name_columns);
   pad_columns (head, name_columns);
-
-  bar = (int) width - (int) name_columns - 2 - (int) tail_columns;
-  bar = MIN (bar, 50);
 
   g_string_append (out, head->str);
   g_string_append (out, "  ");

@@ -1163,7 +1163,7 @@ transfer_finish (Transfer *t)
       g_ptr_array_add (app->pending_lines, ladle_cli_render_line (&line, MAX (terminal_width (), 2) - 1));
       redraw (app);
     }
-  else if (!app->quiet || t->exit_code != EXIT_OK)
+  else if (app->plain || t->exit_code != EXIT_OK)
     {
       double elapsed = (t->end_us - t->start_us) / 1e6;
       gint64 bytes = app->command == COMMAND_GET ? t->received : t->sent;

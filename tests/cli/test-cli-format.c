@@ -233,6 +233,23 @@ test_line_fits_any_width (void)
       }
 }
 
+/* A narrow terminal drops the sizes before the bar, the rate and the ETA. */
+static void
+test_line_narrow (void)
+{
+  LadleCliLine line = { .name = "archive.tar", .done = 123456789, .total = 987654321, .rate = 1234567 };
+  g_autofree char *wide = ladle_cli_render_line (&line, 100);
+  g_autofree char *narrow = ladle_cli_render_line (&line, 56);
+
+  g_assert_nonnull (strstr (wide, "117.7 MiB/941.9 MiB"));
+  g_assert_cmpuint (columns (narrow), <=, 56);
+  g_assert_true (g_str_has_prefix (narrow, "archive.tar"));
+  g_assert_null (strstr (narrow, "941.9 MiB"));
+  g_assert_nonnull (strstr (narrow, "=>"));
+  g_assert_nonnull (strstr (narrow, "1.2 MiB/s"));
+  g_assert_nonnull (strstr (narrow, "ETA 11:40"));
+}
+
 static void
 test_line_aligned_names (void)
 {
@@ -273,6 +290,7 @@ main (int    argc,
   g_test_add_func ("/Ladle/Cli/line/unknown-total", test_line_unknown_total);
   g_test_add_func ("/Ladle/Cli/line/failure", test_line_failure);
   g_test_add_func ("/Ladle/Cli/line/fits-any-width", test_line_fits_any_width);
+  g_test_add_func ("/Ladle/Cli/line/narrow", test_line_narrow);
   g_test_add_func ("/Ladle/Cli/line/aligned-names", test_line_aligned_names);
   g_test_add_func ("/Ladle/Cli/line/control-characters", test_line_control_characters);
 
