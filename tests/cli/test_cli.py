@@ -479,3 +479,18 @@ def test_json_with_awkward_url_and_file_names(ladle, nginx):
     assert os.listdir(ladle.workdir.encode()) == [name]
     # the plain lines on stderr carry no raw control character of the name
     assert b'\x01' not in result.stderr
+
+
+def test_man_page_documents_every_option(ladle):
+    import re
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '..', '..', 'cli', 'ladle.1')) as f:
+        man = f.read().replace('\\-', '-')
+    for command in ('get', 'put', 'post'):
+        text = ladle.run([command, '--help']).stdout.decode()
+        options = set(re.findall(r'^\s+(?:-\w, )?(--[a-z][a-z-]*)', text, re.M)) - {'--help'}
+        assert options, text
+        for option in options:
+            assert option in man, (command, option)
+    for code in ('0', '1', '2', '3', '4', '5', '22', '130'):
+        assert '.B %s\n' % code in man
