@@ -1303,6 +1303,32 @@ hide_password (char       **argv_copy,
     }
 }
 
+/* The same for a URL's user information: http://USER:PASSWORD@host/ shows http://USER:****@host/ */
+static void
+hide_url_passwords (char **argv_copy)
+{
+  int i;
+
+  for (i = 1; argv_copy[i] != NULL; i++)
+    {
+      char *authority = strstr (argv_copy[i], "://");
+      char *end, *at, *colon;
+
+      if (authority == NULL)
+        continue;
+      authority += 3;
+      end = authority + strcspn (authority, "/?#");
+      for (at = end; at > authority && at[-1] != '@'; at--)
+        ;
+      if (at == authority)
+        continue;
+      at--;
+      colon = memchr (authority, ':', at - authority);
+      if (colon != NULL)
+        memset (colon + 1, '*', at - colon - 1);
+    }
+}
+
 static gboolean
 setup_credentials (App   *app,
                    char **argv_copy,
@@ -1452,8 +1478,9 @@ transfer_new (App         *app,
   t = g_new0 (Transfer, 1);
   if (g_uri_get_user (parsed) != NULL && app->user_option == NULL)
     {
-      t->user = g_uri_unescape_string (g_uri_get_user (parsed), NULL);
-      t->password = g_uri_unescape_string (g_uri_get_password (parsed) != NULL ? g_uri_get_password (parsed) : "", NULL);
+      /* SOUP_HTTP_URI_FLAGS does not keep the user information encoded: these are decoded */
+      t->user = g_strdup (g_uri_get_user (parsed));
+      t->password = g_strdup (g_uri_get_password (parsed) != NULL ? g_uri_get_password (parsed) : "");
     }
   else
     {
@@ -1595,10 +1622,16 @@ run (App    *app,
     app->remote_name = TRUE;
   if (g_strcmp0 (app->output, "-") == 0)
     g_clear_pointer (&app->output, g_free);
-  if (app->output_dir != NULL && !g_file_test (app->output_dir, G_FILE_TEST_IS_DIR))
+  if (app->command == COMMAND_GET && app->remote_name)
     {
-      fprintf (stderr, _("ladle: %s: no such directory\n"), app->output_dir);
-      return EXIT_FILE;
+      g_autofree char *probe = g_build_filename (app->output_dir != NULL ? app->output_dir : ".", "x", NULL);
+
+      /* -O writes into that directory: checked before anything is downloaded */
+      if (!check_output_directory (probe, &error))
+        {
+          fprintf (stderr, "ladle: %s\n", error->message);
+          return EXIT_FILE;
+        }
     }
   /* -H and -F are checked before anything is sent; the form is built once (its files are
    * looked at now, read only while the request is sent) */
@@ -1627,6 +1660,8 @@ run (App    *app,
 
       if (t == NULL)
         return usage_error (error->message);
+      if (t->user != NULL && app->user_option == NULL)
+        hide_url_passwords (argv_copy);
       t->index = i;
       g_ptr_array_add (app->transfers, t);
       if (app->command == COMMAND_GET && app->remote_name)

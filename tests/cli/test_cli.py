@@ -494,3 +494,41 @@ def test_man_page_documents_every_option(ladle):
             assert option in man, (command, option)
     for code in ('0', '1', '2', '3', '4', '5', '22', '130'):
         assert '.B %s\n' % code in man
+
+
+def test_credentials_in_the_url(ladle, nginx):
+    nginx.write_file('userinfo.bin', random_bytes(600_000, 8))
+    url = nginx.url('/auth/userinfo.bin').replace('http://', 'http://%s:%s@' % (nginx.user, nginx.password))
+    process = ladle.spawn(['get', url, '-o', 'userinfo.bin', '--json'])
+    cmdline = b''
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        with open('/proc/%d/cmdline' % process.pid, 'rb') as f:
+            cmdline = f.read()
+        if b'*' in cmdline:
+            break
+        time.sleep(0.01)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert nginx.password.encode() not in cmdline
+    assert nginx.password.encode() not in stdout + stderr
+    from conftest import parse_json_lines
+    entry = parse_json_lines(stdout)[0]
+    assert '@' not in entry['url'] and '@' not in entry['final_url']
+
+
+def test_redirect_limit_exit_4(ladle, nginx):
+    result = ladle.run(['get', '--max-redirs', '3', nginx.url('/redirect-loop'), '-o', 'x', '--json'])
+    assert result.returncode == EXIT_NETWORK
+    assert result.json[0]['error']['domain'] == 'ladle-error-quark'
+    assert os.listdir(ladle.workdir) == []
+
+
+def test_remote_name_into_a_file_exit_3_before_any_request(ladle, nginx):
+    with open(os.path.join(ladle.workdir, 'plain-file'), 'w') as f:
+        f.write('not a directory')
+    nginx.clear_access_log()
+    result = ladle.run(['get', '-P', 'plain-file', nginx.url('/files/ok.txt')])
+    assert result.returncode == EXIT_FILE
+    assert nginx.access_log() == []
+    assert os.listdir(ladle.workdir) == ['plain-file']
