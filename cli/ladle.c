@@ -1081,17 +1081,12 @@ transfer_finish (Transfer *t)
     return;
   t->finished = TRUE;
 
-  if (t->error == NULL && t->sink_error != NULL)
-    t->error = g_error_copy (t->sink_error);
-  if (t->sink_error != NULL && g_error_matches (t->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_clear_error (&t->error);
-      t->error = g_error_copy (t->sink_error);
-    }
-
   if (t->sink_error != NULL)
     {
-      /* the output could not be written (a closed pipe, a full disk) */
+      /* the output could not be written (a closed pipe, a full disk): that is the error, not
+       * the cancellation it caused */
+      g_clear_error (&t->error);
+      t->error = g_error_copy (t->sink_error);
       t->exit_code = EXIT_FILE;
       t->failure = g_strdup (t->sink_error->message);
     }
