@@ -1238,9 +1238,26 @@ sigterm_cb (gpointer user_data)
 
 /* Credentials */
 
+/* Ctrl-C at the password prompt must not leave the terminal without echo */
+static int prompt_fd = -1;
+static struct termios prompt_saved;
+
+static void
+prompt_interrupted (int signal_number)
+{
+  if (prompt_fd >= 0)
+    {
+      tcsetattr (prompt_fd, TCSAFLUSH, &prompt_saved);
+      if (write (prompt_fd, "\n", 1) < 0)
+        _exit (128 + signal_number);
+    }
+  _exit (128 + signal_number);
+}
+
 static char *
 read_password (const char *user)
 {
+  struct sigaction on_signal = { .sa_handler = prompt_interrupted }, old_int, old_term;
   struct termios saved, quiet;
   char buffer[1024];
   int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -1257,8 +1274,13 @@ read_password (const char *user)
     }
   fprintf (tty, _("Password for %s: "), user);
   fflush (tty);
+  sigemptyset (&on_signal.sa_mask);
+  sigaction (SIGINT, &on_signal, &old_int);
+  sigaction (SIGTERM, &on_signal, &old_term);
   if (tcgetattr (fd, &saved) == 0)
     {
+      prompt_saved = saved;
+      prompt_fd = fd;
       quiet = saved;
       quiet.c_lflag &= ~(tcflag_t) ECHO;
       tcsetattr (fd, TCSAFLUSH, &quiet);
@@ -1268,7 +1290,11 @@ read_password (const char *user)
       buffer[strcspn (buffer, "\r\n")] = '\0';
       password = g_strdup (buffer);
     }
-  tcsetattr (fd, TCSAFLUSH, &saved);
+  if (prompt_fd >= 0)
+    tcsetattr (fd, TCSAFLUSH, &saved);
+  prompt_fd = -1;
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
   fputc ('\n', tty);
   explicit_bzero (buffer, sizeof buffer);
   fclose (tty);
