@@ -44,7 +44,8 @@
  * `text/json`, `text/javascript` and every `application/…+json` type such as
  * `application/problem+json`). Media types are compared without their parameters and without
  * regard to case. The body is then parsed by json-glib's #JsonParser; an empty body (a 204,
- * the answer to HEAD) is a JSON null node. Otherwise the request fails with
+ * the answer to HEAD) is a JSON null node. (json-glib before 1.10 is lenient with some
+ * non-JSON, single-quoted strings for one; from 1.10 the parser is strict.) Otherwise the request fails with
  * %LADLE_ERROR_UNACCEPTABLE_STATUS, %LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE or
  * %LADLE_ERROR_INVALID_JSON, checked in that order; transport errors and cancellation are those
  * of the task.
@@ -545,8 +546,8 @@ compare_status (gconstpointer a,
  * @codes: (array length=n_codes) (nullable): the acceptable status codes
  * @n_codes: the number of codes
  *
- * Sets the status codes a response may have (by default 200 to 299). %NULL accepts every
- * status; an empty array none.
+ * Sets the status codes a response may have (by default 200 to 299). %NULL (an empty list
+ * from Python or GJS) accepts every status.
  *
  * Since: 0.2
  */
@@ -559,7 +560,7 @@ ladle_http_client_set_acceptable_status_codes (LadleHttpClient *self,
   g_return_if_fail (codes != NULL || n_codes == 0);
 
   g_clear_pointer (&self->statuses, g_array_unref);
-  if (codes == NULL)
+  if (codes == NULL || n_codes == 0)
     return;
 
   self->statuses = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_codes);
@@ -986,6 +987,10 @@ validate_and_parse (Request            *request,
     }
 
   parser = json_parser_new_immutable ();
+#if JSON_CHECK_VERSION (1, 10, 0)
+  /* RFC 8259 only; older json-glib also accepts single-quoted strings. */
+  json_parser_set_strict (parser, TRUE);
+#endif
   if (!json_parser_load_from_data (parser, data, (gssize)length, &local_error))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON,
