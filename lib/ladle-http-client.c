@@ -641,7 +641,7 @@ ladle_http_client_set_acceptable_content_types (LadleHttpClient    *self,
 
       lowered = g_new0 (char *, n + 1);
       for (gsize i = 0; i < n; i++)
-        lowered[i] = g_ascii_strdown (g_strstrip (g_strdup (types[i])), -1);
+        lowered[i] = g_strstrip (g_ascii_strdown (types[i], -1));
     }
 
   if (lowered == NULL && self->content_types == NULL)
