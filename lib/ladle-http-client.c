@@ -1149,6 +1149,9 @@ ladle_http_client_dup_response (LadleHttpClient *self,
 
   g_return_val_if_fail (LADLE_IS_HTTP_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ladle_http_client_request_async ||
+                        g_task_get_source_tag (G_TASK (result)) == ladle_http_client_upload_form_async,
+                        NULL);
 
   request = g_task_get_task_data (G_TASK (result));
 
