@@ -25,9 +25,9 @@
  * - dns/connect/tls_start from the connection's GSocketClient events, re-emitted on the
  *   message that made the connection; connect_end at COMPLETE (after TLS). A reused
  *   connection has none of them. There is no tls_end: "network-event" TLS_HANDSHAKED gives it.
- * - request_start when the message starts running on its connection (never for a response
- *   from the cache); there is no request_end: "wrote-body" gives it (emitted for bodyless
- *   requests too).
+ * - request_start when the message starts running on its connection, also when the cache
+ *   then answers it (soup-cache.c fills the body size; no header bytes move then); there is
+ *   no request_end: "wrote-body" gives it (emitted for bodyless requests too).
  * - byte counts by the readers and writers; response_body_size by the stream the application
  *   reads (after decoding). A request body Ladle writes to the connection itself
  *   (ladle-direct-body.c) is not seen by libsoup: the upload task reports it here.
@@ -211,8 +211,11 @@ take_metrics (LadleTransactionValues *v,
    * response arrived. */
   if (v->response_start < 0)
     v->response_end = -1;
-  v->reused_connection = v->request_start >= 0 && v->connect_start < 0;
-  v->served_from_cache = v->request_start < 0 && t->got_headers && v->status_code != 0;
+  /* libsoup stamps request_start also for a response it takes from its cache, but nothing
+   * goes over a connection then: no request headers written, no response headers read. */
+  v->served_from_cache = t->got_headers && v->status_code != 0 &&
+                         v->request_header_bytes_sent == 0 && v->response_header_bytes_received == 0;
+  v->reused_connection = v->request_start >= 0 && v->connect_start < 0 && !v->served_from_cache;
 }
 
 /* The values of @t as they stand. @live: libsoup's values of the message are this attempt's

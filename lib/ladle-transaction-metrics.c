@@ -356,7 +356,7 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:served-from-cache: (getter get_served_from_cache)
    *
-   * Whether libsoup answered from its HTTP cache without sending the request (no request was written). A revalidation that got a 304 is a network load. Apple: `resourceFetchType` `.localCache`; OkHttp: `cacheHit`.
+   * Whether libsoup answered from its HTTP cache: no request went over a connection for this transaction. libsoup revalidates a stale entry with a conditional request of its own, which is not one of the task's transactions: a response revalidated with a 304 is served from the cache too. Apple: `resourceFetchType` `.localCache`; OkHttp: `cacheHit`.
    *
    * Since: 0.2
    */
@@ -477,7 +477,7 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:request-start: (getter get_request_start)
    *
-   * When libsoup began writing the request headers, or -1 when no request was written (a failed connection, a response from the cache). Apple: `requestStartDate`; OkHttp: `requestHeadersStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When libsoup began sending the request on its connection, or -1 when it never did (the connection failed). libsoup also stamps it for a response it then takes from its cache. Apple: `requestStartDate`; OkHttp: `requestHeadersStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */

@@ -73,6 +73,16 @@ seen_clear (Seen *seen)
   g_clear_object (&seen->metrics);
 }
 
+static void
+assert_body_length (LadleDataTask *task,
+                    gsize          length)
+{
+  g_autoptr(GBytes) body = ladle_data_task_dup_body (task);
+
+  g_assert_nonnull (body);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, length);
+}
+
 static LadleTestRecorder *
 run (LadleTask *task,
      Seen      *seen)
@@ -421,6 +431,102 @@ test_cancelled (void)
   seen_clear (&never_seen);
 }
 
+static void
+cacheable_handler (SoupServer        *server,
+                   SoupServerMessage *message,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  g_autoptr(GBytes) body = ladle_test_content_new (0, 5000);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                "Cache-Control", "max-age=600");
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, "application/octet-stream", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+/* A response libsoup's cache answers without a request: served-from-cache, no connection, no
+ * bytes on the wire, the body's size from the cache. */
+static void
+test_served_from_cache (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  SoupSession *soup = ladle_session_get_soup_session (session);
+  g_autofree char *cache_dir = g_dir_make_tmp ("ladle-metrics-cache-XXXXXX", NULL);
+  g_autofree char *uri = NULL;
+  LadleTransactionMetrics *t = NULL;
+  guint n_requests = 0;
+  Seen first = { 0 };
+  Seen later = { 0 };
+
+  /* The session's own cache when it has one, else one for this test. */
+  if (soup_session_get_feature (soup, SOUP_TYPE_CACHE) == NULL)
+    {
+      g_autoptr(SoupCache) cache = soup_cache_new (cache_dir, SOUP_CACHE_SINGLE_USER);
+
+      soup_session_add_feature (soup, SOUP_SESSION_FEATURE (cache));
+    }
+  soup_server_add_handler (ladle_test_server_get_soup_server (server), "/metrics-cacheable",
+                           cacheable_handler, NULL, NULL);
+  uri = ladle_test_server_dup_uri (server, "/metrics-cacheable");
+
+  {
+    g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
+    g_autoptr(LadleTestRecorder) recorder = run (LADLE_TASK (task), &first);
+
+    g_assert_no_error (recorder->error);
+    t = ladle_task_metrics_get_transaction (first.metrics, 0);
+    g_assert_false (ladle_transaction_metrics_get_served_from_cache (t));
+    g_assert_cmpint (ladle_transaction_metrics_get_request_start (t), >, 0);
+    g_assert_cmpuint (ladle_transaction_metrics_get_response_body_bytes_received (t), ==, 5000);
+  }
+
+  /* The cache writes the entry to disk on its own: ask again until it answers. */
+  for (guint attempt = 0; attempt < 50; attempt++)
+    {
+      g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
+      g_autoptr(LadleTestRecorder) recorder = NULL;
+
+      n_requests = ladle_test_server_get_n_requests (server);
+      seen_clear (&later);
+      memset (&later, 0, sizeof later);
+      recorder = run (LADLE_TASK (task), &later);
+      g_assert_no_error (recorder->error);
+      g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 200);
+      assert_body_length (LADLE_DATA_TASK (task), 5000);
+      t = ladle_task_metrics_get_transaction (later.metrics, 0);
+      if (ladle_transaction_metrics_get_served_from_cache (t))
+        break;
+      ladle_test_spin (100);
+    }
+
+  g_assert_true (ladle_transaction_metrics_get_served_from_cache (t));
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (t), ==, 200);
+  /* The server did not see it. */
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, n_requests);
+  g_assert_cmpint (ladle_transaction_metrics_get_request_end (t), ==, -1);
+  g_assert_cmpint (ladle_transaction_metrics_get_dns_start (t), ==, -1);
+  g_assert_cmpint (ladle_transaction_metrics_get_connect_start (t), ==, -1);
+  g_assert_cmpuint (ladle_transaction_metrics_get_response_header_bytes_received (t), ==, 0);
+  g_assert_false (ladle_transaction_metrics_get_reused_connection (t));
+  g_assert_cmpuint (ladle_transaction_metrics_get_request_header_bytes_sent (t), ==, 0);
+  g_assert_cmpuint (ladle_transaction_metrics_get_response_body_bytes_after_decoding (t), ==, 5000);
+  assert_ordered (later.metrics, t);
+
+  seen_clear (&first);
+  seen_clear (&later);
+  {
+    SoupSessionFeature *cache = soup_session_get_feature (soup, SOUP_TYPE_CACHE);
+
+    soup_cache_clear (SOUP_CACHE (cache));
+    soup_session_remove_feature (soup, cache);
+  }
+  ladle_test_remove_tree (cache_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -432,6 +538,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Metrics/redirect-and-auth", test_redirect_and_auth);
   g_test_add_func ("/Ladle/Metrics/upload", test_upload);
   g_test_add_func ("/Ladle/Metrics/cancelled", test_cancelled);
+  g_test_add_func ("/Ladle/Metrics/served-from-cache", test_served_from_cache);
 
   return g_test_run ();
 }
