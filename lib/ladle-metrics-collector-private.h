@@ -26,8 +26,8 @@ void                   _ladle_metrics_collector_adopt            (LadleMetricsCo
 /* Ladle wrote @n_bytes of the current request's body to the connection itself. */
 void                   _ladle_metrics_collector_note_body_sent   (LadleMetricsCollector *self,
                                                                   gsize                  n_bytes);
-/* The task completes: the final metrics (transfer none, kept by the collector). */
-LadleTaskMetrics      *_ladle_metrics_collector_finish           (LadleMetricsCollector *self,
+/* The task completes: what was measured is final. */
+void                   _ladle_metrics_collector_finish           (LadleMetricsCollector *self,
                                                                   guint                  redirect_count);
 /* The final metrics, or a snapshot of the task in progress (transfer full). */
 LadleTaskMetrics      *_ladle_metrics_collector_dup              (LadleMetricsCollector *self,

@@ -69,6 +69,8 @@ struct _LadleMetricsCollector
 {
   gint64            start_time;    /* monotonic */
   gint64            start_real;    /* wall clock, same instant */
+  gint64            end_time;      /* -1 until the task completed */
+  guint             redirect_count;
   GPtrArray        *transactions;  /* Transaction */
   GPtrArray        *watched;       /* Watched */
   LadleTaskMetrics *final;
@@ -392,7 +394,7 @@ _ladle_metrics_collector_will_send (LadleMetricsCollector *self,
 {
   Transaction *t;
 
-  if (self->final != NULL)
+  if (self->end_time >= 0)
     return;
 
   /* Sent again (a retry): the send zeroes libsoup's values of the previous attempt. */
@@ -411,7 +413,7 @@ _ladle_metrics_collector_adopt (LadleMetricsCollector *self,
 {
   Transaction *t;
 
-  if (self->final != NULL || current (self, message) != NULL)
+  if (self->end_time >= 0 || current (self, message) != NULL)
     return;
 
   watch (self, message);
@@ -474,12 +476,12 @@ build (LadleMetricsCollector *self,
   return _ladle_task_metrics_new (self->start_time, start_date_time, end_time, redirect_count, store);
 }
 
-LadleTaskMetrics *
+void
 _ladle_metrics_collector_finish (LadleMetricsCollector *self,
                                  guint                  redirect_count)
 {
-  if (self->final != NULL)
-    return self->final;
+  if (self->end_time >= 0)
+    return;
 
   for (guint i = 0; i < self->transactions->len; i++)
     {
@@ -489,21 +491,25 @@ _ladle_metrics_collector_finish (LadleMetricsCollector *self,
         freeze (t, current (self, t->message) == t);
     }
   g_ptr_array_set_size (self->watched, 0);
-
-  self->final = build (self, g_get_monotonic_time (), redirect_count);
-  g_ptr_array_set_size (self->transactions, 0);
-
-  return self->final;
+  self->end_time = g_get_monotonic_time ();
+  self->redirect_count = redirect_count;
 }
 
+/* The final metrics are made when someone asks for them: most tasks are never asked. */
 LadleTaskMetrics *
 _ladle_metrics_collector_dup (LadleMetricsCollector *self,
                               guint                  redirect_count)
 {
-  if (self->final != NULL)
-    return g_object_ref (self->final);
+  if (self->end_time < 0)
+    return build (self, -1, redirect_count);
 
-  return build (self, -1, redirect_count);
+  if (self->final == NULL)
+    {
+      self->final = build (self, self->end_time, self->redirect_count);
+      g_ptr_array_set_size (self->transactions, 0);
+    }
+
+  return g_object_ref (self->final);
 }
 
 LadleMetricsCollector *
@@ -513,6 +519,7 @@ _ladle_metrics_collector_new (void)
 
   self->start_time = g_get_monotonic_time ();
   self->start_real = g_get_real_time ();
+  self->end_time = -1;
   self->transactions = g_ptr_array_new_with_free_func (transaction_free);
   self->watched = g_ptr_array_new_with_free_func (watched_free);
 

@@ -802,9 +802,16 @@ _ladle_task_emit_accept_certificate (LadleTask            *self,
 }
 
 void
-_ladle_task_emit_metrics_collected (LadleTask        *self,
-                                    LadleTaskMetrics *metrics)
+_ladle_task_emit_metrics_collected (LadleTask *self)
 {
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+  g_autoptr(LadleTaskMetrics) metrics = NULL;
+
+  /* Nobody listens: the metrics objects are made only if dup_metrics() asks for them. */
+  if (!g_signal_has_handler_pending (self, signals[METRICS_COLLECTED], 0, FALSE))
+    return;
+
+  metrics = _ladle_transfer_dup_metrics (priv->transfer);
   g_signal_emit (self, signals[METRICS_COLLECTED], 0, metrics);
 }
 

@@ -217,8 +217,8 @@ emit_completion (LadleTransfer *self)
     g_debug ("Task %" G_GUINT64_FORMAT ": failed: %s", self->record->identifier, error->message);
   _ladle_task_set_error (self->task, error);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_COMPLETED);
-  _ladle_task_emit_metrics_collected (self->task,
-                                      _ladle_metrics_collector_finish (self->metrics, self->record->n_redirects));
+  _ladle_metrics_collector_finish (self->metrics, self->record->n_redirects);
+  _ladle_task_emit_metrics_collected (self->task);
   _ladle_task_emit_completed (self->task);
 
   session = _ladle_task_steal_session_hold (self->task);

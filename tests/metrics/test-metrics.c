@@ -527,6 +527,37 @@ test_served_from_cache (void)
   ladle_test_remove_tree (cache_dir);
 }
 
+/* Without a metrics-collected handler the metrics are made when asked for: the same values. */
+static void
+test_without_handler (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/bytes/3000");
+  g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
+  g_autoptr(LadleTestRecorder) recorder = ladle_test_recorder_new (task);
+  g_autoptr(LadleTaskMetrics) metrics = NULL;
+  g_autoptr(LadleTaskMetrics) again = NULL;
+  LadleTransactionMetrics *t;
+
+  ladle_task_resume (LADLE_TASK (task));
+  ladle_test_recorder_wait (recorder);
+  g_assert_no_error (recorder->error);
+
+  metrics = ladle_task_dup_metrics (LADLE_TASK (task));
+  again = ladle_task_dup_metrics (LADLE_TASK (task));
+  g_assert_true (metrics == again);
+  g_assert_true (ladle_task_metrics_get_complete (metrics));
+  g_assert_cmpint (ladle_task_metrics_get_end_time (metrics), >=, ladle_task_metrics_get_start_time (metrics));
+  g_assert_cmpuint (ladle_task_metrics_get_n_transactions (metrics), ==, 1);
+  t = ladle_task_metrics_get_transaction (metrics, 0);
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (t), ==, 200);
+  g_assert_cmpuint (ladle_transaction_metrics_get_response_body_bytes_after_decoding (t), ==, 3000);
+  g_assert_cmpint (ladle_transaction_metrics_get_response_end (t), <=, ladle_task_metrics_get_end_time (metrics));
+  assert_ordered (metrics, t);
+  assert_loopback (ladle_transaction_metrics_get_remote_address (t), ladle_test_server_get_port (server));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -539,6 +570,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Metrics/upload", test_upload);
   g_test_add_func ("/Ladle/Metrics/cancelled", test_cancelled);
   g_test_add_func ("/Ladle/Metrics/served-from-cache", test_served_from_cache);
+  g_test_add_func ("/Ladle/Metrics/without-handler", test_without_handler);
 
   return g_test_run ();
 }
