@@ -427,3 +427,32 @@ ladle_task_metrics_get_transaction (LadleTaskMetrics *self,
   /* The store holds it. */
   return transaction;
 }
+
+/**
+ * ladle_task_metrics_dup_transaction_list:
+ * @self: a task's metrics
+ *
+ * Gets the transactions as an array: a list in Python, an array in JavaScript.
+ *
+ * Returns: (transfer container) (element-type Ladle.TransactionMetrics): the metrics of each
+ *   request the task sent, in order
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+ladle_task_metrics_dup_transaction_list (LadleTaskMetrics *self)
+{
+  GListModel *model;
+  GPtrArray *list;
+  guint n;
+
+  g_return_val_if_fail (LADLE_IS_TASK_METRICS (self), NULL);
+
+  model = G_LIST_MODEL (self->transactions);
+  n = g_list_model_get_n_items (model);
+  list = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (list, g_list_model_get_item (model, i));
+
+  return list;
+}

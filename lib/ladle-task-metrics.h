@@ -44,5 +44,7 @@ guint                    ladle_task_metrics_get_n_transactions  (LadleTaskMetric
 LADLE_AVAILABLE_IN_0_2
 LadleTransactionMetrics *ladle_task_metrics_get_transaction     (LadleTaskMetrics *self,
                                                                  guint             index);
+LADLE_AVAILABLE_IN_0_2
+GPtrArray               *ladle_task_metrics_dup_transaction_list (LadleTaskMetrics *self);
 
 G_END_DECLS

@@ -170,6 +170,12 @@ test_plain_get (void)
   g_assert_cmpuint (g_list_model_get_n_items (ladle_task_metrics_get_transactions (seen.metrics)), ==, 1);
   g_assert_null (ladle_task_metrics_get_transaction (seen.metrics, 1));
   t = ladle_task_metrics_get_transaction (seen.metrics, 0);
+  {
+    g_autoptr(GPtrArray) list = ladle_task_metrics_dup_transaction_list (seen.metrics);
+
+    g_assert_cmpuint (list->len, ==, 1);
+    g_assert_true (g_ptr_array_index (list, 0) == t);
+  }
   g_assert_cmpstr (ladle_transaction_metrics_get_uri (t), ==, uri);
   g_assert_cmpstr (ladle_transaction_metrics_get_method (t), ==, "GET");
   g_assert_cmpuint (ladle_transaction_metrics_get_status_code (t), ==, 200);

@@ -37,6 +37,9 @@ function transactions(metrics) {
     for (let i = 0; i < model.get_n_items(); i++)
         items.push(model.get_item(i));
     assertEqual(items.length, metrics.get_n_transactions(), 'n_transactions:');
+    const list = metrics.dup_transaction_list();
+    assertEqual(list.length, items.length, 'list length:');
+    assert(list.every((t, i) => t === items[i]), 'the list has the same transactions');
     return items;
 }
 

@@ -77,6 +77,7 @@ def transactions(metrics):
     items = [model.get_item(i) for i in range(model.get_n_items())]
     assert len(items) == metrics.get_n_transactions()
     assert all(isinstance(t, Ladle.TransactionMetrics) for t in items)
+    assert metrics.dup_transaction_list() == items
     return items
 
 
