@@ -279,7 +279,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:status-code: (getter get_status_code)
    *
-   * The status of the response this request got, or 0 when none arrived. A 401 answered with credentials and a redirect hop each have their own transaction.
+   * The status of the response this request got, or 0 when none arrived. A 401 answered with
+   * credentials and a redirect hop each have their own transaction.
    *
    * Since: 0.2
    */
@@ -301,7 +302,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:network-protocol-name: (getter get_network_protocol_name)
    *
-   * The protocol as its ALPN name: `http/1.0`, `http/1.1` or `h2`, or %NULL when no response arrived. Apple: `networkProtocolName`; OkHttp: `Protocol`.
+   * The protocol as its ALPN name: `http/1.0`, `http/1.1` or `h2`, or %NULL when no response
+   * arrived. Apple: `networkProtocolName`; OkHttp: `Protocol`.
    *
    * Since: 0.2
    */
@@ -312,7 +314,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:tls-ciphersuite-name: (getter get_tls_ciphersuite_name)
    *
-   * The name of the TLS cipher suite of the connection, or %NULL (plain HTTP, or not known). Apple: `negotiatedTLSCipherSuite`.
+   * The name of the TLS cipher suite of the connection, or %NULL (plain HTTP, or not known). Apple:
+   * `negotiatedTLSCipherSuite`.
    *
    * Since: 0.2
    */
@@ -334,7 +337,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:tls-protocol-version: (getter get_tls_protocol_version)
    *
-   * The TLS protocol version of the connection, %G_TLS_PROTOCOL_VERSION_UNKNOWN for plain HTTP. Apple: `negotiatedTLSProtocolVersion`.
+   * The TLS protocol version of the connection, %G_TLS_PROTOCOL_VERSION_UNKNOWN for plain HTTP.
+   * Apple: `negotiatedTLSProtocolVersion`.
    *
    * Since: 0.2
    */
@@ -345,7 +349,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:reused-connection: (getter get_reused_connection)
    *
-   * Whether the request went over a connection that was already open (its DNS, connect and TLS times are then -1). Apple: `isReusedConnection`; OkHttp: `connectionAcquired` without `connectStart`.
+   * Whether the request went over a connection that was already open (its DNS, connect and TLS
+   * times are then -1). Apple: `isReusedConnection`; OkHttp: `connectionAcquired` without
+   * `connectStart`.
    *
    * Since: 0.2
    */
@@ -356,7 +362,10 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:served-from-cache: (getter get_served_from_cache)
    *
-   * Whether libsoup answered from its HTTP cache: no request went over a connection for this transaction. libsoup revalidates a stale entry with a conditional request of its own, which is not one of the task's transactions: a response revalidated with a 304 is served from the cache too. Apple: `resourceFetchType` `.localCache`; OkHttp: `cacheHit`.
+   * Whether libsoup answered from its HTTP cache: no request went over a connection for this
+   * transaction. libsoup revalidates a stale entry with a conditional request of its own, which is
+   * not one of the task's transactions: a response revalidated with a 304 is served from the cache
+   * too. Apple: `resourceFetchType` `.localCache`; OkHttp: `cacheHit`.
    *
    * Since: 0.2
    */
@@ -367,7 +376,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:connection-id: (getter get_connection_id)
    *
-   * libsoup's identifier of the connection the request went over, 0 when none. Transactions with the same identifier shared a connection.
+   * libsoup's identifier of the connection the request went over, 0 when none. Transactions with
+   * the same identifier shared a connection.
    *
    * Since: 0.2
    */
@@ -378,7 +388,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:remote-address: (getter get_remote_address)
    *
-   * The address of the server (or proxy) the connection went to, or %NULL when none was reached. Apple: `remoteAddress`, `remotePort`; OkHttp: `connectStart (inetSocketAddress)`.
+   * The address of the server (or proxy) the connection went to, or %NULL when none was reached.
+   * Apple: `remoteAddress`, `remotePort`; OkHttp: `connectStart (inetSocketAddress)`.
    *
    * Since: 0.2
    */
@@ -389,7 +400,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:local-address: (getter get_local_address)
    *
-   * The local address of the connection, or %NULL when it is not known: libsoup shows it only while it makes a connection, so a connection that another task opened has none. Apple: `localAddress`, `localPort`.
+   * The local address of the connection, or %NULL when it is not known: libsoup shows it only while
+   * it makes a connection, so a connection that another task opened has none. Apple:
+   * `localAddress`, `localPort`.
    *
    * Since: 0.2
    */
@@ -400,7 +413,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:fetch-start: (getter get_fetch_start)
    *
-   * When libsoup took the request: the send, or the restart of an authentication retry. Apple: `fetchStartDate`; OkHttp: `callStart` (first transaction) / `connectionAcquired`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When libsoup took the request: the send, or the restart of an authentication retry. Apple:
+   * `fetchStartDate`; OkHttp: `callStart` (first transaction) / `connectionAcquired`. In monotonic
+   * microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -411,7 +426,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:dns-start: (getter get_dns_start)
    *
-   * When the name resolution of a new connection started, or -1 (a reused connection). Apple: `domainLookupStartDate`; OkHttp: `dnsStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the name resolution of a new connection started, or -1 (a reused connection). Apple:
+   * `domainLookupStartDate`; OkHttp: `dnsStart`. In monotonic microseconds, as
+   * g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -422,7 +439,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:dns-end: (getter get_dns_end)
    *
-   * When the name resolution ended, or -1. Apple: `domainLookupEndDate`; OkHttp: `dnsEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the name resolution ended, or -1. Apple: `domainLookupEndDate`; OkHttp: `dnsEnd`. In
+   * monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -433,7 +451,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:connect-start: (getter get_connect_start)
    *
-   * When the connection attempt started, or -1 on a reused connection. Apple: `connectStartDate`; OkHttp: `connectStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the connection attempt started, or -1 on a reused connection. Apple: `connectStartDate`;
+   * OkHttp: `connectStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -444,7 +463,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:connect-end: (getter get_connect_end)
    *
-   * When the connection was ready, after its TLS handshake (and proxy negotiation), or -1. Apple: `connectEndDate`; OkHttp: `connectEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the connection was ready, after its TLS handshake (and proxy negotiation), or -1. Apple:
+   * `connectEndDate`; OkHttp: `connectEnd`. In monotonic microseconds, as g_get_monotonic_time()
+   * gives them.
    *
    * Since: 0.2
    */
@@ -455,7 +476,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:tls-start: (getter get_tls_start)
    *
-   * When the TLS handshake of a new connection started, or -1 (plain HTTP, reused connection). Apple: `secureConnectionStartDate`; OkHttp: `secureConnectStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the TLS handshake of a new connection started, or -1 (plain HTTP, reused connection).
+   * Apple: `secureConnectionStartDate`; OkHttp: `secureConnectStart`. In monotonic microseconds, as
+   * g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -466,7 +489,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:tls-end: (getter get_tls_end)
    *
-   * When the TLS handshake ended, or -1. Apple: `secureConnectionEndDate`; OkHttp: `secureConnectEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the TLS handshake ended, or -1. Apple: `secureConnectionEndDate`; OkHttp:
+   * `secureConnectEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -477,7 +501,10 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:request-start: (getter get_request_start)
    *
-   * When libsoup began sending the request on its connection, or -1 when it never did (the connection failed). libsoup also stamps it for a response it then takes from its cache. Apple: `requestStartDate`; OkHttp: `requestHeadersStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When libsoup began sending the request on its connection, or -1 when it never did (the
+   * connection failed). libsoup also stamps it for a response it then takes from its cache. Apple:
+   * `requestStartDate`; OkHttp: `requestHeadersStart`. In monotonic microseconds, as
+   * g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -488,7 +515,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:request-end: (getter get_request_end)
    *
-   * When the last byte of the request (its headers, or its body when it has one) was written, or -1. Apple: `requestEndDate`; OkHttp: `requestBodyEnd` (or `requestHeadersEnd`). In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the last byte of the request (its headers, or its body when it has one) was written, or
+   * -1. Apple: `requestEndDate`; OkHttp: `requestBodyEnd` (or `requestHeadersEnd`). In monotonic
+   * microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -499,7 +528,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:response-start: (getter get_response_start)
    *
-   * When the first byte of the response arrived, or -1. Apple: `responseStartDate`; OkHttp: `responseHeadersStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the first byte of the response arrived, or -1. Apple: `responseStartDate`; OkHttp:
+   * `responseHeadersStart`. In monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -510,7 +540,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:response-end: (getter get_response_end)
    *
-   * When the response ended: its last byte arrived, or the transfer stopped (cancelled, failed) after some of it did; -1 when no response arrived. Apple: `responseEndDate`; OkHttp: `responseBodyEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
+   * When the response ended: its last byte arrived, or the transfer stopped (cancelled, failed)
+   * after some of it did; -1 when no response arrived. Apple: `responseEndDate`; OkHttp:
+   * `responseBodyEnd`. In monotonic microseconds, as g_get_monotonic_time() gives them.
    *
    * Since: 0.2
    */
@@ -521,7 +553,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:request-header-bytes-sent: (getter get_request_header_bytes_sent)
    *
-   * Bytes of request headers written to the connection (with HTTP/2, the frames carrying them, compressed). Apple: `countOfRequestHeaderBytesSent`; OkHttp: `requestHeadersEnd`.
+   * Bytes of request headers written to the connection (with HTTP/2, the frames carrying them,
+   * compressed). Apple: `countOfRequestHeaderBytesSent`; OkHttp: `requestHeadersEnd`.
    *
    * Since: 0.2
    */
@@ -532,7 +565,9 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:request-body-bytes-sent: (getter get_request_body_bytes_sent)
    *
-   * Bytes of request body written to the connection, with their framing (chunk headers, HTTP/2 frame headers). Counts the bodies Ladle writes to the connection itself. Apple: `countOfRequestBodyBytesSent`; OkHttp: `requestBodyEnd (byteCount)`.
+   * Bytes of request body written to the connection, with their framing (chunk headers, HTTP/2
+   * frame headers). Counts the bodies Ladle writes to the connection itself. Apple:
+   * `countOfRequestBodyBytesSent`; OkHttp: `requestBodyEnd (byteCount)`.
    *
    * Since: 0.2
    */
@@ -541,9 +576,11 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:request-body-bytes-before-encoding: (getter get_request_body_bytes_before_encoding)
+   * LadleTransactionMetrics:request-body-bytes-before-encoding: (getter
+   * get_request_body_bytes_before_encoding)
    *
-   * Bytes of the request body itself, without framing. Apple: `countOfRequestBodyBytesBeforeEncoding`.
+   * Bytes of the request body itself, without framing. Apple:
+   * `countOfRequestBodyBytesBeforeEncoding`.
    *
    * Since: 0.2
    */
@@ -552,9 +589,11 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:response-header-bytes-received: (getter get_response_header_bytes_received)
+   * LadleTransactionMetrics:response-header-bytes-received: (getter
+   * get_response_header_bytes_received)
    *
-   * Bytes of response headers read from the connection (HTTP/2: the frames carrying them). Apple: `countOfResponseHeaderBytesReceived`.
+   * Bytes of response headers read from the connection (HTTP/2: the frames carrying them). Apple:
+   * `countOfResponseHeaderBytesReceived`.
    *
    * Since: 0.2
    */
@@ -565,7 +604,8 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
   /**
    * LadleTransactionMetrics:response-body-bytes-received: (getter get_response_body_bytes_received)
    *
-   * Bytes of the response body read from the connection, with their framing (chunk headers, HTTP/2 frame headers) and before any content decoding. Apple: `countOfResponseBodyBytesReceived`.
+   * Bytes of the response body read from the connection, with their framing (chunk headers, HTTP/2
+   * frame headers) and before any content decoding. Apple: `countOfResponseBodyBytesReceived`.
    *
    * Since: 0.2
    */
@@ -574,9 +614,13 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:response-body-bytes-after-decoding: (getter get_response_body_bytes_after_decoding)
+   * LadleTransactionMetrics:response-body-bytes-after-decoding: (getter
+   * get_response_body_bytes_after_decoding)
    *
-   * Bytes of the response body as the task read it: after the transfer framing is removed and after content decoding (gzip) when the content decoder is on. For a response that was not read to its end, what was read. Apple: `countOfResponseBodyBytesAfterDecoding`; OkHttp: `responseBodyEnd (byteCount)`.
+   * Bytes of the response body as the task read it: after the transfer framing is removed and after
+   * content decoding (gzip) when the content decoder is on. For a response that was not read to its
+   * end, what was read. Apple: `countOfResponseBodyBytesAfterDecoding`; OkHttp: `responseBodyEnd
+   * (byteCount)`.
    *
    * Since: 0.2
    */

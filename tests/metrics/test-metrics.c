@@ -367,6 +367,58 @@ test_upload (void)
 }
 
 static gboolean
+on_upload_authenticate (LadleTask *task,
+                        SoupAuth  *auth,
+                        gboolean   retrying,
+                        gpointer   user_data)
+{
+  if (retrying)
+    return FALSE;
+  soup_auth_authenticate (auth, LADLE_TEST_UPLOAD_USER, LADLE_TEST_UPLOAD_PASSWORD);
+  return TRUE;
+}
+
+/* An upload behind Basic auth: the 401 and the resend are two transactions, and the resend's
+ * body bytes are the whole body (written by Ladle or by libsoup, see test_upload). */
+static void
+test_upload_auth_resend (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/auth/upload");
+  g_autoptr(SoupMessage) message = soup_message_new ("PUT", uri);
+  g_autoptr(GBytes) body = ladle_test_content_new (0, 200 * 1024);
+  g_autoptr(LadleUploadTask) task = ladle_session_create_upload_task_from_bytes (session, message, body);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  LadleTransactionMetrics *first, *resend;
+  Seen seen = { 0 };
+
+  g_signal_connect (task, "authenticate", G_CALLBACK (on_upload_authenticate), NULL);
+  recorder = run (LADLE_TASK (task), &seen);
+  g_assert_no_error (recorder->error);
+  g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 200);
+  g_assert_cmpuint (g_bytes_get_size (ladle_test_server_get_last_request (server)->body), ==, 200 * 1024);
+
+  g_assert_cmpuint (ladle_task_metrics_get_n_transactions (seen.metrics), ==, 2);
+  first = ladle_task_metrics_get_transaction (seen.metrics, 0);
+  resend = ladle_task_metrics_get_transaction (seen.metrics, 1);
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (first), ==, 401);
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (resend), ==, 200);
+  g_assert_cmpstr (ladle_transaction_metrics_get_method (first), ==, "PUT");
+  g_assert_cmpstr (ladle_transaction_metrics_get_method (resend), ==, "PUT");
+  /* The first attempt wrote at most the body before the 401 came back. */
+  g_assert_cmpuint (ladle_transaction_metrics_get_request_body_bytes_before_encoding (first), <=, 200 * 1024);
+  g_assert_cmpuint (ladle_transaction_metrics_get_request_body_bytes_before_encoding (resend), ==, 200 * 1024);
+  g_assert_cmpuint (ladle_transaction_metrics_get_request_body_bytes_sent (resend), ==, 200 * 1024);
+  g_assert_cmpint (ladle_transaction_metrics_get_fetch_start (resend), >=,
+                   ladle_transaction_metrics_get_response_start (first));
+  assert_ordered (seen.metrics, first);
+  assert_ordered (seen.metrics, resend);
+
+  seen_clear (&seen);
+}
+
+static gboolean
 server_started (gpointer data)
 {
   return ladle_test_server_get_n_started (data) > 0;
@@ -574,6 +626,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Metrics/reused-connection", test_reused_connection);
   g_test_add_func ("/Ladle/Metrics/redirect-and-auth", test_redirect_and_auth);
   g_test_add_func ("/Ladle/Metrics/upload", test_upload);
+  g_test_add_func ("/Ladle/Metrics/upload-auth-resend", test_upload_auth_resend);
   g_test_add_func ("/Ladle/Metrics/cancelled", test_cancelled);
   g_test_add_func ("/Ladle/Metrics/served-from-cache", test_served_from_cache);
   g_test_add_func ("/Ladle/Metrics/without-handler", test_without_handler);
