@@ -576,8 +576,7 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:request-body-bytes-before-encoding: (getter
-   * get_request_body_bytes_before_encoding)
+   * LadleTransactionMetrics:request-body-bytes-before-encoding: (getter get_request_body_bytes_before_encoding)
    *
    * Bytes of the request body itself, without framing. Apple:
    * `countOfRequestBodyBytesBeforeEncoding`.
@@ -589,8 +588,7 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:response-header-bytes-received: (getter
-   * get_response_header_bytes_received)
+   * LadleTransactionMetrics:response-header-bytes-received: (getter get_response_header_bytes_received)
    *
    * Bytes of response headers read from the connection (HTTP/2: the frames carrying them). Apple:
    * `countOfResponseHeaderBytesReceived`.
@@ -614,8 +612,7 @@ ladle_transaction_metrics_class_init (LadleTransactionMetricsClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * LadleTransactionMetrics:response-body-bytes-after-decoding: (getter
-   * get_response_body_bytes_after_decoding)
+   * LadleTransactionMetrics:response-body-bytes-after-decoding: (getter get_response_body_bytes_after_decoding)
    *
    * Bytes of the response body as the task read it: after the transfer framing is removed and after
    * content decoding (gzip) when the content decoder is on. For a response that was not read to its
