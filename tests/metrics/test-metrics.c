@@ -585,6 +585,75 @@ test_served_from_cache (void)
   ladle_test_remove_tree (cache_dir);
 }
 
+static LadleResponseDisposition
+become_download_cb (LadleTask   *task,
+                    SoupMessage *message,
+                    gpointer     data)
+{
+  return LADLE_RESPONSE_DISPOSITION_BECOME_DOWNLOAD;
+}
+
+typedef struct
+{
+  LadleDownloadTask *download;
+  LadleTestRecorder *recorder;
+  Seen               seen;
+} Became;
+
+static void
+became_download_cb (LadleDataTask     *task,
+                    LadleDownloadTask *download,
+                    Became            *became)
+{
+  became->download = g_object_ref (download);
+  became->recorder = ladle_test_recorder_new (download);
+  seen_connect (&became->seen, LADLE_TASK (download));
+}
+
+/* A data task whose response became a download: both tasks list the request; the download's
+ * transaction has the body it read. */
+static void
+test_became_download (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleSession) session = ladle_test_session_new ();
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/bytes/200000");
+  g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  LadleTransactionMetrics *data_t, *download_t;
+  Became became = { 0 };
+  Seen seen = { 0 };
+
+  g_signal_connect (task, "response", G_CALLBACK (become_download_cb), NULL);
+  g_signal_connect (task, "became-download-task", G_CALLBACK (became_download_cb), &became);
+  recorder = run (LADLE_TASK (task), &seen);
+  g_assert_no_error (recorder->error);
+  g_assert_nonnull (became.download);
+  ladle_test_recorder_wait (became.recorder);
+  g_assert_no_error (became.recorder->error);
+  seen_check (&became.seen, LADLE_TASK (became.download));
+
+  g_assert_cmpuint (ladle_task_metrics_get_n_transactions (seen.metrics), ==, 1);
+  g_assert_cmpuint (ladle_task_metrics_get_n_transactions (became.seen.metrics), ==, 1);
+  data_t = ladle_task_metrics_get_transaction (seen.metrics, 0);
+  download_t = ladle_task_metrics_get_transaction (became.seen.metrics, 0);
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (data_t), ==, 200);
+  g_assert_cmpuint (ladle_transaction_metrics_get_status_code (download_t), ==, 200);
+  g_assert_cmpstr (ladle_transaction_metrics_get_uri (download_t), ==, uri);
+  g_assert_cmpint (ladle_transaction_metrics_get_fetch_start (download_t), ==,
+                   ladle_transaction_metrics_get_fetch_start (data_t));
+  g_assert_cmpint (ladle_transaction_metrics_get_request_start (download_t), ==,
+                   ladle_transaction_metrics_get_request_start (data_t));
+  g_assert_cmpuint (ladle_transaction_metrics_get_response_body_bytes_after_decoding (download_t), ==, 200000);
+  g_assert_cmpint (ladle_transaction_metrics_get_response_end (download_t), >, 0);
+  assert_ordered (seen.metrics, data_t);
+
+  seen_clear (&seen);
+  seen_clear (&became.seen);
+  ladle_test_recorder_free (became.recorder);
+  g_clear_object (&became.download);
+}
+
 /* Without a metrics-collected handler the metrics are made when asked for: the same values. */
 static void
 test_without_handler (void)
@@ -630,6 +699,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Metrics/cancelled", test_cancelled);
   g_test_add_func ("/Ladle/Metrics/served-from-cache", test_served_from_cache);
   g_test_add_func ("/Ladle/Metrics/without-handler", test_without_handler);
+  g_test_add_func ("/Ladle/Metrics/became-download", test_became_download);
 
   return g_test_run ();
 }
