@@ -16,6 +16,8 @@
 # include "ladle-error.h"
 # include "ladle-session-configuration.h"
 # include "ladle-session.h"
+# include "ladle-transaction-metrics.h"
+# include "ladle-task-metrics.h"
 # include "ladle-task.h"
 # include "ladle-data-task.h"
 # include "ladle-download-task.h"
