@@ -37,6 +37,7 @@ this module needs no third-party package).
         /headers                    200 text/plain echoing Authorization, Cookie,
                                     Proxy-Authorization, Range, If-Range, User-Agent, Content-Type,
                                     Content-Length, and the method as "Name: value" lines
+        /files/NAME.json            as /files/NAME, served as application/json
         /status/CODE                CODE for 200 204 301 400 401 403 404 416 500 503 (empty body)
 
     With forward_proxy=True, nginx.proxy_port is also an HTTP forward proxy: absolute-form
@@ -50,6 +51,8 @@ this module needs no third-party package).
     with servers.PhpServer() as php:                # php -S 127.0.0.1:PORT upload.php
         php.url('/anything')                        # every path runs upload.php
         php.log_path                                # PHP's own request log
+    PhpServer(script=PATH) runs the PHP file at PATH instead (tests/integration/json-api.php:
+    the JSON API of the LadleHttpClient tests); the command line takes --php-script PATH.
 
     upload.php answers any request with JSON:
         {"method", "content_type", "content_length", "post": $_POST (nested as PHP parses it),
@@ -373,6 +376,7 @@ error_log %s/error.log info;
 events { worker_connections 256; }
 http {
     default_type application/octet-stream;
+    types { application/json json; }
     log_format ladle escape=json '%s';
     access_log %s ladle;
     sendfile on;
@@ -482,9 +486,10 @@ class PhpServer(_Server):
 
     name = 'php'
 
-    def __init__(self, max_size='4G'):
+    def __init__(self, max_size='4G', script=None):
         super().__init__()
         self.max_size = max_size
+        self.script = script
         self.port = None
 
     def url(self, path='/'):
@@ -498,7 +503,11 @@ class PhpServer(_Server):
         self.log_path = os.path.join(self.dir, 'php.log')
         os.makedirs(self.upload_dir)
         with open(self.script_path, 'w') as f:
-            f.write(_UPLOAD_PHP)
+            if self.script is None:
+                f.write(_UPLOAD_PHP)
+            else:
+                with open(self.script) as script:
+                    f.write(script.read())
         for attempt in range(5):
             self.port = free_port()
             argv = [_find('php'), '-n',
@@ -553,6 +562,8 @@ def main(argv):
     parser.add_argument('mode', choices=['run', 'serve'])
     parser.add_argument('--nginx', action='store_true')
     parser.add_argument('--php', action='store_true')
+    parser.add_argument('--php-script', default=None,
+                        help='the script php -S runs for every path (default: upload.php)')
     parser.add_argument('--limit-rate', default='16m')
     parser.add_argument('--tap', action='store_true',
                         help='COMMAND speaks TAP: report a skip as "1..0 # SKIP" too')
@@ -581,7 +592,7 @@ def main(argv):
         return 77
 
     nginx = Nginx(limit_rate=args.limit_rate) if args.nginx else None
-    php = PhpServer() if args.php else None
+    php = PhpServer(script=args.php_script) if args.php else None
     try:
         if nginx:
             nginx.start()
