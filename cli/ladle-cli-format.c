@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* JSON strings, sizes, rates and the progress line of the `ladle` command. */
+/* JSON members, sizes, rates and the progress line of the `ladle` command. */
 
 #include "ladle-cli-config.h"
 
@@ -13,43 +13,46 @@
 #include "ladle-cli.h"
 
 void
-ladle_cli_json_append_string (GString    *out,
-                              const char *text)
+ladle_cli_json_add_string (JsonBuilder *builder,
+                           const char  *member,
+                           const char  *value)
 {
-  g_autofree char *valid = NULL;
+  json_builder_set_member_name (builder, member);
+  if (value == NULL)
+    json_builder_add_null_value (builder);
+  else
+    {
+      /* json-glib writes the bytes it is given: they must be UTF-8 */
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+      json_builder_add_string_value (builder, valid);
+    }
+}
+
+char *
+ladle_cli_json_to_line (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+  GString *line;
   const char *p;
 
-  if (text == NULL)
-    {
-      g_string_append (out, "null");
-      return;
-    }
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
 
-  valid = g_utf8_make_valid (text, -1);
-  g_string_append_c (out, '"');
-  for (p = valid; *p != '\0'; p = g_utf8_next_char (p))
+  /* json-glib 1.6 (Debian 12) writes U+001F as it is, which JSON forbids: control characters
+   * can only be inside strings, where they are escaped here */
+  line = g_string_sized_new (strlen (text) + 1);
+  for (p = text; *p != '\0'; p++)
     {
-      gunichar c = g_utf8_get_char (p);
-
-      switch (c)
-        {
-        case '"':  g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          /* Control characters must be escaped; DEL and the line separators are escaped too
-           * so that the output is safe to paste into JavaScript and to show in a terminal. */
-          if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029)
-            g_string_append_printf (out, "\\u%04x", (guint) c);
-          else
-            g_string_append_len (out, p, g_utf8_next_char (p) - p);
-        }
+      if ((guchar) *p < 0x20)
+        g_string_append_printf (line, "\\u%04x", (guint) (guchar) *p);
+      else
+        g_string_append_c (line, *p);
     }
-  g_string_append_c (out, '"');
+  g_string_append_c (line, '\n');
+  return g_string_free (line, FALSE);
 }
 
 char *

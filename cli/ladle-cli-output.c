@@ -9,6 +9,7 @@
 
 #include "ladle-cli-config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -175,79 +176,77 @@ ladle_cli_redraw_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* JSON: one object per transfer on stdout, a line each */
+/* JSON: one object per transfer on stdout, a line each, made with json-glib */
 
 static void
-json_member_string (GString    *out,
-                    const char *name,
-                    const char *value)
+json_member_int (JsonBuilder *builder,
+                 const char  *name,
+                 gint64       value,
+                 gboolean     known)
 {
-  g_string_append_printf (out, ",\"%s\":", name);
-  ladle_cli_json_append_string (out, value);
-}
-
-static void
-json_member_int (GString    *out,
-                 const char *name,
-                 gint64      value,
-                 gboolean    known)
-{
+  json_builder_set_member_name (builder, name);
   if (known)
-    g_string_append_printf (out, ",\"%s\":%" G_GINT64_FORMAT, name, value);
+    json_builder_add_int_value (builder, value);
   else
-    g_string_append_printf (out, ",\"%s\":null", name);
+    json_builder_add_null_value (builder);
 }
 
 static void
-json_member_double (GString    *out,
-                    const char *name,
-                    double      value)
+json_member_double (JsonBuilder *builder,
+                    const char  *name,
+                    double       value)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_printf (out, ",\"%s\":%s", name, g_ascii_formatd (buffer, sizeof buffer, "%.3f", value));
+  json_builder_set_member_name (builder, name);
+  /* milliseconds and bytes per millisecond are enough */
+  json_builder_add_double_value (builder, round (value * 1000) / 1000);
 }
 
 void
 ladle_cli_print_json (LadleCliTransfer *t)
 {
-  g_autoptr(GString) out = g_string_new ("{\"url\":");
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *line = NULL;
   SoupMessage *request = t->task != NULL ? ladle_task_get_current_request (t->task) : NULL;
   SoupMessageHeaders *response = t->task != NULL ? ladle_task_get_response_headers (t->task) : NULL;
   double elapsed = t->start_us > 0 ? (t->end_us - t->start_us) / 1e6 : 0;
-
   g_autofree char *final_url = request != NULL ?
     g_uri_to_string_partial (soup_message_get_uri (request), G_URI_HIDE_USERINFO) : NULL;
+  const char *method = request != NULL ? soup_message_get_method (request) :
+                       t->app->command == COMMAND_GET ? "GET" : t->app->command == COMMAND_PUT ? "PUT" : "POST";
 
-  ladle_cli_json_append_string (out, t->url);
-  json_member_string (out, "final_url", final_url);
-  json_member_string (out, "method", request != NULL ? soup_message_get_method (request) :
-                      (t->app->command == COMMAND_GET ? "GET" : t->app->command == COMMAND_PUT ? "PUT" : "POST"));
-  json_member_string (out, "output", t->output);
-  json_member_int (out, "status", t->status, t->status != 0);
-  json_member_string (out, "reason", t->status != 0 ? soup_status_get_phrase (t->status) : NULL);
-  json_member_string (out, "content_type", response != NULL ? soup_message_headers_get_one (response, "Content-Type") : NULL);
-  json_member_string (out, "etag", response != NULL ? soup_message_headers_get_one (response, "ETag") : NULL);
-  json_member_int (out, "bytes_received", t->received, TRUE);
-  json_member_int (out, "bytes_expected", t->expected, t->expected >= 0);
-  json_member_int (out, "bytes_sent", t->sent, TRUE);
-  json_member_int (out, "resumed_from", t->resumed_from, t->resumed_from >= 0);
-  json_member_double (out, "elapsed_seconds", elapsed);
-  json_member_double (out, "bytes_per_second",
+  json_builder_begin_object (builder);
+  ladle_cli_json_add_string (builder, "url", t->url);
+  ladle_cli_json_add_string (builder, "final_url", final_url);
+  ladle_cli_json_add_string (builder, "method", method);
+  ladle_cli_json_add_string (builder, "output", t->output);
+  json_member_int (builder, "status", t->status, t->status != 0);
+  ladle_cli_json_add_string (builder, "reason", t->status != 0 ? soup_status_get_phrase (t->status) : NULL);
+  ladle_cli_json_add_string (builder, "content_type",
+                             response != NULL ? soup_message_headers_get_one (response, "Content-Type") : NULL);
+  ladle_cli_json_add_string (builder, "etag", response != NULL ? soup_message_headers_get_one (response, "ETag") : NULL);
+  json_member_int (builder, "bytes_received", t->received, TRUE);
+  json_member_int (builder, "bytes_expected", t->expected, t->expected >= 0);
+  json_member_int (builder, "bytes_sent", t->sent, TRUE);
+  json_member_int (builder, "resumed_from", t->resumed_from, t->resumed_from >= 0);
+  json_member_double (builder, "elapsed_seconds", elapsed);
+  json_member_double (builder, "bytes_per_second",
                       elapsed > 0 ? (t->received + t->sent - MAX (t->resumed_from, 0)) / elapsed : 0);
-  json_member_string (out, "resume_file", t->resume_bytes != NULL ? t->resume_path : NULL);
+  ladle_cli_json_add_string (builder, "resume_file", t->resume_bytes != NULL ? t->resume_path : NULL);
+  json_builder_set_member_name (builder, "error");
   if (t->error != NULL)
     {
-      g_string_append (out, ",\"error\":{\"domain\":");
-      ladle_cli_json_append_string (out, g_quark_to_string (t->error->domain));
-      g_string_append_printf (out, ",\"code\":%d,\"message\":", t->error->code);
-      ladle_cli_json_append_string (out, t->error->message);
-      g_string_append_c (out, '}');
+      json_builder_begin_object (builder);
+      ladle_cli_json_add_string (builder, "domain", g_quark_to_string (t->error->domain));
+      json_member_int (builder, "code", t->error->code, TRUE);
+      ladle_cli_json_add_string (builder, "message", t->error->message);
+      json_builder_end_object (builder);
     }
   else
-    g_string_append (out, ",\"error\":null");
-  json_member_int (out, "exit_code", t->exit_code, TRUE);
-  g_string_append (out, "}\n");
-  fputs (out->str, stdout);
+    json_builder_add_null_value (builder);
+  json_member_int (builder, "exit_code", t->exit_code, TRUE);
+  json_builder_end_object (builder);
+
+  line = ladle_cli_json_to_line (builder);
+  fputs (line, stdout);
   fflush (stdout);
 }

@@ -5,18 +5,23 @@
  */
 
 /* The pieces of the `ladle` command that are plain code, tested without a server
- * (tests/cli/test-cli-format.c): JSON strings, sizes, rates, and the progress line. */
+ * (tests/cli/test-cli-format.c): JSON members, sizes, rates, and the progress line. */
 
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
-/* Appends @text as a JSON string (quotes included), or `null` for NULL. Invalid UTF-8 (a file
- * name in another encoding) becomes U+FFFD, so that the output is always valid JSON. */
-void   ladle_cli_json_append_string (GString    *out,
-                                     const char *text);
+/* Sets @member of the object being built to @value, or to null for NULL. Invalid UTF-8 (a
+ * file name in another encoding) becomes U+FFFD, so that the output is always valid JSON. */
+void   ladle_cli_json_add_string    (JsonBuilder *builder,
+                                     const char  *member,
+                                     const char  *value);
+
+/* The builder's value as compact JSON on one line, with its newline. */
+char  *ladle_cli_json_to_line       (JsonBuilder *builder);
 
 /* @text as valid UTF-8 with every control character (C0, DEL, C1) replaced by "?": a name from
  * the network or the command line must not drive the terminal. */
