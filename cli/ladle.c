@@ -312,12 +312,11 @@ transfer_new (LadleCliApp  *app,
   return t;
 }
 
+/* The directory files are written to exists and is writable: checked before anything is sent */
 static gboolean
-check_output_directory (const char  *path,
-                        GError     **error)
+check_directory (const char  *directory,
+                 GError     **error)
 {
-  g_autofree char *directory = g_path_get_dirname (path);
-
   if (!g_file_test (directory, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("%s: no such directory"), directory);
@@ -329,6 +328,17 @@ check_output_directory (const char  *path,
                    g_strerror (errno));
       return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean
+check_output_file (const char  *path,
+                   GError     **error)
+{
+  g_autofree char *directory = g_path_get_dirname (path);
+
+  if (!check_directory (directory, error))
+    return FALSE;
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, _("%s is a directory"), path);
@@ -438,10 +448,7 @@ run (LadleCliApp  *app,
     g_clear_pointer (&app->output, g_free);
   if (app->command == COMMAND_GET && app->remote_name)
     {
-      g_autofree char *probe = g_build_filename (app->output_dir != NULL ? app->output_dir : ".", "x", NULL);
-
-      /* -O writes into that directory: checked before anything is downloaded */
-      if (!check_output_directory (probe, &error))
+      if (!check_directory (app->output_dir != NULL ? app->output_dir : ".", &error))
         {
           fprintf (stderr, "ladle: %s\n", error->message);
           return EXIT_FILE;
@@ -499,7 +506,7 @@ run (LadleCliApp  *app,
               t->name = g_path_get_basename (t->output);
               if (app->resume)
                 t->resume_path = g_strconcat (t->output, RESUME_SUFFIX, NULL);
-              if (!check_output_directory (t->output, &error))
+              if (!check_output_file (t->output, &error))
                 {
                   fprintf (stderr, "ladle: %s\n", error->message);
                   return EXIT_FILE;

@@ -534,3 +534,18 @@ def test_remote_name_into_a_file_exit_3_before_any_request(ladle, nginx):
     assert result.returncode == EXIT_FILE
     assert nginx.access_log() == []
     assert os.listdir(ladle.workdir) == ['plain-file']
+
+
+def test_remote_name_beside_directories(ladle, nginx):
+    # the directory check of -O looks at the directory only, not at any name inside it
+    nginx.write_file('beside.txt', b'beside\n')
+    for name in ('x', 'sub'):
+        os.mkdir(os.path.join(ladle.workdir, name))
+    result = ladle.run(['get', nginx.url('/files/beside.txt')])
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(ladle.workdir)) == ['beside.txt', 'sub', 'x']
+    # a file whose name is taken by a directory: a file error, before anything is sent
+    nginx.clear_access_log()
+    result = ladle.run(['get', nginx.url('/files/beside.txt'), '-o', 'sub'])
+    assert result.returncode == EXIT_FILE
+    assert nginx.access_log() == []
