@@ -65,6 +65,7 @@ typedef struct
 
   /* Response bodies of data and upload tasks (get -o -, put, post) */
   GOutputStream *sink;
+  GCancellable  *sink_cancellable;                /* cancelled when interrupted */
   GQueue         chunks;
   gsize          queued;
   GBytes        *writing;

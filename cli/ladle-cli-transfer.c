@@ -123,7 +123,8 @@ sink_written_cb (GObject      *source,
   g_clear_pointer (&t->writing, g_bytes_unref);
   if (error != NULL)
     {
-      if (t->sink_error == NULL)
+      /* cancelled: interrupted (the exit status says so), not a write error */
+      if (t->sink_error == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         t->sink_error = g_steal_pointer (&error);
       g_queue_clear_full (&t->chunks, (GDestroyNotify) g_bytes_unref);
       t->queued = 0;
@@ -154,7 +155,7 @@ sink_pump (LadleCliTransfer *t)
       return;
     }
   g_output_stream_write_all_async (t->sink, g_bytes_get_data (t->writing, NULL), g_bytes_get_size (t->writing),
-                                   G_PRIORITY_DEFAULT, NULL, sink_written_cb, t);
+                                   G_PRIORITY_DEFAULT, t->sink_cancellable, sink_written_cb, t);
 }
 
 static void
@@ -383,6 +384,7 @@ ladle_cli_transfer_free (LadleCliTransfer *t)
     g_signal_handlers_disconnect_by_data (t->task, t);
   g_clear_object (&t->task);
   g_clear_object (&t->sink);
+  g_clear_object (&t->sink_cancellable);
   g_queue_clear_full (&t->chunks, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&t->writing, g_bytes_unref);
   g_clear_pointer (&t->resume_bytes, g_bytes_unref);
@@ -536,6 +538,7 @@ open_sink (LadleCliTransfer  *t,
   if (t->output == NULL)
     {
       t->sink = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+      t->sink_cancellable = g_cancellable_new ();
       return TRUE;
     }
   file = g_file_new_for_path (t->output);
@@ -544,6 +547,7 @@ open_sink (LadleCliTransfer  *t,
   if (stream == NULL)
     return FALSE;
   t->sink = G_OUTPUT_STREAM (g_steal_pointer (&stream));
+  t->sink_cancellable = g_cancellable_new ();
   return TRUE;
 }
 
@@ -837,6 +841,9 @@ interrupt (LadleCliApp *app,
     {
       LadleCliTransfer *t = g_ptr_array_index (app->transfers, i);
 
+      /* a reader that stopped reading (a stalled pipe) must not keep the command alive */
+      if (t->sink_cancellable != NULL)
+        g_cancellable_cancel (t->sink_cancellable);
       if (!t->started || t->completed || t->task == NULL)
         continue;
       if (app->resume && LADLE_IS_DOWNLOAD_TASK (t->task))

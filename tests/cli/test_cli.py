@@ -549,3 +549,21 @@ def test_remote_name_beside_directories(ladle, nginx):
     result = ladle.run(['get', nginx.url('/files/beside.txt'), '-o', 'sub'])
     assert result.returncode == EXIT_FILE
     assert nginx.access_log() == []
+
+
+def test_interrupt_with_a_stalled_reader(ladle, nginx):
+    # stdout is a pipe nobody reads: the pipe fills, ladle suspends the download; SIGINT must
+    # still end it at once
+    import signal
+    nginx.write_file('stalled.bin', random_bytes(16 << 20, 9))
+    process = ladle.spawn(['get', '-o', '-', nginx.url('/files/stalled.bin')])
+    time.sleep(1.5)
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    try:
+        returncode = process.wait(timeout=20)
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.stderr.close()
+    assert returncode == 130
