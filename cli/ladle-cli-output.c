@@ -9,7 +9,6 @@
 
 #include "ladle-cli-config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -191,16 +190,6 @@ json_member_int (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
-static void
-json_member_double (JsonBuilder *builder,
-                    const char  *name,
-                    double       value)
-{
-  json_builder_set_member_name (builder, name);
-  /* milliseconds and bytes per millisecond are enough */
-  json_builder_add_double_value (builder, round (value * 1000) / 1000);
-}
-
 void
 ladle_cli_print_json (LadleCliTransfer *t)
 {
@@ -228,9 +217,10 @@ ladle_cli_print_json (LadleCliTransfer *t)
   json_member_int (builder, "bytes_expected", t->expected, t->expected >= 0);
   json_member_int (builder, "bytes_sent", t->sent, TRUE);
   json_member_int (builder, "resumed_from", t->resumed_from, t->resumed_from >= 0);
-  json_member_double (builder, "elapsed_seconds", elapsed);
-  json_member_double (builder, "bytes_per_second",
-                      elapsed > 0 ? (t->received + t->sent - MAX (t->resumed_from, 0)) / elapsed : 0);
+  /* whole numbers: json-glib writes doubles with all their digits (1.4790000000000001) */
+  json_member_int (builder, "elapsed_ms", (gint64) (elapsed * 1000 + 0.5), TRUE);
+  json_member_int (builder, "bytes_per_second",
+                   elapsed > 0 ? (gint64) ((t->received + t->sent - MAX (t->resumed_from, 0)) / elapsed + 0.5) : 0, TRUE);
   ladle_cli_json_add_string (builder, "resume_file", t->resume_bytes != NULL ? t->resume_path : NULL);
   json_builder_set_member_name (builder, "error");
   if (t->error != NULL)

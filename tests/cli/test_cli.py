@@ -567,3 +567,21 @@ def test_interrupt_with_a_stalled_reader(ladle, nginx):
         process.stdout.close()
         process.stderr.close()
     assert returncode == 130
+
+
+def test_json_fields(ladle, nginx):
+    data = random_bytes(400_000, 10)
+    nginx.write_file('fields.bin', data)
+    result = ladle.run(['get', '--json', nginx.url('/slow/fields.bin'), '-o', 'fields.bin'])
+    assert result.returncode == 0
+    entry = result.json[0]
+    assert set(entry) == {'url', 'final_url', 'method', 'output', 'status', 'reason', 'content_type', 'etag',
+                          'bytes_received', 'bytes_expected', 'bytes_sent', 'resumed_from', 'elapsed_ms',
+                          'bytes_per_second', 'resume_file', 'error', 'exit_code'}
+    assert entry['method'] == 'GET' and entry['reason'] == 'OK'
+    assert entry['bytes_received'] == entry['bytes_expected'] == len(data)
+    assert entry['resumed_from'] is None and entry['resume_file'] is None
+    # 400 kB at nginx's 200 KiB/s: about two seconds
+    assert isinstance(entry['elapsed_ms'], int) and 1000 <= entry['elapsed_ms'] <= 20000
+    assert isinstance(entry['bytes_per_second'], int)
+    assert 20_000 <= entry['bytes_per_second'] <= 400_000
