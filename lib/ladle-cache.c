@@ -20,8 +20,8 @@
  *   libsoup 3.2 passes the NULL date on) and what the request asked not to store (no-store);
  * - keeps downloads and messages that disable SOUP_TYPE_CACHE out of it: libsoup 3.2 answers
  *   fresh hits (and revalidates stale entries) for them all the same, because
- *   soup_session_send_async() asks the cache before it looks at the message's disabled
- *   features. The cache is taken out of the session for the duration of that call;
+ *   soup_session_send_async() asks the cache without looking at the message's disabled
+ *   features. Such a request says Cache-Control: no-store for the length of that call;
  * - forwards the challenges and certificate questions of the conditional request libsoup makes
  *   to revalidate an entry (a message of its own) to the task's message, and puts the
  *   application's Cookie header back into it, as for every request.
@@ -576,9 +576,8 @@ do_send (LadleCache *self,
          Send       *send)
 {
   SoupSession *session = self->session;
-  SoupCache *cache = self->cache;
 
-  if (cache == NULL || self->closed)
+  if (self->cache == NULL || self->closed)
     {
       soup_session_send_async (session, send->message, send->io_priority, send->cancellable,
                                send->callback, send->user_data);
@@ -587,14 +586,23 @@ do_send (LadleCache *self,
 
   if (bypasses_cache (send->task, send->message))
     {
-      /* soup_session_send_async() asks the cache whatever the message says, and only there:
-       * without the cache for the length of the call, the message goes to the network. */
-      g_object_ref (cache);
-      soup_session_remove_feature (session, SOUP_SESSION_FEATURE (cache));
+      /* soup_session_send_async() asks the cache whatever the message says, and only there
+       * (the message is queued, its request is written later from the main loop). A request
+       * that says no-store is never answered from the cache: it says so for the length of the
+       * call only, and goes out as the application made it. (Taking the cache out of the
+       * session instead would unbalance libsoup's references on its features: a message
+       * references the features present when it is queued, and releases those present when
+       * it leaves the queue.) */
+      SoupMessageHeaders *headers = soup_message_get_request_headers (send->message);
+      g_autofree char *cache_control = g_strdup (soup_message_headers_get_list (headers, "Cache-Control"));
+
+      soup_message_headers_replace (headers, "Cache-Control", "no-store");
       soup_session_send_async (session, send->message, send->io_priority, send->cancellable,
                                send->callback, send->user_data);
-      soup_session_add_feature (session, SOUP_SESSION_FEATURE (cache));
-      g_object_unref (cache);
+      if (cache_control != NULL)
+        soup_message_headers_replace (headers, "Cache-Control", cache_control);
+      else
+        soup_message_headers_remove (headers, "Cache-Control");
       return;
     }
 
