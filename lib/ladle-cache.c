@@ -44,8 +44,6 @@
 #define INDEX_NAME    "soup.cache2"
 #define INDEX_TYPE    "(qa(sbuuuuuqa{ss}))"
 #define INDEX_VERSION 5
-/* Held (flock) while a session uses the directory; libsoup leaves "soup." names alone. */
-#define LOCK_NAME     "soup.ladle-lock"
 
 /* The SoupCache subclass */
 
@@ -210,6 +208,7 @@ struct _LadleCache
   char        *directory;
   guint64      max_size;
   gboolean     persistent;
+  gboolean     started;      /* the load began: at the first send that may use the cache */
   gboolean     loading;
   gboolean     closed;
   int          lock_fd;
@@ -262,14 +261,13 @@ load_data_free (LoadData *data)
   g_free (data);
 }
 
-/* One SoupCache per directory: two would delete and overwrite each other's entries. */
+/* One SoupCache per directory: two would delete and overwrite each other's entries. The
+ * directory itself is locked (flock), so that nothing is left behind. */
 static gboolean
 lock_directory (LoadData  *data,
                 GError   **error)
 {
-  g_autofree char *path = g_build_filename (data->directory, LOCK_NAME, NULL);
-
-  data->lock_fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  data->lock_fd = g_open (data->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (data->lock_fd < 0)
     {
       int saved_errno = errno;
@@ -331,6 +329,8 @@ load_in_thread (GTask        *task,
 
 static void do_send (LadleCache *self,
                      Send       *send);
+static gboolean bypasses_cache (LadleTask   *task,
+                                SoupMessage *message);
 
 static void
 loaded_cb (GObject      *object,
@@ -353,7 +353,10 @@ loaded_cb (GObject      *object,
       return;
     }
 
-  if (cache == NULL)
+  if (cache == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    g_message ("The HTTP cache in %s is in use by another session: this one caches nothing",
+               self->directory);
+  else if (cache == NULL)
     g_warning ("Cannot use the HTTP cache in %s (%s): responses are not cached",
                self->directory, error->message);
   else
@@ -372,6 +375,8 @@ loaded_cb (GObject      *object,
   g_rc_box_release_full (self, (GDestroyNotify) cache_release);
 }
 
+/* Nothing is made on disk before a send may use the cache: a session that only downloads
+ * leaves no cache directory behind. */
 LadleCache *
 _ladle_cache_new (SoupSession *session,
                   const char  *directory,
@@ -379,27 +384,33 @@ _ladle_cache_new (SoupSession *session,
                   gboolean     persistent)
 {
   LadleCache *self = g_rc_box_new0 (LadleCache);
-  g_autoptr(GTask) task = NULL;
-  LoadData *data = g_new0 (LoadData, 1);
 
   self->session = session;
   self->directory = g_strdup (directory);
   self->max_size = max_size;
   self->persistent = persistent;
-  self->loading = TRUE;
   self->lock_fd = -1;
   g_queue_init (&self->waiting);
 
-  data->directory = g_strdup (directory);
-  data->max_size = max_size;
-  data->persistent = persistent;
+  return self;
+}
+
+static void
+start_load (LadleCache *self)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadData *data = g_new0 (LoadData, 1);
+
+  self->started = TRUE;
+  self->loading = TRUE;
+  data->directory = g_strdup (self->directory);
+  data->max_size = self->max_size;
+  data->persistent = self->persistent;
   data->lock_fd = -1;
   task = g_task_new (NULL, NULL, loaded_cb, g_rc_box_acquire (self));
-  g_task_set_source_tag (task, _ladle_cache_new);
+  g_task_set_source_tag (task, start_load);
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
   g_task_run_in_thread (task, load_in_thread);
-
-  return self;
 }
 
 /* ::will-cache-response, asked when the headers are in (the cache decides while libsoup reads
@@ -630,14 +641,17 @@ _ladle_cache_send_async (LadleCache          *self,
 {
   Send send = { task, message, io_priority, cancellable, callback, user_data };
 
-  if (self == NULL)
+  if (self == NULL || self->closed ||
+      (!self->started && bypasses_cache (task, message)))
     {
       soup_session_send_async (session, message, io_priority, cancellable, callback, user_data);
       return;
     }
+  if (!self->started)
+    start_load (self);
 
   /* Loading: the send waits (a cancellation is seen by libsoup once it is sent). */
-  if (self->loading && !self->closed)
+  if (self->loading)
     {
       Send *waiting = g_new0 (Send, 1);
 
