@@ -96,6 +96,23 @@ date_is_bad (SoupMessageHeaders *headers,
   return date == NULL;
 }
 
+/* Headers of a 304 that describe its own (empty) body, not the stored one: libsoup 3.2 copies
+ * them into the stored entry (a SoupServer's 304 says Content-Length: 0, and the stored body
+ * would then be served with it). RFC 9111 section 3.2 keeps them out of the update. */
+static const char * const body_framing_headers[] = {
+  "Content-Length", "Content-Range", "Content-Encoding", "Transfer-Encoding",
+};
+
+static gboolean
+has_body_framing (SoupMessageHeaders *headers)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (body_framing_headers); i++)
+    if (soup_message_headers_get_one (headers, body_framing_headers[i]) != NULL)
+      return TRUE;
+
+  return FALSE;
+}
+
 static SoupCacheability
 ladle_soup_cache_get_cacheability (SoupCache   *cache,
                                    SoupMessage *message)
@@ -107,6 +124,10 @@ ladle_soup_cache_get_cacheability (SoupCache   *cache,
     return verdict;
   /* libsoup 3.2 computes ages from these without checking that they parse. */
   if (date_is_bad (response, "Date") || date_is_bad (response, "Last-Modified"))
+    return SOUP_CACHE_UNCACHEABLE;
+  /* A 304 to the application's own conditional request: its response is the application's,
+   * so the entry is left as it is rather than updated with the 304's framing. */
+  if ((verdict & SOUP_CACHE_VALIDATES) && has_body_framing (response))
     return SOUP_CACHE_UNCACHEABLE;
   if (!(verdict & SOUP_CACHE_CACHEABLE))
     return verdict;
@@ -517,8 +538,10 @@ restore_app_cookie (SoupMessage  *conditional,
     soup_message_headers_replace (headers, "Cookie", merged);
 }
 
-/* The 304 updates the stored entry's headers, and libsoup 3.2 recomputes the freshness from
- * them without checking that the dates parse: such dates are left out of the update. */
+/* The 304 updates the stored entry's headers: its own framing headers are left out (see
+ * body_framing_headers), and so are dates that do not parse (libsoup 3.2 recomputes the
+ * freshness from them without checking). This message is libsoup's own, never the
+ * application's, and its framing was read before got-headers. */
 static void
 sanitize_validation (SoupMessage *conditional,
                      gpointer     user_data)
@@ -527,6 +550,8 @@ sanitize_validation (SoupMessage *conditional,
 
   if (soup_message_get_status (conditional) != SOUP_STATUS_NOT_MODIFIED)
     return;
+  for (guint i = 0; i < G_N_ELEMENTS (body_framing_headers); i++)
+    soup_message_headers_remove (headers, body_framing_headers[i]);
   if (date_is_bad (headers, "Date"))
     soup_message_headers_remove (headers, "Date");
   if (date_is_bad (headers, "Last-Modified"))
