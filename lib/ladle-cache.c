@@ -713,8 +713,8 @@ _ladle_cache_close (LadleCache *self)
 
   _ladle_cache_dump (self);
   self->closed = TRUE;
-  if (self->cache != NULL && self->session != NULL)
-    soup_session_remove_feature (self->session, SOUP_SESSION_FEATURE (self->cache));
+  /* The cache stays in the SoupSession, which releases it last: messages still leaving the
+   * queue release the features present then (removing it would leak their references). */
   self->session = NULL;
   g_rc_box_release_full (self, (GDestroyNotify) cache_release);
 }
