@@ -8,6 +8,7 @@
 
 #include <libsoup/soup.h>
 
+#include "ladle-session-configuration.h"
 #include "ladle-task.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,10 @@ LadleCache *_ladle_cache_new        (SoupSession         *session,
                                      const char          *directory,
                                      guint64              max_size,
                                      gboolean             persistent);
+/* NULL when the configuration's cache-size is 0. @private_directory: an ephemeral session's. */
+LadleCache *_ladle_cache_new_for_configuration (SoupSession               *session,
+                                                LadleSessionConfiguration *configuration,
+                                                const char                *private_directory);
 void        _ladle_cache_send_async (LadleCache          *self,
                                      SoupSession         *session,
                                      LadleTask           *task,

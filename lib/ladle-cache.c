@@ -39,6 +39,7 @@
 #include "ladle-cache-private.h"
 #include "ladle-data-task-private.h"
 #include "ladle-download-task.h"
+#include "ladle-session-configuration.h"
 
 /* libsoup 3.2's index: soup.cache2, a GVariant of this type, version 5 */
 #define INDEX_NAME    "soup.cache2"
@@ -748,4 +749,29 @@ _ladle_cache_remove_directory (const char *path)
         g_unlink (child);
     }
   g_rmdir (path);
+}
+
+LadleCache *
+_ladle_cache_new_for_configuration (SoupSession               *session,
+                                    LadleSessionConfiguration *configuration,
+                                    const char                *private_directory)
+{
+  guint64 size = ladle_session_configuration_get_cache_size (configuration);
+  g_autofree char *directory = NULL;
+
+  if (size == 0)
+    return NULL;
+
+  /* An ephemeral session's cache goes with its private directory, whatever the state
+   * directory; the others' stays in the state directory for the next session. */
+  if (private_directory != NULL)
+    {
+      directory = g_build_filename (private_directory, "cache", NULL);
+      return _ladle_cache_new (session, directory, size, FALSE);
+    }
+
+  directory = g_build_filename (ladle_session_configuration_get_state_directory (configuration),
+                                "cache", NULL);
+
+  return _ladle_cache_new (session, directory, size, TRUE);
 }

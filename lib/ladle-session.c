@@ -31,6 +31,7 @@
 #include <glib/gstdio.h>
 
 #include "ladle-cache-private.h"
+#include "ladle-cookie-jar-private.h"
 #include "ladle-data-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-multipart-form.h"
@@ -161,77 +162,15 @@ default_user_agent (const char *configured)
   return g_strdup (configured);
 }
 
-/* 0.1 kept cookies in cookies.txt: they move into the database once, and the text file goes. */
-static void
-import_text_cookies (SoupCookieJar *jar,
-                     const char    *directory)
-{
-  g_autofree char *path = g_build_filename (directory, "cookies.txt", NULL);
-  g_autoptr(SoupCookieJar) text = NULL;
-  GSList *cookies;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return;
-
-  text = soup_cookie_jar_text_new (path, TRUE);
-  cookies = soup_cookie_jar_all_cookies (text);
-  for (GSList *l = cookies; l != NULL; l = l->next)
-    soup_cookie_jar_add_cookie (jar, l->data);   /* takes the cookie */
-  g_debug ("Imported %u cookies from %s", g_slist_length (cookies), path);
-  g_slist_free (cookies);
-  g_unlink (path);
-}
-
-static SoupCookieJar *
-create_cookie_jar (LadleSessionConfiguration *configuration)
-{
-  const char *directory;
-  g_autofree char *path = NULL;
-  SoupCookieJar *jar;
-
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
-    return soup_cookie_jar_new ();
-
-  directory = ladle_session_configuration_get_state_directory (configuration);
-  if (g_mkdir_with_parents (directory, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_warning ("Cannot create the state directory %s (%s): cookies are kept in memory only",
-                 directory, g_strerror (saved_errno));
-      return soup_cookie_jar_new ();
-    }
-
-  /* SQLite: written cookie by cookie, safe against a crash and against another process. */
-  path = g_build_filename (directory, "cookies.sqlite", NULL);
-  jar = soup_cookie_jar_db_new (path, FALSE);
-  import_text_cookies (jar, directory);
-
-  return jar;
-}
-
 static LadleCache *
 create_cache (LadleSession *self)
 {
-  LadleSessionConfiguration *configuration = self->configuration;
-  guint64 size = ladle_session_configuration_get_cache_size (configuration);
-  g_autofree char *directory = NULL;
-
-  if (size == 0)
-    return NULL;
+  g_autofree char *private = NULL;
 
   if (self->private_directory != NULL)
-    {
-      g_autofree char *private = g_file_get_path (self->private_directory);
+    private = g_file_get_path (self->private_directory);
 
-      directory = g_build_filename (private, "cache", NULL);
-      return _ladle_cache_new (self->soup_session, directory, size, FALSE);
-    }
-
-  directory = g_build_filename (ladle_session_configuration_get_state_directory (configuration),
-                                "cache", NULL);
-
-  return _ladle_cache_new (self->soup_session, directory, size, TRUE);
+  return _ladle_cache_new_for_configuration (self->soup_session, self->configuration, private);
 }
 
 static void
@@ -294,7 +233,7 @@ ladle_session_constructed (GObject *object)
     }
 
   soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
-  jar = create_cookie_jar (configuration);
+  jar = _ladle_cookie_jar_new (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
   self->cache = create_cache (self);
 
