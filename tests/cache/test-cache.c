@@ -490,6 +490,52 @@ test_corrupt_index (Fixture       *fixture,
   g_assert_cmpuint (hits (fixture, "/fresh"), ==, 1);
 }
 
+static gboolean
+cancel_in_handler (LadleDataTask *task,
+                   SoupMessage   *message,
+                   Run           *run)
+{
+  run->n_asked++;
+  ladle_task_cancel (LADLE_TASK (task));
+
+  return TRUE;
+}
+
+static void
+count_completed (LadleTask    *task,
+                 const GError *error,
+                 guint        *n_completed)
+{
+  (*n_completed)++;
+}
+
+/* A handler may cancel the task: it completes once, cancelled, and nothing is stored. */
+static void
+test_cancel_in_handler (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(LadleSession) session = session_new (fixture, FALSE, G_MAXUINT64);
+  g_autofree char *uri = uri_for (fixture, "/fresh");
+  g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, uri);
+  g_auto(Run) run = { 0 };
+  g_auto(Run) second = { 0 };
+  guint n_completed = 0;
+
+  g_signal_connect (task, "will-cache-response", G_CALLBACK (cancel_in_handler), &run);
+  g_signal_connect (task, "completed", G_CALLBACK (on_completed), &run);
+  g_signal_connect (task, "completed", G_CALLBACK (count_completed), &n_completed);
+  ladle_task_resume (LADLE_TASK (task));
+  ladle_test_wait_for_flag (&run.done, 30, "the data task completes");
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (run.n_asked, ==, 1);
+  ladle_test_spin (200);
+  g_assert_cmpuint (n_completed, ==, 1);
+
+  run_get (fixture, session, "/fresh", &second);
+  g_assert_cmpuint (second.n_asked, ==, 1);
+  g_assert_cmpuint (hits (fixture, "/fresh"), ==, 2);
+}
+
 static void
 test_configuration (void)
 {
@@ -538,6 +584,7 @@ main (int   argc,
   ADD ("ephemeral", test_ephemeral);
   ADD ("persistent", test_persistent);
   ADD ("corrupt-index", test_corrupt_index);
+  ADD ("cancel-in-handler", test_cancel_in_handler);
 #undef ADD
   g_test_add_func ("/Ladle/Cache/configuration", test_configuration);
 
