@@ -567,7 +567,9 @@ on_request_queued (SoupSession *session,
   Revalidation *revalidation;
   const char *cookie;
 
-  if (queued == original)
+  /* libsoup's conditional request: the same URI, the cache disabled on it. */
+  if (queued == original || !soup_message_is_feature_disabled (queued, SOUP_TYPE_CACHE) ||
+      !soup_uri_equal (soup_message_get_uri (queued), soup_message_get_uri (original)))
     return;
 
   revalidation = g_new0 (Revalidation, 1);
