@@ -21,6 +21,7 @@
 #include "ladle-test.h"
 
 static const char *nginx_url;
+static const char *nginx_tls_url;
 static const char *nginx_root;
 static const char *nginx_access_log;
 static char *private_tmp;   /* this process's TMPDIR: ephemeral sessions' directories land here */
@@ -230,6 +231,59 @@ assert_body (Run        *run,
 }
 
 /* Files and sessions */
+
+static char *new_file (const char *content);
+static LadleSession *default_session (const char *state,
+                                      guint64     cache_size);
+static char *new_state_directory (void);
+static void settle (const char *state,
+                    guint       expected);
+
+static gboolean
+accept_certificate (LadleTask            *task,
+                    GTlsCertificate      *certificate,
+                    GTlsCertificateFlags  errors,
+                    guint                *n_asked)
+{
+  (*n_asked)++;
+
+  return TRUE;
+}
+
+/* Over TLS with nginx's self-signed certificate, accepted by each task's handler: libsoup's
+ * own conditional request asks the task too (Ladle forwards it), and gets its 304. */
+static void
+test_revalidation_tls (void)
+{
+  g_autofree char *state = new_state_directory ();
+  g_autoptr(LadleSession) session = default_session (state, G_MAXUINT64);
+  g_autofree char *name = new_file ("tls body\n");
+  g_autofree char *path = g_strconcat ("/cache/etag/", name, NULL);
+  g_autofree char *url = g_strconcat (nginx_tls_url, path, NULL);
+  guint n_asked[2] = { 0, 0 };
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(LadleDataTask) task = ladle_session_create_data_task_for_uri (session, url);
+      g_auto(Run) run = { 0 };
+
+      run.order = g_string_new (NULL);
+      g_signal_connect (task, "accept-certificate", G_CALLBACK (accept_certificate), &n_asked[i]);
+      g_signal_connect (task, "completed", G_CALLBACK (on_completed), &run);
+      ladle_task_resume (LADLE_TASK (task));
+      ladle_test_wait_for_flag (&run.done, 30, "the data task completes");
+      g_assert_no_error (run.error);
+      assert_body (&run, "tls body\n");
+      if (i == 0)
+        settle (state, 1);
+    }
+  g_assert_cmpuint (n_asked[0], >=, 1);
+  g_assert_cmpuint (n_asked[1], >=, 1);
+  assert_log (path, 200, 1);
+  assert_log (path, 304, 1);
+
+  ladle_test_remove_tree (state);
+}
 
 /* A file of its own for each test: nothing cached by another test gets in the way. */
 static char *
@@ -806,6 +860,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   nginx_url = g_getenv ("LADLE_NGINX_URL");
+  nginx_tls_url = g_getenv ("LADLE_NGINX_TLS_URL");
   nginx_root = g_getenv ("LADLE_NGINX_ROOT");
   nginx_access_log = g_getenv ("LADLE_NGINX_ACCESS_LOG");
   if (nginx_url == NULL || nginx_root == NULL || nginx_access_log == NULL)
@@ -830,6 +885,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Integration/Cache/ephemeral", test_ephemeral);
   g_test_add_func ("/Ladle/Integration/Cache/persistent", test_persistent);
   g_test_add_func ("/Ladle/Integration/Cache/directory-in-use", test_directory_in_use);
+  g_test_add_func ("/Ladle/Integration/Cache/revalidation-tls", test_revalidation_tls);
   g_test_add_func ("/Ladle/Integration/Cookies/persistent", test_cookies_persistent);
   g_test_add_func ("/Ladle/Integration/Cookies/revalidation", test_cookies_revalidation);
   g_test_add_func ("/Ladle/Integration/Cookies/imported", test_cookies_imported);
