@@ -1035,9 +1035,8 @@ send_message (LadleTransfer *self)
   set_phase (self, LADLE_TASK_PHASE_SENDING);
   self->sending = TRUE;
   _ladle_metrics_collector_will_send (self->metrics, message);
-  soup_session_send_async (ladle_session_get_soup_session (session), message,
-                           G_PRIORITY_DEFAULT, self->cancellable,
-                           send_cb, g_object_ref (self->task));
+  _ladle_session_send_message (session, self->task, message, self->cancellable,
+                               send_cb, g_object_ref (self->task));
 }
 
 static void
