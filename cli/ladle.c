@@ -539,6 +539,8 @@ run (LadleCliApp  *app,
    * may need them again (XDG_STATE_HOME/ladle/cli), else in a private directory that goes with
    * the session: partial output never sits under the destination's name. */
   configuration = ladle_session_configuration_new_ephemeral ();
+  /* a command that checks servers shows their answers, never a cached one (as curl does) */
+  ladle_session_configuration_set_cache_size (configuration, 0);
   if (app->resume)
     {
       g_autofree char *state = g_build_filename (g_get_user_state_dir (), "ladle", "cli", NULL);

@@ -106,6 +106,9 @@ CD_LOCATIONS = [
     'location /cd/evil/ { alias @DIR@/root/; add_header Content-Disposition '
     '\'attachment; filename="../../.evil\\\\name.txt"\'; }',
     'location /throttle/ { alias @DIR@/root/; limit_rate 256k; }',
+    # /auth/, slowly: a transfer with credentials that lasts long enough to look at its argv
+    'location /slowauth/ { alias @DIR@/root/; auth_basic "Ladle"; auth_basic_user_file @DIR@/htpasswd; '
+    'limit_rate 100k; }',
     # the first 1100 KiB of each response at once, then slowly: Ladle writes partial files in
     # 1 MiB blocks, so a download interrupted here has a partial file of 1 MiB at least, and a
     # resumed one (whose rest is shorter) completes fast
