@@ -113,6 +113,8 @@ CD_LOCATIONS = [
     # 1 MiB blocks, so a download interrupted here has a partial file of 1 MiB at least, and a
     # resumed one (whose rest is shorter) completes fast
     'location /burst/ { alias @DIR@/root/; limit_rate_after 1100k; limit_rate 32k; }',
+    'location /cdburst/ { alias @DIR@/root/; limit_rate_after 1100k; limit_rate 32k; '
+    'add_header Content-Disposition \'attachment; filename="named by server.bin"\'; }',
 ]
 
 

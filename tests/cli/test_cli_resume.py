@@ -186,3 +186,23 @@ def test_failed_download_keeps_its_resume_data(ladle, nginx):
     entry = parse_json_lines(stdout)[0]
     assert entry['resume_file'] == 'short.bin.ladle-resume'
     assert sorted(os.listdir(ladle.workdir)) == ['short.bin.ladle-resume']
+
+
+def test_remote_name_from_content_disposition_resumes(ladle, nginx):
+    # -O -c: the resume data is named from the URL (known before the response); the file gets
+    # the server's name, on the first run as on the resumed one
+    data = content(7)
+    nginx.write_file('resume/cd.bin', data)
+    url = nginx.url('/cdburst/resume/cd.bin')
+    process = ladle.spawn(['get', '-c', url])
+    wait_for_partial_bytes(ladle, process, 1 << 20)
+    returncode, _, stderr = interrupt(process)
+    assert returncode == EXIT_INTERRUPTED, stderr
+    assert os.listdir(ladle.workdir) == ['cd.bin.ladle-resume']
+    nginx.clear_access_log()
+    result = ladle.run(['get', '-c', '--json', url])
+    assert result.returncode == 0, result.stderr
+    assert os.listdir(ladle.workdir) == ['named by server.bin']
+    assert sha256(os.path.join(ladle.workdir, 'named by server.bin')) == sha256(data)
+    assert result.json[0]['resumed_from'] > 0
+    assert [e['status'] for e in nginx.access_log()] == [206]
