@@ -800,13 +800,7 @@ build_message (LadleHttpClient  *self,
     }
   else if (has_parameters (parameters))
     {
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      gsize length;
-      char *encoded;
-
-      json_generator_set_root (generator, parameters);
-      encoded = json_generator_to_data (generator, &length);
-      *body = g_bytes_new_take (encoded, length);
+      *body = _ladle_http_json_encode (parameters);
       content_type = "application/json";
     }
 

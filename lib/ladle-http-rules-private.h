@@ -21,4 +21,7 @@ GHashTable *_ladle_http_form_fields     (JsonNode            *parameters,
 gboolean    _ladle_http_content_type_in (const char * const *types,
                                          const char         *content_type);
 
+/* @node as JSON text, which json-glib 1.6 gets wrong for U+001F (written as it is). */
+GBytes     *_ladle_http_json_encode     (JsonNode            *node);
+
 G_END_DECLS
