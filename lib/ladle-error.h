@@ -65,6 +65,9 @@ G_BEGIN_DECLS
  *   that is not a GET
  * @LADLE_ERROR_BODY_TOO_LARGE: the body of an accumulating [class@Ladle.DataTask] grew past its
  *   [property@Ladle.DataTask:max-body-size]
+ * @LADLE_ERROR_RETRIED_STATUS: the server answered with an HTTP status that the task's
+ *   [class@Ladle.RetryPolicy] retries (the @why of [signal@Ladle.Task::will-retry]; a task never
+ *   completes with it). Since: 0.2
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -85,6 +88,7 @@ typedef enum
   LADLE_ERROR_INVALID_RESPONSE,
   LADLE_ERROR_INVALID_REQUEST,
   LADLE_ERROR_BODY_TOO_LARGE,
+  LADLE_ERROR_RETRIED_STATUS,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

@@ -22,4 +22,5 @@
 # include "ladle-upload-task.h"
 # include "ladle-multipart-form.h"
 # include "ladle-multipart-input-stream.h"
+# include "ladle-retry-policy.h"
 #undef LADLE_INSIDE
