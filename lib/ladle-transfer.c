@@ -1270,6 +1270,11 @@ try_retry (LadleTransfer  *self,
       g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       _ladle_watchdog_deadline_fired (self->watchdog))
     return FALSE;
+  /* A data or upload task's body already reached the application (::data-received): only a
+   * download, whose body is in its partial file, can continue it. */
+  if (phase == LADLE_TASK_PHASE_BODY && self->record->kind != LADLE_TASK_KIND_DOWNLOAD &&
+      self->body_received > 0)
+    return FALSE;
 
   session = _ladle_task_dup_session (self->task);
   if (session == NULL ||
