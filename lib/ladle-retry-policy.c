@@ -22,7 +22,8 @@
  * [property@Ladle.RetryPolicy:multiplier]^(N - 1), varied by ± [property@Ladle.RetryPolicy:jitter]
  * and never more than [property@Ladle.RetryPolicy:max-delay]. A `Retry-After` header
  * (delta-seconds or an HTTP-date) on a retried status replaces that delay, capped by the
- * maximum delay too. [method@Ladle.RetryPolicy.next_delay] is the decision itself.
+ * maximum delay too. [method@Ladle.RetryPolicy.next_delay_for_status] and
+ * [method@Ladle.RetryPolicy.next_delay_for_error] are the decision itself.
  *
  * [signal@Ladle.Task::will-retry] announces each retry and may veto it. A download that fails
  * in the middle of its body continues from its partial file with a Range request (see the
@@ -678,39 +679,16 @@ ladle_retry_policy_retries_status (LadleRetryPolicy *self,
   return FALSE;
 }
 
-/**
- * ladle_retry_policy_next_delay:
- * @self: a retry policy
- * @attempt: the attempt that failed, 1 for the first
- * @method: the request's method
- * @status: the response's status, when @error is %NULL
- * @error: (nullable): the attempt's failure, %NULL when it answered @status
- * @response_headers: (nullable): the response's headers, for `Retry-After`
- * @delay_ms: (out) (optional): where to store the delay before the next attempt, in milliseconds
- *
- * The decision the policy makes after each attempt, with no side effect: whether attempt
- * @attempt + 1 is made, and after how long. The jitter makes the delay vary from call to call;
- * a `Retry-After` delay does not.
- *
- * Returns: whether the attempt is retried
- *
- * Since: 0.2
- */
-gboolean
-ladle_retry_policy_next_delay (LadleRetryPolicy   *self,
-                               guint               attempt,
-                               const char         *method,
-                               guint               status,
-                               const GError       *error,
-                               SoupMessageHeaders *response_headers,
-                               guint              *delay_ms)
+static gboolean
+next_delay (LadleRetryPolicy   *self,
+            guint               attempt,
+            const char         *method,
+            guint               status,
+            const GError       *error,
+            SoupMessageHeaders *response_headers,
+            guint              *delay_ms)
 {
-  LadleRetryRules rules;
-
-  g_return_val_if_fail (LADLE_IS_RETRY_POLICY (self), FALSE);
-  g_return_val_if_fail (method != NULL, FALSE);
-
-  rules = (LadleRetryRules) {
+  LadleRetryRules rules = {
     .max_attempts = self->max_attempts,
     .initial_delay = self->initial_delay,
     .multiplier = self->multiplier,
@@ -725,4 +703,64 @@ ladle_retry_policy_next_delay (LadleRetryPolicy   *self,
   return _ladle_retry_rules_next_delay (&rules, attempt, method, status, error, response_headers,
                                         g_get_real_time () / G_USEC_PER_SEC, g_random_double (),
                                         delay_ms);
+}
+
+/**
+ * ladle_retry_policy_next_delay_for_status:
+ * @self: a retry policy
+ * @attempt: the attempt that answered, 1 for the first
+ * @method: the request's method
+ * @status: the response's status
+ * @response_headers: (nullable): the response's headers, for `Retry-After`
+ * @delay_ms: (out) (optional): where to store the delay before the next attempt, in milliseconds
+ *
+ * The decision the policy makes after an attempt that answered @status, with no side effect:
+ * whether attempt @attempt + 1 is made, and after how long. The jitter makes the delay vary from
+ * call to call; a `Retry-After` delay does not.
+ *
+ * Returns: whether the attempt is retried
+ *
+ * Since: 0.2
+ */
+gboolean
+ladle_retry_policy_next_delay_for_status (LadleRetryPolicy   *self,
+                                          guint               attempt,
+                                          const char         *method,
+                                          guint               status,
+                                          SoupMessageHeaders *response_headers,
+                                          guint              *delay_ms)
+{
+  g_return_val_if_fail (LADLE_IS_RETRY_POLICY (self), FALSE);
+  g_return_val_if_fail (method != NULL, FALSE);
+
+  return next_delay (self, attempt, method, status, NULL, response_headers, delay_ms);
+}
+
+/**
+ * ladle_retry_policy_next_delay_for_error:
+ * @self: a retry policy
+ * @attempt: the attempt that failed, 1 for the first
+ * @method: the request's method
+ * @failure: how the attempt failed
+ * @delay_ms: (out) (optional): where to store the delay before the next attempt, in milliseconds
+ *
+ * The decision the policy makes after an attempt that failed with @failure, with no side
+ * effect: whether attempt @attempt + 1 is made, and after how long.
+ *
+ * Returns: whether the attempt is retried
+ *
+ * Since: 0.2
+ */
+gboolean
+ladle_retry_policy_next_delay_for_error (LadleRetryPolicy *self,
+                                         guint             attempt,
+                                         const char       *method,
+                                         const GError     *failure,
+                                         guint            *delay_ms)
+{
+  g_return_val_if_fail (LADLE_IS_RETRY_POLICY (self), FALSE);
+  g_return_val_if_fail (method != NULL, FALSE);
+  g_return_val_if_fail (failure != NULL, FALSE);
+
+  return next_delay (self, attempt, method, 0, failure, NULL, delay_ms);
 }

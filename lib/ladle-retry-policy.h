@@ -100,12 +100,17 @@ LADLE_AVAILABLE_IN_0_2
 gboolean          ladle_retry_policy_retries_status           (LadleRetryPolicy  *self,
                                                                guint              status);
 LADLE_AVAILABLE_IN_0_2
-gboolean          ladle_retry_policy_next_delay               (LadleRetryPolicy  *self,
+gboolean          ladle_retry_policy_next_delay_for_status    (LadleRetryPolicy  *self,
                                                                guint              attempt,
                                                                const char        *method,
                                                                guint              status,
-                                                               const GError      *error,
                                                                SoupMessageHeaders *response_headers,
+                                                               guint             *delay_ms);
+LADLE_AVAILABLE_IN_0_2
+gboolean          ladle_retry_policy_next_delay_for_error     (LadleRetryPolicy  *self,
+                                                               guint              attempt,
+                                                               const char        *method,
+                                                               const GError      *failure,
                                                                guint             *delay_ms);
 
 G_END_DECLS

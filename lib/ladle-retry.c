@@ -47,10 +47,13 @@ _ladle_retry_decide (LadleTask    *task,
   if (policy == NULL || message == NULL)
     return FALSE;
 
-  return ladle_retry_policy_next_delay (policy, attempt, soup_message_get_method (message),
-                                        error ? 0 : soup_message_get_status (message), error,
-                                        error ? NULL : soup_message_get_response_headers (message),
-                                        delay_ms);
+  if (error != NULL)
+    return ladle_retry_policy_next_delay_for_error (policy, attempt, soup_message_get_method (message),
+                                                    error, delay_ms);
+
+  return ladle_retry_policy_next_delay_for_status (policy, attempt, soup_message_get_method (message),
+                                                   soup_message_get_status (message),
+                                                   soup_message_get_response_headers (message), delay_ms);
 }
 
 GError *

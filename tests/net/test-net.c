@@ -262,16 +262,16 @@ test_policy_defaults (void)
                      status == 503 || status == 504);
 
   ladle_retry_policy_set_jitter (policy, 0.0);
-  g_assert_true (ladle_retry_policy_next_delay (policy, 1, "GET", 503, NULL, headers, &delay));
+  g_assert_true (ladle_retry_policy_next_delay_for_status (policy, 1, "GET", 503, headers, &delay));
   g_assert_cmpuint (delay, ==, 1000);
-  g_assert_true (ladle_retry_policy_next_delay (policy, 3, "GET", 0, reset, NULL, &delay));
+  g_assert_true (ladle_retry_policy_next_delay_for_error (policy, 3, "GET", reset, &delay));
   g_assert_cmpuint (delay, ==, 4000);
-  g_assert_false (ladle_retry_policy_next_delay (policy, 4, "GET", 503, NULL, headers, &delay));
-  g_assert_false (ladle_retry_policy_next_delay (policy, 1, "POST", 503, NULL, headers, &delay));
-  g_assert_false (ladle_retry_policy_next_delay (policy, 1, "GET", 404, NULL, headers, &delay));
-  g_assert_false (ladle_retry_policy_next_delay (policy, 1, "GET", 0, refused, NULL, &delay));
+  g_assert_false (ladle_retry_policy_next_delay_for_status (policy, 4, "GET", 503, headers, &delay));
+  g_assert_false (ladle_retry_policy_next_delay_for_status (policy, 1, "POST", 503, headers, &delay));
+  g_assert_false (ladle_retry_policy_next_delay_for_status (policy, 1, "GET", 404, headers, &delay));
+  g_assert_false (ladle_retry_policy_next_delay_for_error (policy, 1, "GET", refused, &delay));
   soup_message_headers_replace (headers, "Retry-After", "7");
-  g_assert_true (ladle_retry_policy_next_delay (policy, 1, "GET", 503, NULL, headers, &delay));
+  g_assert_true (ladle_retry_policy_next_delay_for_status (policy, 1, "GET", 503, headers, &delay));
   g_assert_cmpuint (delay, ==, 7000);
 
   ladle_retry_policy_set_retried_statuses (policy, only, G_N_ELEMENTS (only));
@@ -283,7 +283,7 @@ test_policy_defaults (void)
   copy = ladle_retry_policy_copy (policy);
   g_assert_true (ladle_retry_policy_get_retry_non_idempotent (copy));
   g_assert_false (ladle_retry_policy_retries_status (copy, 500));
-  g_assert_true (ladle_retry_policy_next_delay (copy, 1, "POST", 503, NULL, NULL, &delay));
+  g_assert_true (ladle_retry_policy_next_delay_for_status (copy, 1, "POST", 503, NULL, &delay));
 
   /* no retries for default sessions; a backoff, and waiting, for background ones */
   plain_policy = ladle_session_configuration_dup_retry_policy (plain);
