@@ -340,14 +340,21 @@ settle (LadleTransfer *self)
       self->sending || self->preparing)
     return;
 
-  last = self->n_buffers > 0 ? &self->buffers[self->next_read] : NULL;
+  /* A block held at the end of a body found short, then the one being filled. Delivering it
+   * settles again: from deliver() itself when the kind consumed it at once, else once the kind
+   * gives it back. */
+  last = self->n_buffers > 0 ? &self->buffers[self->next_delivery] : NULL;
+  if (last != NULL && last->state == BUFFER_HELD && self->record->phase == LADLE_TASK_PHASE_BODY)
+    {
+      deliver (self, last);
+      return;
+    }
   if (last != NULL && last->state == BUFFER_FILLING && self->record->phase == LADLE_TASK_PHASE_BODY &&
-      last == &self->buffers[self->next_delivery])
+      last == &self->buffers[self->next_read])
     {
       hold_block (self, last);
       deliver (self, last);
-      if (self->n_busy > 0)
-        return;
+      return;
     }
 
   finish_completion (self);
@@ -1220,6 +1227,15 @@ restart (LadleTransfer *self)
   self->body_received = 0;
   self->body_length = -1;
   self->framed_length = -1;
+  /* Bytes read but never handed to the kind are not in its file: the next attempt asks for
+   * them again. */
+  for (guint i = 0; i < MAX_BUFFERS; i++)
+    {
+      self->buffers[i].state = BUFFER_FREE;
+      self->buffers[i].public.length = 0;
+      self->buffers[i].counted = 0;
+      g_clear_pointer (&self->buffers[i].public.data, g_free);
+    }
   self->next_read = self->next_delivery = 0;
 
   set_phase (self, LADLE_TASK_PHASE_ADMITTING);
