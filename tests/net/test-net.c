@@ -73,6 +73,9 @@ typedef struct
   gint64     started;
   gint64     finished;
   GBytes    *body;
+  GString   *order;           /* also S response and P progress (runs of P squeezed) */
+  gint64     last_total;      /* download-progress: the total so far, last reported */
+  gboolean   went_back;       /* …and it decreased */
   /* Called from will-retry (after recording) */
   void     (*on_retry) (gpointer run);
   gpointer   data;
@@ -96,6 +99,7 @@ on_will_retry (LadleTask    *task,
     }
   run->n_retries++;
   g_string_append_c (run->events, 'W');
+  g_string_append_c (run->order, 'W');
   if (run->on_retry != NULL)
     run->on_retry (run);
 
@@ -121,6 +125,7 @@ on_resumed (LadleDownloadTask *task,
     run->resumed[run->n_resumed] = offset;
   run->n_resumed++;
   g_string_append_c (run->events, 'R');
+  g_string_append_c (run->order, 'R');
 }
 
 static void
@@ -133,8 +138,32 @@ on_completed (LadleTask    *task,
   run->done = TRUE;
   run->finished = g_get_monotonic_time ();
   g_string_append_c (run->events, 'T');
+  g_string_append_c (run->order, 'T');
   if (LADLE_IS_DATA_TASK (task))
     run->body = ladle_data_task_dup_body (LADLE_DATA_TASK (task));
+}
+
+static LadleResponseDisposition
+on_response (LadleTask   *task,
+             SoupMessage *message,
+             Run         *run)
+{
+  g_string_append_c (run->order, 'S');
+  return LADLE_RESPONSE_DISPOSITION_ALLOW;
+}
+
+static void
+on_download_progress (LadleTask *task,
+                      gint64     received_now,
+                      gint64     total_received,
+                      gint64     total_expected,
+                      Run       *run)
+{
+  if (total_received < run->last_total)
+    run->went_back = TRUE;
+  run->last_total = total_received;
+  if (run->order->len == 0 || run->order->str[run->order->len - 1] != 'P')
+    g_string_append_c (run->order, 'P');
 }
 
 static Run *
@@ -144,6 +173,9 @@ run_new (gpointer task)
 
   run->task = g_object_ref (task);
   run->events = g_string_new (NULL);
+  run->order = g_string_new (NULL);
+  g_signal_connect (task, "response", G_CALLBACK (on_response), run);
+  g_signal_connect (task, "download-progress", G_CALLBACK (on_download_progress), run);
   g_signal_connect (task, "will-retry", G_CALLBACK (on_will_retry), run);
   g_signal_connect (task, "waiting-for-connectivity", G_CALLBACK (on_waiting), run);
   g_signal_connect (task, "completed", G_CALLBACK (on_completed), run);
@@ -163,6 +195,7 @@ run_free (Run *run)
     g_clear_error (&run->whys[i]);
   g_clear_pointer (&run->body, g_bytes_unref);
   g_string_free (run->events, TRUE);
+  g_string_free (run->order, TRUE);
   g_free (run);
 }
 
@@ -324,6 +357,8 @@ test_retry_after_seconds (void)
 
   g_assert_no_error (run->error);
   g_assert_cmpstr (run->events->str, ==, "WWT");
+  /* retried statuses are never announced as the response */
+  g_assert_cmpstr (run->order->str, ==, "WWSPT");
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 200);
   g_assert_true (body_is (run->body, "ok"));
   g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 3);
@@ -632,6 +667,10 @@ test_download_range (void)
 
   g_assert_no_error (run->error);
   g_assert_cmpstr (run->events->str, ==, "WRWRT");
+  /* the order docs/events.md gives: each attempt has its response; resumed before progress;
+   * progress never goes back when the partial file is continued */
+  g_assert_cmpstr (run->order->str, ==, "SPWSRPWSRPT");
+  g_assert_false (run->went_back);
   g_assert_error (run->whys[0], LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY);
   g_assert_cmpint (run->resumed[0], ==, 250000);
   g_assert_cmpint (run->resumed[1], ==, 550000);
