@@ -804,6 +804,9 @@ ladle_download_task_prepare_retry (LadleTask *task)
       self->resuming->expected_total = record->expected_total;
       _ladle_set_str (&self->resuming->etag, is_strong_etag (record->etag) ? record->etag : NULL);
       _ladle_set_str (&self->resuming->last_modified, record->last_modified);
+      /* Until the next attempt writes, the file stands as resume data would leave it: a task
+       * that fails (or is cancelled producing resume data) before that keeps it. */
+      self->owns_partial = FALSE;
       g_debug ("Task %" G_GUINT64_FORMAT ": the next attempt continues from byte %" G_GINT64_FORMAT,
                record->identifier, record->bytes_on_disk);
       return;

@@ -955,6 +955,82 @@ test_metered_pauses_download (void)
   dirs_clear (&dirs);
 }
 
+static void
+resume_data_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GBytes **data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *data = ladle_download_task_cancel_producing_resume_data_finish (LADLE_DOWNLOAD_TASK (object), result, &error);
+  g_assert_no_error (error);
+  if (*data == NULL)
+    *data = g_bytes_new (NULL, 0);
+}
+
+static gboolean
+has_bytes (gpointer data)
+{
+  return *(GBytes **)data != NULL;
+}
+
+/* Cancelled with resume data while paused (or waiting for a retry): the partial file and the
+ * resume data stay, and a new task continues from them. */
+static void
+test_metered_pause_keeps_resume_data (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleTestMonitor) monitor = ladle_test_monitor_new (TRUE, FALSE);
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleSession) session = NULL;
+  g_autoptr(LadleDownloadTask) task = NULL;
+  g_autoptr(LadleDownloadTask) resumed = NULL;
+  g_autoptr(GBytes) resume_data = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) resumed_run = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *checksum = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 600000);
+  Dirs dirs;
+
+  dirs_init (&dirs);
+  file = g_file_new_for_path (dirs.destination);
+  ladle_session_configuration_set_network_monitor (configuration, G_NETWORK_MONITOR (monitor));
+  ladle_session_configuration_set_allow_metered (configuration, FALSE);
+  ladle_session_configuration_set_state_directory (configuration, dirs.state);
+  session = ladle_session_new (configuration);
+  task = download_task (session, server, "/resource/600000?stall=150000", dirs.destination);
+  run = run_new (task);
+  run->data = GSIZE_TO_POINTER (150000);
+  run_start (run);
+  ladle_test_wait_until (received_at_least, run, 30, "the download has its first bytes");
+  ladle_test_monitor_set_metered (monitor, TRUE);
+  ladle_test_spin (300);
+  g_assert_false (run->done);
+
+  ladle_download_task_cancel_producing_resume_data_async (task, G_PRIORITY_DEFAULT, NULL, resume_data_cb, &resume_data);
+  ladle_test_wait_until (has_bytes, &resume_data, 30, "the resume data");
+  run_wait (run);
+  g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (g_bytes_get_size (resume_data), >, 0);
+
+  ladle_test_monitor_set_metered (monitor, FALSE);
+  resumed = ladle_session_create_download_task_from_resume_data (session, resume_data, &error);
+  g_assert_no_error (error);
+  ladle_download_task_set_destination (resumed, file, LADLE_DESTINATION_FLAGS_NONE);
+  resumed_run = run_new (resumed);
+  run_start (resumed_run);
+  run_wait (resumed_run);
+  g_assert_no_error (resumed_run->error);
+  g_assert_cmpint (resumed_run->resumed[0], ==, 150000);
+  g_assert_cmpstr (ladle_test_server_get_last_request (server)->range, ==, "bytes=150000-");
+  checksum = ladle_test_checksum_file (dirs.destination);
+  g_assert_cmpstr (checksum, ==, expected);
+  dirs_clear (&dirs);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -981,6 +1057,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Net/connectivity/timeout", test_connectivity_timeout);
   g_test_add_func ("/Ladle/Net/connectivity/retry-waits", test_retry_waits_for_connectivity);
   g_test_add_func ("/Ladle/Net/metered/pauses-download", test_metered_pauses_download);
+  g_test_add_func ("/Ladle/Net/metered/pause-keeps-resume-data", test_metered_pause_keeps_resume_data);
 
   return g_test_run ();
 }
