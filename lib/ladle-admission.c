@@ -166,7 +166,10 @@ _ladle_admission_admit (LadleAdmission *self,
       waiter = add_waiter (self, task);
       if (waiter->deadline == NULL && self->connectivity_timeout > 0)
         {
-          GSource *source = g_timeout_source_new_seconds (self->connectivity_timeout);
+          /* Milliseconds: a seconds source may fire up to a second early. */
+          GSource *source = self->connectivity_timeout <= G_MAXUINT / 1000
+                              ? g_timeout_source_new (self->connectivity_timeout * 1000)
+                              : g_timeout_source_new_seconds (self->connectivity_timeout);
 
           g_source_set_callback (source, deadline_cb, waiter, NULL);
           g_source_set_static_name (source, "[ladle] connectivity timeout");
