@@ -28,6 +28,15 @@ gboolean          _ladle_retry_decide             (LadleTask     *task,
 GError           *_ladle_retry_status_error       (LadleTask     *task,
                                                    LadleSession  *session,
                                                    SoupMessage   *message);
+gboolean          _ladle_retry_ask                (LadleTask     *task,
+                                                   guint         *attempt,
+                                                   SoupMessage   *message,
+                                                   const GError  *error,
+                                                   guint         *delay_ms);
+GSource          *_ladle_retry_timer_new          (GMainContext  *context,
+                                                   gint64         delay_us,
+                                                   GSourceFunc    callback,
+                                                   LadleTask     *task);
 /* A new message for the next attempt: the method, URI, headers and flags of @message. */
 SoupMessage      *_ladle_retry_copy_message       (SoupMessage   *message);
 

@@ -103,3 +103,64 @@ _ladle_retry_copy_message (SoupMessage *message)
 
   return copy;
 }
+
+/* After attempt *@attempt failed with @error (NULL: it answered @message's status): whether the
+ * task's policy retries it and no ::will-retry handler vetoes. On TRUE *@attempt is the next
+ * attempt and *@delay_ms the delay before it. One debug line says what was decided. */
+gboolean
+_ladle_retry_ask (LadleTask    *task,
+                  guint        *attempt,
+                  SoupMessage  *message,
+                  const GError *error,
+                  guint        *delay_ms)
+{
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (task);
+  g_autoptr(GError) status_error = NULL;
+  guint64 identifier = ladle_task_get_identifier (task);
+
+  if (session == NULL || message == NULL)
+    return FALSE;
+  if (error == NULL)
+    {
+      status_error = _ladle_retry_status_error (task, session, message);
+      if (status_error == NULL)
+        return FALSE;
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+
+  if (!_ladle_retry_decide (task, session, *attempt, message, error, delay_ms))
+    return FALSE;
+
+  if (error != NULL)
+    g_debug ("Task %" G_GUINT64_FORMAT ": attempt %u failed (%s): retry in %u ms",
+             identifier, *attempt, error->message, *delay_ms);
+  else
+    g_debug ("Task %" G_GUINT64_FORMAT ": attempt %u answered %u: retry in %u ms",
+             identifier, *attempt, soup_message_get_status (message), *delay_ms);
+  (*attempt)++;
+  if (!_ladle_task_emit_will_retry (task, *attempt, *delay_ms, error ? error : status_error))
+    {
+      g_debug ("Task %" G_GUINT64_FORMAT ": the retry was vetoed", identifier);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The delay before the next attempt, @delay_us from now, on @context; @callback gets @task
+ * (a reference is held while the source exists). */
+GSource *
+_ladle_retry_timer_new (GMainContext *context,
+                        gint64        delay_us,
+                        GSourceFunc   callback,
+                        LadleTask    *task)
+{
+  GSource *source = g_timeout_source_new ((guint)MIN ((delay_us + 999) / 1000, (gint64)G_MAXUINT));
+
+  g_source_set_callback (source, callback, g_object_ref (task), g_object_unref);
+  g_source_set_static_name (source, "[ladle] retry delay");
+  g_source_attach (source, context);
+
+  return source;
+}

@@ -1201,10 +1201,7 @@ arm_retry_timer (LadleTransfer *self)
       return FALSE;
     }
 
-  source = g_timeout_source_new ((guint)((self->retry_due - now + 999) / 1000));
-  g_source_set_callback (source, retry_timer_cb, g_object_ref (self->task), g_object_unref);
-  g_source_set_static_name (source, "[ladle] retry delay");
-  g_source_attach (source, session_context (self));
+  source = _ladle_retry_timer_new (session_context (self), self->retry_due - now, retry_timer_cb, self->task);
   self->retry_source = source;
 
   return TRUE;
@@ -1275,7 +1272,6 @@ static gboolean
 try_retry (LadleTransfer  *self,
            GError        **error)
 {
-  g_autoptr(LadleSession) session = NULL;
   LadleTaskPhase phase = self->record->phase;
   guint delay_ms = 0;
 
@@ -1283,7 +1279,6 @@ try_retry (LadleTransfer  *self,
       phase != LADLE_TASK_PHASE_BODY)
     return FALSE;
   if (state (self) != LADLE_TASK_STATE_RUNNING || self->abort_error != NULL ||
-      g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       _ladle_watchdog_deadline_fired (self->watchdog))
     return FALSE;
   /* A data or upload task's body already reached the application (::data-received): only a
@@ -1291,20 +1286,8 @@ try_retry (LadleTransfer  *self,
   if (phase == LADLE_TASK_PHASE_BODY && self->record->kind != LADLE_TASK_KIND_DOWNLOAD &&
       self->body_received > 0)
     return FALSE;
-
-  session = _ladle_task_dup_session (self->task);
-  if (session == NULL ||
-      !_ladle_retry_decide (self->task, session, self->attempt, self->current_request, *error, &delay_ms))
+  if (!_ladle_retry_ask (self->task, &self->attempt, self->current_request, *error, &delay_ms))
     return FALSE;
-
-  g_debug ("Task %" G_GUINT64_FORMAT ": attempt %u failed (%s): retry in %u ms",
-           self->record->identifier, self->attempt, (*error)->message, delay_ms);
-  self->attempt++;
-  if (!_ladle_task_emit_will_retry (self->task, self->attempt, delay_ms, *error))
-    {
-      g_debug ("Task %" G_GUINT64_FORMAT ": the retry was vetoed", self->record->identifier);
-      return FALSE;
-    }
   if (self->record->phase == LADLE_TASK_PHASE_DONE || self->completing)
     return FALSE;
   if (state (self) == LADLE_TASK_STATE_CANCELING)
@@ -1326,26 +1309,11 @@ static gboolean
 retry_status (LadleTransfer *self,
               GInputStream  *stream)
 {
-  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
-  g_autoptr(GError) why = NULL;
   guint delay_ms = 0;
 
-  if (session == NULL || state (self) != LADLE_TASK_STATE_RUNNING)
+  if (state (self) != LADLE_TASK_STATE_RUNNING ||
+      !_ladle_retry_ask (self->task, &self->attempt, self->current_request, NULL, &delay_ms))
     return FALSE;
-  why = _ladle_retry_status_error (self->task, session, self->current_request);
-  if (why == NULL ||
-      !_ladle_retry_decide (self->task, session, self->attempt, self->current_request, NULL, &delay_ms))
-    return FALSE;
-
-  g_debug ("Task %" G_GUINT64_FORMAT ": attempt %u answered %u: retry in %u ms",
-           self->record->identifier, self->attempt, soup_message_get_status (self->current_request),
-           delay_ms);
-  self->attempt++;
-  if (!_ladle_task_emit_will_retry (self->task, self->attempt, delay_ms, why))
-    {
-      g_debug ("Task %" G_GUINT64_FORMAT ": the retry was vetoed", self->record->identifier);
-      return FALSE;
-    }
 
   /* The error page is read to its end, so the connection can serve the next attempt. */
   _ladle_drain_and_close_stream (stream);

@@ -688,6 +688,42 @@ test_download_range (void)
   dirs_clear (&dirs);
 }
 
+/* Ladle's own low-speed limit (G_IO_ERROR_TIMED_OUT) is retried too: a response that stalls
+ * after 100000 bytes continues from there. */
+static void
+test_download_low_speed (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleRetryPolicy) policy = fast_policy (3);
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  Dirs dirs;
+  g_autoptr(LadleSession) session = NULL;
+  g_autoptr(LadleDownloadTask) task = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *checksum = NULL;
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, 400000);
+
+  dirs_init (&dirs);
+  ladle_session_configuration_set_retry_policy (configuration, policy);
+  ladle_session_configuration_set_state_directory (configuration, dirs.state);
+  ladle_session_configuration_set_low_speed_limit (configuration, 1000);
+  ladle_session_configuration_set_low_speed_time (configuration, 1);
+  session = ladle_session_new (configuration);
+  task = download_task (session, server, "/resource/400000?stall=100000", dirs.destination);
+  run = run_new (task);
+  run_start (run);
+  run_wait (run);
+
+  g_assert_no_error (run->error);
+  g_assert_cmpstr (run->events->str, ==, "WRT");
+  g_assert_error (run->whys[0], G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (run->resumed[0], ==, 100000);
+  g_assert_cmpstr (ladle_test_server_get_request (server, 1)->range, ==, "bytes=100000-");
+  checksum = ladle_test_checksum_file (dirs.destination);
+  g_assert_cmpstr (checksum, ==, expected);
+  dirs_clear (&dirs);
+}
+
 /* The resource changed between the attempts (another ETag): the 200 starts over from zero. */
 static void
 test_download_changed (void)
@@ -1051,6 +1087,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Net/retry/suspend-during-delay", test_suspend_during_delay);
   g_test_add_func ("/Ladle/Net/download/range", test_download_range);
   g_test_add_func ("/Ladle/Net/download/changed", test_download_changed);
+  g_test_add_func ("/Ladle/Net/download/low-speed", test_download_low_speed);
   g_test_add_func ("/Ladle/Net/download/no-validator", test_download_no_validator);
   g_test_add_func ("/Ladle/Net/connectivity/fails-at-once", test_no_network_fails);
   g_test_add_func ("/Ladle/Net/connectivity/waits", test_waits_for_connectivity);
