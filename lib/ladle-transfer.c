@@ -133,7 +133,8 @@ static const guint legal_next[] = {
   [LADLE_TASK_PHASE_IDLE]      = 1 << LADLE_TASK_PHASE_ADMITTING | 1 << LADLE_TASK_PHASE_BODY |
                                  1 << LADLE_TASK_PHASE_DONE,
   [LADLE_TASK_PHASE_ADMITTING] = 1 << LADLE_TASK_PHASE_PREPARING | 1 << LADLE_TASK_PHASE_DONE,
-  [LADLE_TASK_PHASE_PREPARING] = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_PREPARING] = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_ADMITTING |
+                                 1 << LADLE_TASK_PHASE_DONE,
   /* Back to ADMITTING: another attempt (a retry, a pause for a metered network). */
   [LADLE_TASK_PHASE_SENDING]   = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_RESPONSE |
                                  1 << LADLE_TASK_PHASE_ADMITTING | 1 << LADLE_TASK_PHASE_DONE,
@@ -1335,8 +1336,8 @@ _ladle_transfer_pause_for_network (LadleTransfer *self)
   LadleTaskPhase phase = self->record->phase;
 
   if (self->completing || state (self) != LADLE_TASK_STATE_RUNNING ||
-      (phase != LADLE_TASK_PHASE_SENDING && phase != LADLE_TASK_PHASE_RESPONSE &&
-       phase != LADLE_TASK_PHASE_BODY))
+      (phase != LADLE_TASK_PHASE_PREPARING && phase != LADLE_TASK_PHASE_SENDING &&
+       phase != LADLE_TASK_PHASE_RESPONSE && phase != LADLE_TASK_PHASE_BODY))
     return;
 
   interrupt_for_restart (self, TRUE, 0);
@@ -1443,7 +1444,7 @@ _ladle_transfer_resume (LadleTransfer *self)
 gboolean
 _ladle_transfer_is_finishing (LadleTransfer *self)
 {
-  return self->record->phase == LADLE_TASK_PHASE_FINISHING || self->completing;
+  return self->record->phase == LADLE_TASK_PHASE_FINISHING || (self->completing && !self->restarting);
 }
 
 void
