@@ -342,10 +342,11 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
    * Whether tasks may start while the network monitor reports a metered network. When false,
    * a task resumed for the first time while [property@Gio.NetworkMonitor:network-metered] is
    * true waits, before anything is sent and without any signal, until the monitor reports an
-   * unmetered network; then it starts. Only the start waits: a task that is already running
-   * when the network becomes metered goes on, and so does a task suspended and resumed after it
-   * started. Its [property@Ladle.Task:total-timeout] counts the time spent waiting. The default
-   * is true.
+   * unmetered network; then it starts. Retries wait the same way. A download that is running
+   * when the network becomes metered pauses: it stops reading, keeps its partial file, waits,
+   * and continues with a Range request once the network is unmetered (see the "Retries and
+   * connectivity" page); data and upload tasks that are already sending finish. Its
+   * [property@Ladle.Task:total-timeout] counts the time spent waiting. The default is true.
    */
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,
@@ -375,8 +376,10 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   /**
    * LadleSessionConfiguration:network-monitor:
    *
-   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered], or
-   * %NULL for the system's default.
+   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered] and
+   * [property@Ladle.SessionConfiguration:waits-for-connectivity], or %NULL for the system's
+   * default (which is not consulted about connectivity for requests to loopback addresses: it
+   * knows nothing of them).
    */
   properties[PROP_NETWORK_MONITOR] =
     g_param_spec_object ("network-monitor", NULL, NULL,
