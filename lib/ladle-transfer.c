@@ -1251,6 +1251,14 @@ restart (LadleTransfer *self)
       complete (self, cancelled_error ());
       return;
     }
+  /* The task's deadline passed while the attempt was being interrupted. */
+  if (_ladle_watchdog_deadline_fired (self->watchdog))
+    {
+      complete (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                   _("The task did not complete within %u seconds"),
+                                   ladle_task_get_total_timeout (self->task)));
+      return;
+    }
 
   if (network_pause)
     {
