@@ -16,6 +16,8 @@
 # include "ladle-error.h"
 # include "ladle-session-configuration.h"
 # include "ladle-session.h"
+# include "ladle-transaction-metrics.h"
+# include "ladle-task-metrics.h"
 # include "ladle-task.h"
 # include "ladle-data-task.h"
 # include "ladle-download-task.h"
@@ -23,4 +25,7 @@
 # include "ladle-multipart-form.h"
 # include "ladle-multipart-input-stream.h"
 # include "ladle-retry-policy.h"
+# include "ladle-await.h"
+# include "ladle-http-response.h"
+# include "ladle-http-client.h"
 #undef LADLE_INSIDE
