@@ -256,6 +256,28 @@ data_task (LadleSession    *session,
   return task;
 }
 
+/* One transaction per attempt, with these statuses. */
+static void
+assert_transactions (LadleTask   *task,
+                     const guint *statuses,
+                     guint        n_statuses)
+{
+  g_autoptr(LadleTaskMetrics) metrics = ladle_task_dup_metrics (task);
+
+  g_assert_nonnull (metrics);
+  g_assert_cmpuint (ladle_task_metrics_get_n_transactions (metrics), ==, n_statuses);
+  for (guint i = 0; i < n_statuses; i++)
+    {
+      LadleTransactionMetrics *transaction = ladle_task_metrics_get_transaction (metrics, i);
+
+      g_assert_cmpuint (ladle_transaction_metrics_get_status_code (transaction), ==, statuses[i]);
+      g_assert_cmpint (ladle_transaction_metrics_get_fetch_start (transaction), >, 0);
+      if (i > 0)
+        g_assert_cmpint (ladle_transaction_metrics_get_fetch_start (transaction), >=,
+                         ladle_transaction_metrics_get_fetch_start (ladle_task_metrics_get_transaction (metrics, i - 1)));
+    }
+}
+
 static gboolean
 body_is (GBytes     *body,
          const char *text)
@@ -373,6 +395,12 @@ test_retry_after_seconds (void)
   g_assert_cmpint (run->finished - run->retry_times[1], >=, 990 * 1000);
   /* one debug line per retry */
   g_assert_cmpuint (count_debug_lines ("answered 503: retry in 1000 ms"), ==, 2);
+  /* each attempt is one transaction of the metrics */
+  {
+    const guint statuses[] = { 503, 503, 200 };
+
+    assert_transactions (LADLE_TASK (task), statuses, G_N_ELEMENTS (statuses));
+  }
   g_clear_pointer (&debug_lines, g_ptr_array_unref);
 }
 
@@ -683,6 +711,14 @@ test_download_range (void)
   checksum = ladle_test_checksum_file (dirs.destination);
   g_assert_cmpstr (checksum, ==, expected);
   g_assert_cmpuint (count_debug_lines ("continues from byte 250000"), ==, 1);
+  {
+    const guint statuses[] = { 200, 206, 206 };
+    g_autoptr(LadleTaskMetrics) metrics = ladle_task_dup_metrics (LADLE_TASK (task));
+
+    assert_transactions (LADLE_TASK (task), statuses, G_N_ELEMENTS (statuses));
+    g_assert_cmpuint (ladle_transaction_metrics_get_response_body_bytes_received (ladle_task_metrics_get_transaction (metrics, 2)),
+                      ==, 450000);
+  }
   g_assert_cmpuint (count_debug_lines ("continues from byte 550000"), ==, 1);
   g_clear_pointer (&debug_lines, g_ptr_array_unref);
   dirs_clear (&dirs);
