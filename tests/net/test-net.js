@@ -217,6 +217,9 @@ const tests = [
         assert(run.retries[1].at - run.retries[0].at >= 990000, 'the first delay was honoured');
         assert(run.finished - run.retries[1].at >= 990000, 'the second delay was honoured');
         assertEqual(requestsFor(server, path).length, 3, 'requests');
+        const metrics = task.dup_metrics();
+        assertEqual([...Array(metrics.get_n_transactions()).keys()].map(i => metrics.get_transaction(i).get_status_code()),
+            [503, 503, 200], 'one transaction per attempt');
     }],
 
     ['Retry-After as an HTTP-date', ({server}) => {

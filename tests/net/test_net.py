@@ -198,6 +198,8 @@ def test_retry_after_seconds(server):
     assert run.retries[1][3] - run.retries[0][3] >= 0.99
     assert run.finished - run.retries[1][3] >= 0.99
     assert len(requests_for(server, '/flaky?fail=2&retry-after=1&key=py-seconds')) == 3
+    metrics = task.dup_metrics()
+    assert [t.get_status_code() for t in metrics.dup_transaction_list()] == [503, 503, 200]
 
 
 def test_retry_after_http_date(server):
