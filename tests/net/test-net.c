@@ -536,6 +536,54 @@ test_post (void)
     }
 }
 
+static GInputStream *
+on_need_body_stream (LadleUploadTask *task,
+                     guint           *n_calls)
+{
+  g_autoptr(GBytes) body = ladle_test_content_new (0, 50000);
+
+  (*n_calls)++;
+
+  return g_memory_input_stream_new_from_bytes (body);
+}
+
+/* A streamed PUT (idempotent) is retried with a body asked for again: the same bytes, twice. */
+static void
+test_streamed_put (void)
+{
+  g_autoptr(LadleTestServer) server = ladle_test_server_new ();
+  g_autoptr(LadleRetryPolicy) policy = fast_policy (3);
+  g_autoptr(LadleSession) session = session_with (policy, NULL, NULL);
+  g_autofree char *uri = ladle_test_server_dup_uri (server, "/flaky?fail=1&key=put");
+  g_autoptr(SoupMessage) message = soup_message_new ("PUT", uri);
+  g_autoptr(GBytes) expected_body = ladle_test_content_new (0, 50000);
+  g_autofree char *checksum = ladle_test_checksum_bytes (expected_body);
+  g_autoptr(LadleUploadTask) task = NULL;
+  g_autoptr(Run) run = NULL;
+  guint n_calls = 0;
+
+  soup_message_headers_set_content_length (soup_message_get_request_headers (message), 50000);
+  task = ladle_session_create_upload_task_streamed (session, message);
+  g_signal_connect (task, "need-body-stream", G_CALLBACK (on_need_body_stream), &n_calls);
+  run = run_new (task);
+  run_start (run);
+  run_wait (run);
+
+  g_assert_no_error (run->error);
+  g_assert_cmpstr (run->events->str, ==, "WT");
+  g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (task)), ==, 200);
+  g_assert_cmpuint (n_calls, ==, 2);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      LadleTestRequest *request = ladle_test_server_get_request (server, i);
+
+      g_assert_cmpstr (request->method, ==, "PUT");
+      g_assert_cmpint (request->content_length, ==, 50000);
+      g_assert_cmpstr (request->sha256, ==, checksum);
+    }
+}
+
 /* The task's policy overrides the session's, both ways. */
 static void
 test_task_policy (void)
@@ -1119,6 +1167,7 @@ main (int   argc,
   g_test_add_func ("/Ladle/Net/retry/exhausted", test_exhausted);
   g_test_add_func ("/Ladle/Net/retry/post", test_post);
   g_test_add_func ("/Ladle/Net/retry/task-policy", test_task_policy);
+  g_test_add_func ("/Ladle/Net/retry/streamed-put", test_streamed_put);
   g_test_add_func ("/Ladle/Net/retry/cancel-during-delay", test_cancel_during_delay);
   g_test_add_func ("/Ladle/Net/retry/suspend-during-delay", test_suspend_during_delay);
   g_test_add_func ("/Ladle/Net/download/range", test_download_range);
