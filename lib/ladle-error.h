@@ -77,6 +77,9 @@ G_BEGIN_DECLS
  *   [property@Ladle.HttpClient:acceptable-content-types]). Since: 0.2
  * @LADLE_ERROR_INVALID_JSON: the response body of a [class@Ladle.HttpClient] request is not
  *   valid JSON. Since: 0.2
+ * @LADLE_ERROR_RETRIED_STATUS: the server answered with an HTTP status that the task's
+ *   [class@Ladle.RetryPolicy] retries (the @why of [signal@Ladle.Task::will-retry]; a task never
+ *   completes with it). Since: 0.2
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -100,6 +103,7 @@ typedef enum
   LADLE_ERROR_UNACCEPTABLE_STATUS,
   LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE,
   LADLE_ERROR_INVALID_JSON,
+  LADLE_ERROR_RETRIED_STATUS,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

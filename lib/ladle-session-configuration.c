@@ -22,6 +22,7 @@
 #include "ladle-origin-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-enum-types.h"
+#include "ladle-retry-policy.h"
 
 #define DEFAULT_TIMEOUT                  60
 #define DEFAULT_MAX_CONNECTIONS_PER_HOST 6
@@ -55,6 +56,10 @@ struct _LadleSessionConfiguration
   char             *state_directory;
   gboolean          state_directory_set;   /* by the application, not the default */
   guint64           partial_file_max_age;
+  /* Retries and connectivity (ladle-retry-policy.c, ladle-admission.c) */
+  LadleRetryPolicy *retry_policy;
+  gboolean          waits_for_connectivity;
+  guint             connectivity_timeout;
   guint64           cache_size;
 };
 
@@ -75,6 +80,9 @@ enum {
   PROP_NETWORK_MONITOR,
   PROP_STATE_DIRECTORY,
   PROP_PARTIAL_FILE_MAX_AGE,
+  PROP_RETRY_POLICY,
+  PROP_WAITS_FOR_CONNECTIVITY,
+  PROP_CONNECTIVITY_TIMEOUT,
   PROP_CACHE_SIZE,
   N_PROPS
 };
@@ -110,6 +118,7 @@ ladle_session_configuration_finalize (GObject *object)
   g_clear_object (&self->proxy_resolver);
   g_clear_object (&self->network_monitor);
   g_clear_pointer (&self->state_directory, g_free);
+  g_clear_object (&self->retry_policy);
 
   G_OBJECT_CLASS (ladle_session_configuration_parent_class)->finalize (object);
 }
@@ -156,6 +165,15 @@ ladle_session_configuration_get_property (GObject    *object,
       break;
     case PROP_NETWORK_MONITOR:
       g_value_set_object (value, self->network_monitor);
+      break;
+    case PROP_RETRY_POLICY:
+      g_value_take_object (value, ladle_session_configuration_dup_retry_policy (self));
+      break;
+    case PROP_WAITS_FOR_CONNECTIVITY:
+      g_value_set_boolean (value, self->waits_for_connectivity);
+      break;
+    case PROP_CONNECTIVITY_TIMEOUT:
+      g_value_set_uint (value, self->connectivity_timeout);
       break;
     case PROP_STATE_DIRECTORY:
       g_value_set_string (value, ladle_session_configuration_get_state_directory (self));
@@ -215,6 +233,15 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_NETWORK_MONITOR:
       ladle_session_configuration_set_network_monitor (self, g_value_get_object (value));
+      break;
+    case PROP_RETRY_POLICY:
+      ladle_session_configuration_set_retry_policy (self, g_value_get_object (value));
+      break;
+    case PROP_WAITS_FOR_CONNECTIVITY:
+      ladle_session_configuration_set_waits_for_connectivity (self, g_value_get_boolean (value));
+      break;
+    case PROP_CONNECTIVITY_TIMEOUT:
+      ladle_session_configuration_set_connectivity_timeout (self, g_value_get_uint (value));
       break;
     case PROP_STATE_DIRECTORY:
       ladle_session_configuration_set_state_directory (self, g_value_get_string (value));
@@ -328,10 +355,11 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
    * Whether tasks may start while the network monitor reports a metered network. When false,
    * a task resumed for the first time while [property@Gio.NetworkMonitor:network-metered] is
    * true waits, before anything is sent and without any signal, until the monitor reports an
-   * unmetered network; then it starts. Only the start waits: a task that is already running
-   * when the network becomes metered goes on, and so does a task suspended and resumed after it
-   * started. Its [property@Ladle.Task:total-timeout] counts the time spent waiting. The default
-   * is true.
+   * unmetered network; then it starts. Retries wait the same way. A download that is running
+   * when the network becomes metered pauses: it stops reading, keeps its partial file, waits,
+   * and continues with a Range request once the network is unmetered (see the "Retries and
+   * connectivity" page); data and upload tasks that are already sending finish. Its
+   * [property@Ladle.Task:total-timeout] counts the time spent waiting. The default is true.
    */
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,
@@ -361,8 +389,10 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   /**
    * LadleSessionConfiguration:network-monitor:
    *
-   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered], or
-   * %NULL for the system's default.
+   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered] and
+   * [property@Ladle.SessionConfiguration:waits-for-connectivity], or %NULL for the system's
+   * default (which is not consulted about connectivity for requests to loopback addresses: it
+   * knows nothing of them).
    */
   properties[PROP_NETWORK_MONITOR] =
     g_param_spec_object ("network-monitor", NULL, NULL,
@@ -398,6 +428,52 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
     g_param_spec_uint64 ("partial-file-max-age", NULL, NULL,
                          0, G_MAXUINT64, DEFAULT_PARTIAL_FILE_MAX_AGE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:retry-policy:
+   *
+   * How the tasks of the session retry a failed attempt (a copy of the policy that was set), or
+   * %NULL, the default of default and ephemeral configurations: nothing is retried. Background
+   * configurations start with a backoff policy (5 attempts, 1 s doubling up to 60 s). A task's
+   * own [property@Ladle.Task:retry-policy] overrides it.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RETRY_POLICY] =
+    g_param_spec_object ("retry-policy", NULL, NULL,
+                         LADLE_TYPE_RETRY_POLICY,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:waits-for-connectivity:
+   *
+   * Whether a task resumed while the [property@Ladle.SessionConfiguration:network-monitor]
+   * reports no usable network (#GNetworkMonitor:network-available false) waits for one, emitting
+   * [signal@Ladle.Task::waiting-for-connectivity] once, instead of failing at once with
+   * %G_IO_ERROR_NETWORK_UNREACHABLE. The default is false, true for background configurations.
+   * The session's timeouts do not run while a task waits; the
+   * [property@Ladle.SessionConfiguration:connectivity-timeout] does.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_WAITS_FOR_CONNECTIVITY] =
+    g_param_spec_boolean ("waits-for-connectivity", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:connectivity-timeout:
+   *
+   * The seconds a task may wait for a usable network (with
+   * [property@Ladle.SessionConfiguration:waits-for-connectivity]) before it fails with
+   * %G_IO_ERROR_TIMED_OUT; 0, the default, waits as long as it takes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CONNECTIVITY_TIMEOUT] =
+    g_param_spec_uint ("connectivity-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * LadleSessionConfiguration:cache-size:
@@ -483,19 +559,27 @@ ladle_session_configuration_new_ephemeral (void)
  * completion after a restart. A background session behaves exactly like a default one (cookies
  * and partial downloads in the state directory); @identifier is only stored. A download
  * survives a restart only through resume data the application keeps
- * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]).
+ * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]). Its tasks wait for
+ * connectivity and retry with a backoff policy (see
+ * [property@Ladle.SessionConfiguration:retry-policy]).
  *
  * Returns: (transfer full): a new configuration
  */
 LadleSessionConfiguration *
 ladle_session_configuration_new_background (const char *identifier)
 {
+  LadleSessionConfiguration *self;
+
   g_return_val_if_fail (identifier != NULL && *identifier != '\0', NULL);
 
-  return g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+  self = g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
                        "kind", LADLE_SESSION_KIND_BACKGROUND,
                        "identifier", identifier,
+                       "waits-for-connectivity", TRUE,
                        NULL);
+  self->retry_policy = ladle_retry_policy_new_backoff (5, 1000, 60000);
+
+  return self;
 }
 
 /**
@@ -527,6 +611,9 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
                        "tls-database", self->tls_database,
                        "proxy-resolver", self->proxy_resolver,
                        "network-monitor", self->network_monitor,
+                       "retry-policy", self->retry_policy,
+                       "waits-for-connectivity", self->waits_for_connectivity,
+                       "connectivity-timeout", self->connectivity_timeout,
                        NULL);
   copy->state_directory = g_strdup (self->state_directory);
   copy->state_directory_set = self->state_directory_set;
@@ -1174,6 +1261,129 @@ gboolean
 _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self)
 {
   return self->state_directory_set;
+}
+
+/**
+ * ladle_session_configuration_dup_retry_policy:
+ * @self: a configuration
+ *
+ * Returns: (transfer full) (nullable): a copy of the retry policy, or %NULL when nothing is
+ *   retried
+ *
+ * Since: 0.2
+ */
+LadleRetryPolicy *
+ladle_session_configuration_dup_retry_policy (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->retry_policy ? ladle_retry_policy_copy (self->retry_policy) : NULL;
+}
+
+/* The configuration's own policy (a session's configuration never changes). */
+LadleRetryPolicy *
+_ladle_session_configuration_get_retry_policy (LadleSessionConfiguration *self)
+{
+  return self->retry_policy;
+}
+
+/**
+ * ladle_session_configuration_set_retry_policy:
+ * @self: a configuration
+ * @policy: (nullable): a retry policy, copied; %NULL retries nothing
+ *
+ * Sets [property@Ladle.SessionConfiguration:retry-policy].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_retry_policy (LadleSessionConfiguration *self,
+                                              LadleRetryPolicy          *policy)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (policy == NULL || LADLE_IS_RETRY_POLICY (policy));
+
+  if (policy == NULL && self->retry_policy == NULL)
+    return;
+  g_clear_object (&self->retry_policy);
+  if (policy != NULL)
+    self->retry_policy = ladle_retry_policy_copy (policy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
+}
+
+/**
+ * ladle_session_configuration_get_waits_for_connectivity:
+ * @self: a configuration
+ *
+ * Returns: [property@Ladle.SessionConfiguration:waits-for-connectivity]
+ *
+ * Since: 0.2
+ */
+gboolean
+ladle_session_configuration_get_waits_for_connectivity (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
+
+  return self->waits_for_connectivity;
+}
+
+/**
+ * ladle_session_configuration_set_waits_for_connectivity:
+ * @self: a configuration
+ * @waits: whether tasks wait for a usable network
+ *
+ * Sets [property@Ladle.SessionConfiguration:waits-for-connectivity].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_waits_for_connectivity (LadleSessionConfiguration *self,
+                                                        gboolean                   waits)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  waits = !!waits;
+  if (self->waits_for_connectivity == waits)
+    return;
+  self->waits_for_connectivity = waits;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITS_FOR_CONNECTIVITY]);
+}
+
+/**
+ * ladle_session_configuration_get_connectivity_timeout:
+ * @self: a configuration
+ *
+ * Returns: [property@Ladle.SessionConfiguration:connectivity-timeout]
+ *
+ * Since: 0.2
+ */
+guint
+ladle_session_configuration_get_connectivity_timeout (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->connectivity_timeout;
+}
+
+/**
+ * ladle_session_configuration_set_connectivity_timeout:
+ * @self: a configuration
+ * @seconds: the longest wait for a usable network, 0 for no limit
+ *
+ * Sets [property@Ladle.SessionConfiguration:connectivity-timeout].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
+                                                      guint                      seconds)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->connectivity_timeout == seconds)
+    return;
+  self->connectivity_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIVITY_TIMEOUT]);
 }
 
 /**

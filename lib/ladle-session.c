@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
+#include "ladle-admission-private.h"
 #include "ladle-cache-private.h"
 #include "ladle-cookie-jar-private.h"
 #include "ladle-data-task.h"
@@ -52,8 +53,7 @@ struct _LadleSession
   SoupSession               *soup_session;
   GMainContext              *context;
   GPtrArray                 *tasks;           /* unfinished tasks, in creation order, strong */
-  GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
-  GNetworkMonitor           *monitor;
+  LadleAdmission            *admission;       /* when tasks may start (ladle-admission.c) */
   LadleTlsTrust             *tls_trust;
   GFile                     *partial_directory;  /* where downloads keep their partial files */
   gboolean                   private_partials;   /* an ephemeral session's own temporary directory */
@@ -119,36 +119,6 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item_type = list_model_get_item_type;
   iface->get_n_items = list_model_get_n_items;
   iface->get_item = list_model_get_item;
-}
-
-/* Whether the network lets tasks start now. */
-static gboolean
-network_allows_start (LadleSession *self)
-{
-  return self->monitor == NULL || !g_network_monitor_get_network_metered (self->monitor);
-}
-
-static void
-on_network_metered_changed (GNetworkMonitor *monitor,
-                            GParamSpec      *pspec,
-                            LadleSession    *self)
-{
-  g_autoptr(GPtrArray) ready = NULL;
-
-  if (!network_allows_start (self) || self->waiting->len == 0)
-    return;
-
-  ready = g_steal_pointer (&self->waiting);
-  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_debug ("The network is unmetered: starting %u waiting tasks", ready->len);
-  for (guint i = 0; i < ready->len; i++)
-    {
-      LadleTask *task = g_ptr_array_index (ready, i);
-
-      if (ladle_task_get_state (task) == LADLE_TASK_STATE_RUNNING)
-        _ladle_task_start (task, NULL);
-    }
 }
 
 static char *
@@ -237,15 +207,7 @@ ladle_session_constructed (GObject *object)
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
   self->cache = create_cache (self);
 
-  if (!ladle_session_configuration_get_allow_metered (configuration))
-    {
-      self->monitor = ladle_session_configuration_get_network_monitor (configuration);
-      if (self->monitor == NULL)
-        self->monitor = g_network_monitor_get_default ();
-      g_object_ref (self->monitor);
-      g_signal_connect_object (self->monitor, "notify::network-metered",
-                               G_CALLBACK (on_network_metered_changed), self, 0);
-    }
+  self->admission = _ladle_admission_new (configuration, self->tasks, self->context);
 }
 
 static void
@@ -256,14 +218,13 @@ ladle_session_dispose (GObject *object)
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   if (self->tasks != NULL)
     g_ptr_array_set_size (self->tasks, 0);
-  if (self->waiting != NULL)
-    g_ptr_array_set_size (self->waiting, 0);
+  _ladle_admission_clear (self->admission);
   if (self->soup_session != NULL)
     soup_session_abort (self->soup_session);
   /* Its index written: what the next session with this state directory finds. */
   g_clear_pointer (&self->cache, _ladle_cache_close);
   g_clear_object (&self->soup_session);
-  g_clear_object (&self->monitor);
+  g_clear_pointer (&self->admission, _ladle_admission_free);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->dispose (object);
 }
@@ -286,7 +247,6 @@ ladle_session_finalize (GObject *object)
   g_clear_object (&self->configuration);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->tasks, g_ptr_array_unref);
-  g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_pointer (&self->tls_trust, _ladle_tls_trust_free);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->finalize (object);
@@ -472,7 +432,6 @@ ladle_session_init (LadleSession *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->tls_trust = _ladle_tls_trust_new ();
   self->next_identifier = 1;
 }
@@ -1112,23 +1071,15 @@ void
 _ladle_session_admit (LadleSession *self,
                       LadleTask    *task)
 {
-  if (self->invalidated || (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
+  if (self->invalidated || self->admission == NULL ||
+      (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
     {
       _ladle_task_start (task, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
                                             "The session was invalidated"));
       return;
     }
 
-  if (!network_allows_start (self))
-    {
-      g_debug ("Task %" G_GUINT64_FORMAT ": waiting for an unmetered network",
-               ladle_task_get_identifier (task));
-      if (!g_ptr_array_find (self->waiting, task, NULL))
-        g_ptr_array_add (self->waiting, g_object_ref (task));
-      return;
-    }
-
-  _ladle_task_start (task, NULL);
+  _ladle_admission_admit (self->admission, task);
 }
 
 /* The configuration's headers, its credentials only to the origin of @first_uri (the task's
@@ -1212,7 +1163,8 @@ _ladle_session_task_completed (LadleSession *self,
   G_GNUC_UNUSED g_autoptr(LadleTask) task_hold = g_object_ref (task);
   gboolean was_listed;
 
-  g_ptr_array_remove (self->waiting, task);
+  if (self->admission != NULL)
+    _ladle_admission_forget (self->admission, task);
 
   /* The task leaves the model first, so that task-completed handlers see the model as it is.
    * Tasks made after invalidation were never listed, but task-completed follows them too. */

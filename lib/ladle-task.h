@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 
 #include "ladle-enums.h"
+#include "ladle-retry-policy.h"
 #include "ladle-session.h"
 #include "ladle-task-metrics.h"
 #include "ladle-version-macros.h"
@@ -103,5 +104,10 @@ void                 ladle_task_set_total_timeout            (LadleTask         
 
 LADLE_AVAILABLE_IN_0_2
 LadleTaskMetrics    *ladle_task_dup_metrics                  (LadleTask           *self);
+LADLE_AVAILABLE_IN_0_2
+LadleRetryPolicy    *ladle_task_dup_retry_policy             (LadleTask           *self);
+LADLE_AVAILABLE_IN_0_2
+void                 ladle_task_set_retry_policy             (LadleTask           *self,
+                                                              LadleRetryPolicy    *policy);
 
 G_END_DECLS

@@ -45,6 +45,7 @@ void           _ladle_transfer_set_receive_offset  (LadleTransfer   *self,
                                                     gint64           expected_total);
 void           _ladle_transfer_note_sent           (LadleTransfer   *self,
                                                     gsize            n_bytes);
+void           _ladle_transfer_pause_for_network   (LadleTransfer   *self);
 void           _ladle_transfer_buffer_consumed     (LadleTransfer   *self,
                                                     LadleBodyBuffer *buffer,
                                                     GError          *error);

@@ -24,6 +24,7 @@
 # include "ladle-upload-task.h"
 # include "ladle-multipart-form.h"
 # include "ladle-multipart-input-stream.h"
+# include "ladle-retry-policy.h"
 # include "ladle-await.h"
 # include "ladle-http-response.h"
 # include "ladle-http-client.h"
