@@ -817,6 +817,15 @@ test_retry_post (Fixture       *fixture,
   call_clear (&call);
   retries_clear (&retries);
 
+  /* PUT is idempotent: retried with its JSON body by the same policy */
+  call_run (fixture, &call, "PUT", "/flaky?fail=1&json=1&key=put", "{\"n\": 1}");
+  g_assert_no_error (call.error);
+  g_assert_cmpuint (retries.n_retries, ==, 1);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=put"), ==, 2);
+  assert_same_bodies (fixture, "/flaky?fail=1&json=1&key=put", strlen ("{\"n\":1}"));
+  call_clear (&call);
+  retries_clear (&retries);
+
   /* a form, not retried */
   form = small_form (file);
   ladle_http_client_upload_form_async (fixture->client, "POST", "/flaky?fail=1&json=1&key=form",
@@ -880,6 +889,48 @@ test_retry_veto (Fixture       *fixture,
   g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&json=1&key=veto"), ==, 1);
   call_clear (&call);
   retries_clear (&retries);
+}
+
+static gboolean
+cancel_on_will_retry (LadleTask    *task,
+                      guint         attempt,
+                      guint         delay_ms,
+                      const GError *why,
+                      GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+
+  return TRUE;
+}
+
+static void
+on_task_created_cancel (LadleHttpClient *client,
+                        LadleTask       *task,
+                        GCancellable    *cancellable)
+{
+  g_signal_connect (task, "will-retry", G_CALLBACK (cancel_on_will_retry), cancellable);
+}
+
+/* Cancelling the request during a retry delay (30 s asked, 5 s allowed) ends it at once. */
+static void
+test_retry_cancel (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(LadleRetryPolicy) policy = quick_policy (4, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Call call = { 0 };
+  gint64 started;
+
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  g_signal_connect (fixture->client, "task-created", G_CALLBACK (on_task_created_cancel), cancellable);
+  started = g_get_monotonic_time ();
+  ladle_http_client_request_async (fixture->client, "GET", "/flaky?fail=2&retry-after=30&json=1",
+                                   NULL, cancellable, request_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the cancelled request");
+  g_assert_error (call.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&retry-after=30&json=1"), ==, 1);
+  call_clear (&call);
 }
 
 /* Without a client policy the session's applies; a client policy of one attempt turns it off. */
@@ -946,6 +997,7 @@ main (int   argc,
   ADD ("retry-get", test_retry_get);
   ADD ("retry-post", test_retry_post);
   ADD ("retry-veto", test_retry_veto);
+  ADD ("retry-cancel", test_retry_cancel);
   ADD ("retry-session-policy", test_retry_session_policy);
 
   return g_test_run ();
