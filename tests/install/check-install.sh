@@ -1,6 +1,7 @@
 #!/bin/bash
 # check-install.sh: install Ladle into a fresh prefix and build a program against it
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   check-install.sh MESON SOURCE_ROOT VERSION PROGRAM_C PYTHON

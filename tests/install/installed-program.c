@@ -1,5 +1,6 @@
 /* installed-program.c: a program built only from an installed Ladle
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * check-install.sh compiles it with `pkg-config --cflags --libs ladle-1` against a fresh install

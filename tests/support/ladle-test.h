@@ -1,5 +1,6 @@
 /* ladle-test.h: the one header of the test-support library (tests/support/)
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Every C test area links ladle_test_support (meson: ladle_test_support_dep) and includes this
