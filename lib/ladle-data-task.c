@@ -85,9 +85,8 @@ ladle_data_task_body_chunk (LadleTask       *task,
         {
           _ladle_task_buffer_consumed (task, buffer,
                                        g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_TOO_LARGE,
-                                                    "The response body is larger than the limit of %"
-                                                    G_GUINT64_FORMAT " bytes",
-                                                    priv->max_body_size));
+                                                    "The response body is larger than the limit of %llu bytes",
+                                                    (unsigned long long) priv->max_body_size));
           return;
         }
       g_byte_array_append (priv->body, buffer->data, buffer->length);

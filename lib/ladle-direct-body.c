@@ -171,8 +171,8 @@ copy_read_cb (GObject      *object,
     finish (self, error);
   else if (n == 0)
     finish (self, g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                               "The request body ended after %" G_GOFFSET_FORMAT " of its %"
-                               G_GOFFSET_FORMAT " bytes", self->n_read, self->length));
+                               "The request body ended after %lld of its %lld bytes",
+                               (long long) self->n_read, (long long) self->length));
   else
     {
       Chunk *chunk = &self->chunks[self->fill];

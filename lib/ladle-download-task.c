@@ -385,8 +385,8 @@ begin_resumed_body (LadleDownloadTask     *self,
       if (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start != offset)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       "The server answered the resumed download with a range that does not start at byte %"
-                       G_GINT64_FORMAT, offset);
+                       "The server answered the resumed download with a range that does not start at byte %lld",
+                       (long long) offset);
           return FALSE;
         }
       /* Like a strong-validator client: the partial response must carry the validator the
@@ -684,9 +684,8 @@ ladle_download_task_body_end_async (LadleTask           *task,
   if (record->expected_total >= 0 && record->bytes_on_disk != record->expected_total)
     {
       g_task_return_new_error (gtask, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                               "The download ended after %" G_GINT64_FORMAT
-                               " of %" G_GINT64_FORMAT " bytes",
-                               record->bytes_on_disk, record->expected_total);
+                               "The download ended after %lld of %lld bytes",
+                               (long long) record->bytes_on_disk, (long long) record->expected_total);
       return;
     }
 

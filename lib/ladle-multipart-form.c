@@ -341,7 +341,7 @@ ladle_multipart_form_is_frozen (LadleMultipartForm *self)
 }
 
 static gboolean
-check_field (const char  *what,
+check_field (gboolean     is_file_name,
              const char  *value,
              GError     **error)
 {
@@ -349,8 +349,9 @@ check_field (const char  *what,
 
   if (!g_utf8_validate (value, -1, NULL))
     {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The %s of a form part is not valid UTF-8", what);
+      g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                           is_file_name ? "The file name of a form part is not valid UTF-8"
+                                        : "The name of a form part is not valid UTF-8");
       return FALSE;
     }
 
@@ -358,8 +359,12 @@ check_field (const char  *what,
     return TRUE;
 
   escaped = g_strescape (value, NULL);
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "The %s “%s” of a form part contains a line break", what, escaped);
+  if (is_file_name)
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 "The file name “%s” of a form part contains a line break", escaped);
+  else
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 "The name “%s” of a form part contains a line break", escaped);
   return FALSE;
 }
 
@@ -394,9 +399,9 @@ check_common_fields (LadleMultipartForm  *self,
                      const char          *content_type,
                      GError             **error)
 {
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
-  if (filename != NULL && !check_field ("file name", filename, error))
+  if (filename != NULL && !check_field (TRUE, filename, error))
     return FALSE;
   if (content_type != NULL && !check_content_type (content_type, error))
     return FALSE;
@@ -508,7 +513,7 @@ ladle_multipart_form_append_text (LadleMultipartForm  *self,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
   if (!g_utf8_validate (value, -1, NULL))
     {

@@ -91,16 +91,22 @@ remember_error (LadleMultipartInputStream *self,
 
 static void
 set_changed_error (LadleMultipartInputStream  *self,
-                   const char                 *how,
+                   gboolean                    grew,
                    GError                    **error)
 {
   g_autofree char *what = _ladle_multipart_form_describe_segment (self->form, self->segment);
   goffset length;
 
   _ladle_multipart_form_get_segment (self->form, self->segment, NULL, NULL, &length);
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-               "%s %s after it was added to the form (%" G_GOFFSET_FORMAT " bytes were announced)",
-               what, how, length);
+  /* Translators: the first %s is the part, "The file NAME of the form field “FIELD”" */
+  if (grew)
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
+                 "%s grew after it was added to the form (%lld bytes were announced)",
+                 what, (long long) length);
+  else
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
+                 "%s shrank after it was added to the form (%lld bytes were announced)",
+                 what, (long long) length);
 }
 
 static gboolean
@@ -115,7 +121,7 @@ check_file_size (LadleMultipartInputStream  *self,
       g_file_info_get_size (info) == length)
     return TRUE;
 
-  set_changed_error (self, g_file_info_get_size (info) < length ? "shrank" : "grew", error);
+  set_changed_error (self, g_file_info_get_size (info) > length, error);
   return FALSE;
 }
 
@@ -307,7 +313,7 @@ ladle_multipart_input_stream_read (GInputStream  *stream,
             return read_failed (self, local_error, error);
           if (n == 0)
             {
-              set_changed_error (self, "shrank", &local_error);
+              set_changed_error (self, FALSE, &local_error);
               return read_failed (self, local_error, error);
             }
           return fetched (self, target, n, buffer, count);
@@ -319,7 +325,7 @@ ladle_multipart_input_stream_read (GInputStream  *stream,
         return read_failed (self, local_error, error);
       if (n > 0)
         {
-          set_changed_error (self, "grew", &local_error);
+          set_changed_error (self, TRUE, &local_error);
           return read_failed (self, local_error, error);
         }
 
@@ -385,7 +391,7 @@ end_checked_cb (GObject      *object,
     }
   if (n > 0)
     {
-      set_changed_error (self, "grew", &error);
+      set_changed_error (self, TRUE, &error);
       read_task_failed (task, error);
       return;
     }
@@ -414,7 +420,7 @@ part_read_cb (GObject      *object,
     }
   if (n == 0)
     {
-      set_changed_error (self, "shrank", &error);
+      set_changed_error (self, FALSE, &error);
       read_task_failed (task, error);
       return;
     }

@@ -130,26 +130,11 @@ release (LadlePartialFile *self)
   g_mutex_unlock (&registry_lock);
 }
 
-static GError *
-partial_file_error (GFile      *file,
-                    const char *format,
-                    ...) G_GNUC_PRINTF (2, 3);
-
-static GError *
-partial_file_error (GFile      *file,
-                    const char *format,
-                    ...)
-{
-  g_autofree char *path = g_file_get_path (file);
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  return g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, "The partial file %s %s", path, what);
-}
+/* Each message names the partial file first (g_file_peek_path()): whole sentences, for translators. */
+#define partial_file_error(file, format, ...) \
+  g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, format, g_file_peek_path (file), __VA_ARGS__)
+#define partial_file_error_literal(file, format) \
+  g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, format, g_file_peek_path (file))
 
 /* The partial file must be a regular file (not a link) of the recorded size; with
  * @allow_longer, one that is longer will do (the caller truncates it). */
@@ -168,20 +153,20 @@ check_file (GFile    *file,
                             G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
   if (info == NULL)
     {
-      g_propagate_error (error, partial_file_error (file, "cannot be read: %s", local_error->message));
+      g_propagate_error (error, partial_file_error (file, "The partial file %s cannot be read: %s",
+                                                    local_error->message));
       return FALSE;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
-      g_propagate_error (error, partial_file_error (file, "is not a regular file"));
+      g_propagate_error (error, partial_file_error_literal (file, "The partial file %s is not a regular file"));
       return FALSE;
     }
   size = g_file_info_get_size (info);
   if (size < expected_size || (size > expected_size && !allow_longer))
     {
-      g_propagate_error (error, partial_file_error (file, "has %" G_GOFFSET_FORMAT
-                                                    " bytes; the resume data records %" G_GOFFSET_FORMAT,
-                                                    size, expected_size));
+      g_propagate_error (error, partial_file_error (file, "The partial file %s has %lld bytes; the resume data records %lld",
+                                                    (long long) size, (long long) expected_size));
       return FALSE;
     }
 
@@ -204,7 +189,7 @@ lock (LadlePartialFile  *self,
   if (self->lock_fd < 0)
     {
       saved_errno = errno;
-      g_propagate_error (error, partial_file_error (self->file, "cannot be opened: %s",
+      g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be opened: %s",
                                                     g_strerror (saved_errno)));
       return FALSE;
     }
@@ -214,9 +199,9 @@ lock (LadlePartialFile  *self,
       close (self->lock_fd);
       self->lock_fd = -1;
       if (saved_errno == EWOULDBLOCK)
-        g_propagate_error (error, partial_file_error (self->file, "is in use by another task"));
+        g_propagate_error (error, partial_file_error_literal (self->file, "The partial file %s is in use by another task"));
       else
-        g_propagate_error (error, partial_file_error (self->file, "cannot be locked: %s",
+        g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be locked: %s",
                                                       g_strerror (saved_errno)));
       return FALSE;
     }
@@ -255,8 +240,8 @@ check_and_trim (LadlePartialFile  *self,
 
       if (fd >= 0)
         close (fd);
-      g_propagate_error (error, partial_file_error (self->file, "cannot be truncated to %" G_GOFFSET_FORMAT
-                                                    " bytes: %s", expected_size, g_strerror (saved_errno)));
+      g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be truncated to %lld bytes: %s",
+                                                    (long long) expected_size, g_strerror (saved_errno)));
       return FALSE;
     }
   close (fd);

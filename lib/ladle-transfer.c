@@ -437,9 +437,8 @@ body_eof (LadleTransfer *self)
   if (self->body_length >= 0 && self->body_received < self->body_length)
     {
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                   "The connection closed after %" G_GINT64_FORMAT " of %"
-                                   G_GINT64_FORMAT " bytes of the response body",
-                                   self->body_received, self->body_length));
+                                   "The connection closed after %lld of %lld bytes of the response body",
+                                   (long long) self->body_received, (long long) self->body_length));
       return FALSE;
     }
 
@@ -518,9 +517,8 @@ read_done (LadleTransfer *self,
       if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
         /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
         complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                     "The connection closed after %" G_GINT64_FORMAT
-                                     " bytes of the response body: %s",
-                                     self->body_received, read_error->message));
+                                     "The connection closed after %lld bytes of the response body: %s",
+                                     (long long) self->body_received, read_error->message));
       else
         complete (self, g_steal_pointer (&read_error));
       return FALSE;
@@ -544,8 +542,8 @@ read_done (LadleTransfer *self,
       buffer->public.length = buffer->counted = 0;
       buffer->state = BUFFER_FREE;
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                   "The response body is longer than the %" G_GINT64_FORMAT
-                                   " bytes its framing announced", self->body_length));
+                                   "The response body is longer than the %lld bytes its framing announced",
+                                   (long long) self->body_length));
       return FALSE;
     }
   /* A suspended task's counts do not move: its bytes are counted when it goes on. */

@@ -171,9 +171,8 @@ produce_body (LadleUploadTask  *self,
             g_autofree char *name = g_file_get_parse_name (self->file);
 
             g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                         "%s changed size between two sends of the request (%" G_GOFFSET_FORMAT
-                         " bytes, then %" G_GOFFSET_FORMAT ")",
-                         name, self->file_size, g_file_info_get_size (info));
+                         "%s changed size between two sends of the request (%lld bytes, then %lld)",
+                         name, (long long) self->file_size, (long long) g_file_info_get_size (info));
             return FALSE;
           }
         self->file_size = g_file_info_get_size (info);
