@@ -20,6 +20,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-data-task.h"
 #include "ladle-data-task-private.h"
 #include "ladle-download-task.h"
@@ -85,7 +87,7 @@ ladle_data_task_body_chunk (LadleTask       *task,
         {
           _ladle_task_buffer_consumed (task, buffer,
                                        g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_TOO_LARGE,
-                                                    "The response body is larger than the limit of %llu bytes",
+                                                    _("The response body is larger than the limit of %llu bytes"),
                                                     (unsigned long long) priv->max_body_size));
           return;
         }

@@ -28,6 +28,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-util-private.h"
 
 #include "ladle-debug-private.h"
@@ -140,7 +142,7 @@ finish_cancelled (LadleDirectGate *self,
   GError *error = NULL;
 
   if (cancellable == NULL || !g_cancellable_set_error_if_cancelled (cancellable, &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
   finish (self, error);
 }
 
@@ -171,7 +173,7 @@ copy_read_cb (GObject      *object,
     finish (self, error);
   else if (n == 0)
     finish (self, g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                               "The request body ended after %lld of its %lld bytes",
+                               _("The request body ended after %lld of its %lld bytes"),
                                (long long) self->n_read, (long long) self->length));
   else
     {
@@ -296,7 +298,7 @@ ladle_direct_gate_read (GInputStream  *stream,
       if (!self->done)
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "The request body is being written directly");
+                               _("The request body is being written directly"));
           return -1;
         }
       if (self->error != NULL)
@@ -401,7 +403,7 @@ ladle_direct_gate_close (GInputStream  *stream,
   self->closed = TRUE;
   if (self->direct && !self->done)
     finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                       "The request body was closed before it was sent"));
+                                       _("The request body was closed before it was sent")));
   if (self->reading || self->forwarding)
     {
       self->close_source = TRUE;

@@ -44,6 +44,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-download-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-enum-types.h"
@@ -385,7 +387,7 @@ begin_resumed_body (LadleDownloadTask     *self,
       if (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start != offset)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       "The server answered the resumed download with a range that does not start at byte %lld",
+                       _("The server answered the resumed download with a range that does not start at byte %lld"),
                        (long long) offset);
           return FALSE;
         }
@@ -397,7 +399,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (etag, self->resuming->etag) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the ETag %s, not %s as the partial file",
+                           _("The server's partial response has the ETag %s, not %s as the partial file"),
                            etag ? etag : "(none)", self->resuming->etag);
               return FALSE;
             }
@@ -409,7 +411,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (last_modified, self->resuming->last_modified) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the Last-Modified date %s, not %s as the partial file",
+                           _("The server's partial response has the Last-Modified date %s, not %s as the partial file"),
                            last_modified ? last_modified : "(none)", self->resuming->last_modified);
               return FALSE;
             }
@@ -467,7 +469,7 @@ begin_resumed_body (LadleDownloadTask     *self,
     }
 
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-               "The server answered the resumed download with status %u %s",
+               _("The server answered the resumed download with status %u %s"),
                status, soup_message_get_reason_phrase (message) ? soup_message_get_reason_phrase (message) : "");
   return FALSE;
 }
@@ -684,7 +686,7 @@ ladle_download_task_body_end_async (LadleTask           *task,
   if (record->expected_total >= 0 && record->bytes_on_disk != record->expected_total)
     {
       g_task_return_new_error (gtask, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                               "The download ended after %lld of %lld bytes",
+                               _("The download ended after %lld of %lld bytes"),
                                (long long) record->bytes_on_disk, (long long) record->expected_total);
       return;
     }
@@ -1111,7 +1113,7 @@ ladle_download_task_cancel_producing_resume_data_async (LadleDownloadTask   *sel
   if (self->resume_data_task != NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "Resume data is already being produced");
+                               _("Resume data is already being produced"));
       return;
     }
 

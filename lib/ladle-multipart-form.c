@@ -40,6 +40,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include "ladle-error.h"
@@ -350,8 +352,8 @@ check_field (gboolean     is_file_name,
   if (!g_utf8_validate (value, -1, NULL))
     {
       g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                           is_file_name ? "The file name of a form part is not valid UTF-8"
-                                        : "The name of a form part is not valid UTF-8");
+                           is_file_name ? _("The file name of a form part is not valid UTF-8")
+                                        : _("The name of a form part is not valid UTF-8"));
       return FALSE;
     }
 
@@ -361,10 +363,10 @@ check_field (gboolean     is_file_name,
   escaped = g_strescape (value, NULL);
   if (is_file_name)
     g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                 "The file name “%s” of a form part contains a line break", escaped);
+                 _("The file name “%s” of a form part contains a line break"), escaped);
   else
     g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                 "The name “%s” of a form part contains a line break", escaped);
+                 _("The name “%s” of a form part contains a line break"), escaped);
   return FALSE;
 }
 
@@ -388,7 +390,7 @@ check_content_type (const char  *content_type,
 
   escaped = g_strescape (content_type, NULL);
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "“%s” is not a valid content type for a form part", escaped);
+               _("“%s” is not a valid content type for a form part"), escaped);
   return FALSE;
 }
 
@@ -518,7 +520,7 @@ ladle_multipart_form_append_text (LadleMultipartForm  *self,
   if (!g_utf8_validate (value, -1, NULL))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The value of the form field “%s” is not valid UTF-8", name);
+                   _("The value of the form field “%s” is not valid UTF-8"), name);
       return FALSE;
     }
 
@@ -649,7 +651,7 @@ ladle_multipart_form_append_file (LadleMultipartForm  *self,
       g_autofree char *parse_name = g_file_get_parse_name (file);
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                   "Cannot add %s to a form: not a regular file", parse_name);
+                   _("Cannot add %s to a form: not a regular file"), parse_name);
       return FALSE;
     }
 
@@ -911,7 +913,7 @@ _ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
   if (stream == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
-                   "The stream factory of the form field “%s” returned no stream", part->name);
+                   _("The stream factory of the form field “%s” returned no stream"), part->name);
       return NULL;
     }
 

@@ -34,6 +34,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include "ladle-error.h"
@@ -101,11 +103,11 @@ set_changed_error (LadleMultipartInputStream  *self,
   /* Translators: the first %s is the part, "The file NAME of the form field “FIELD”" */
   if (grew)
     g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                 "%s grew after it was added to the form (%lld bytes were announced)",
+                 _("%s grew after it was added to the form (%lld bytes were announced)"),
                  what, (long long) length);
   else
     g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                 "%s shrank after it was added to the form (%lld bytes were announced)",
+                 _("%s shrank after it was added to the form (%lld bytes were announced)"),
                  what, (long long) length);
 }
 

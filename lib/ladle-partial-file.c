@@ -25,6 +25,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -109,7 +111,7 @@ claim (LadlePartialFile  *self,
   if (!claimed)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE,
-                   "The partial file %s is in use by another task", path);
+                   _("The partial file %s is in use by another task"), path);
       return FALSE;
     }
 
@@ -153,19 +155,19 @@ check_file (GFile    *file,
                             G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
   if (info == NULL)
     {
-      g_propagate_error (error, partial_file_error (file, "The partial file %s cannot be read: %s",
+      g_propagate_error (error, partial_file_error (file, _("The partial file %s cannot be read: %s"),
                                                     local_error->message));
       return FALSE;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
-      g_propagate_error (error, partial_file_error_literal (file, "The partial file %s is not a regular file"));
+      g_propagate_error (error, partial_file_error_literal (file, _("The partial file %s is not a regular file")));
       return FALSE;
     }
   size = g_file_info_get_size (info);
   if (size < expected_size || (size > expected_size && !allow_longer))
     {
-      g_propagate_error (error, partial_file_error (file, "The partial file %s has %lld bytes; the resume data records %lld",
+      g_propagate_error (error, partial_file_error (file, _("The partial file %s has %lld bytes; the resume data records %lld"),
                                                     (long long) size, (long long) expected_size));
       return FALSE;
     }
@@ -189,7 +191,7 @@ lock (LadlePartialFile  *self,
   if (self->lock_fd < 0)
     {
       saved_errno = errno;
-      g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be opened: %s",
+      g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be opened: %s"),
                                                     g_strerror (saved_errno)));
       return FALSE;
     }
@@ -199,9 +201,9 @@ lock (LadlePartialFile  *self,
       close (self->lock_fd);
       self->lock_fd = -1;
       if (saved_errno == EWOULDBLOCK)
-        g_propagate_error (error, partial_file_error_literal (self->file, "The partial file %s is in use by another task"));
+        g_propagate_error (error, partial_file_error_literal (self->file, _("The partial file %s is in use by another task")));
       else
-        g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be locked: %s",
+        g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be locked: %s"),
                                                       g_strerror (saved_errno)));
       return FALSE;
     }
@@ -240,7 +242,7 @@ check_and_trim (LadlePartialFile  *self,
 
       if (fd >= 0)
         close (fd);
-      g_propagate_error (error, partial_file_error (self->file, "The partial file %s cannot be truncated to %lld bytes: %s",
+      g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be truncated to %lld bytes: %s"),
                                                     (long long) expected_size, g_strerror (saved_errno)));
       return FALSE;
     }
@@ -260,7 +262,7 @@ create_file (LadlePartialFile  *self,
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "Cannot create the download directory %s: %s",
+                   _("Cannot create the download directory %s: %s"),
                    directory, g_strerror (saved_errno));
       return FALSE;
     }
@@ -295,12 +297,12 @@ create_file (LadlePartialFile  *self,
           int saved_errno = errno;
 
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Error opening file “%s”: %s", path, g_strerror (saved_errno));
+                       _("Error opening file “%s”: %s"), path, g_strerror (saved_errno));
           return FALSE;
         }
     }
 
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot name a new partial file");
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot name a new partial file"));
   return FALSE;
 }
 
@@ -386,7 +388,7 @@ move_file (LadlePartialFile  *self,
           !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Cannot create the destination's directory: ");
+                                      _("Cannot create the destination's directory: "));
           return FALSE;
         }
     }
@@ -395,7 +397,7 @@ move_file (LadlePartialFile  *self,
 
   if (!g_file_move (self->file, destination, flags, NULL, NULL, NULL, error))
     {
-      g_prefix_error (error, "Cannot move the download to its destination: ");
+      g_prefix_error (error, _("Cannot move the download to its destination: "));
       return FALSE;
     }
 
@@ -449,7 +451,7 @@ run_op (gpointer data,
       if (self->error != NULL)
         op->error = g_error_copy (self->error);
       else if (self->output == NULL)
-        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "The partial file is not open");
+        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The partial file is not open"));
       else
         {
           gsize written = 0;

@@ -23,6 +23,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-util-private.h"
 
 #include <string.h>
@@ -260,7 +262,7 @@ ladle_request_body_read_nonblocking (GPollableInputStream  *stream,
 
   if (self->filling || self->closed)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "Reading the request body");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, _("Reading the request body"));
       return -1;
     }
 

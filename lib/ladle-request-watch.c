@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include "ladle-origin-private.h"
@@ -235,7 +237,7 @@ _ladle_request_watch_check_certificate (LadleRequestWatch  *self,
       if (ask_accept_certificate (self, message, certificate, errors))
         return TRUE;
       g_set_error_literal (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                           "Unacceptable TLS certificate");
+                           _("Unacceptable TLS certificate"));
       return FALSE;
     }
 }

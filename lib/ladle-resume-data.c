@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include <libsoup/soup.h>
@@ -62,7 +64,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-               "Invalid resume data: %s", what);
+               _("Invalid resume data: %s"), what);
   return FALSE;
 }
 
@@ -126,7 +128,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
   if (version > LADLE_RESUME_DATA_VERSION)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
-                   "The resume data has format version %u; this version of Ladle reads up to %u",
+                   _("The resume data has format version %u; this version of Ladle reads up to %u"),
                    version, LADLE_RESUME_DATA_VERSION);
       return NULL;
     }

@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include "ladle-error.h"
@@ -221,7 +223,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-               "Invalid task record: %s", what);
+               _("Invalid task record: %s"), what);
   return FALSE;
 }
 
@@ -327,7 +329,7 @@ _ladle_task_record_deserialize (GVariant  *variant,
   if (version > RECORD_VERSION)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
-                   "The task record has version %u; this version of Ladle reads up to %u",
+                   _("The task record has version %u; this version of Ladle reads up to %u"),
                    version, RECORD_VERSION);
       return NULL;
     }

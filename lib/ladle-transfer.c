@@ -25,6 +25,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-error.h"
 #include "ladle-framing-private.h"
 #include "ladle-origin-private.h"
@@ -184,7 +186,7 @@ session_context (LadleTransfer *self)
 static GError *
 cancelled_error (void)
 {
-  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
 }
 
 /* Completion: the one place a task ends */
@@ -437,7 +439,7 @@ body_eof (LadleTransfer *self)
   if (self->body_length >= 0 && self->body_received < self->body_length)
     {
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                   "The connection closed after %lld of %lld bytes of the response body",
+                                   _("The connection closed after %lld of %lld bytes of the response body"),
                                    (long long) self->body_received, (long long) self->body_length));
       return FALSE;
     }
@@ -517,7 +519,7 @@ read_done (LadleTransfer *self,
       if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
         /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
         complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                     "The connection closed after %lld bytes of the response body: %s",
+                                     _("The connection closed after %lld bytes of the response body: %s"),
                                      (long long) self->body_received, read_error->message));
       else
         complete (self, g_steal_pointer (&read_error));
@@ -542,7 +544,7 @@ read_done (LadleTransfer *self,
       buffer->public.length = buffer->counted = 0;
       buffer->state = BUFFER_FREE;
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                   "The response body is longer than the %lld bytes its framing announced",
+                                   _("The response body is longer than the %lld bytes its framing announced"),
                                    (long long) self->body_length));
       return FALSE;
     }
@@ -891,7 +893,7 @@ handle_redirect (LadleTransfer *self,
     {
       _ladle_close_stream (stream);
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
-                                   "The redirect handler set a URI that is not http or https"));
+                                   _("The redirect handler set a URI that is not http or https")));
       return TRUE;
     }
 
@@ -927,7 +929,7 @@ send_cb (GObject      *object,
       if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_ENCODING) ||
           g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING))
         complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                     "The server's response is malformed: %s", error->message));
+                                     _("The server's response is malformed: %s"), error->message));
       else
         complete (self, g_steal_pointer (&error));
       return;
@@ -1003,7 +1005,7 @@ send_message (LadleTransfer *self)
   if (session == NULL)
     {
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                   "The task's session no longer exists"));
+                                   _("The task's session no longer exists")));
       return;
     }
 
@@ -1113,7 +1115,7 @@ start (LadleTransfer *self)
   if (session == NULL)
     {
       schedule_completion (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                              "The session was invalidated"));
+                                              _("The session was invalidated")));
       return;
     }
 

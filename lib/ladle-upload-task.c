@@ -33,6 +33,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-data-task-private.h"
 #include "ladle-direct-body-private.h"
 #include "ladle-enum-types.h"
@@ -163,7 +165,7 @@ produce_body (LadleUploadTask  *self,
             g_autofree char *name = g_file_get_parse_name (self->file);
 
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                         "Cannot upload %s: not a regular file", name);
+                         _("Cannot upload %s: not a regular file"), name);
             return FALSE;
           }
         if (self->file_size >= 0 && g_file_info_get_size (info) != self->file_size)
@@ -171,7 +173,7 @@ produce_body (LadleUploadTask  *self,
             g_autofree char *name = g_file_get_parse_name (self->file);
 
             g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                         "%s changed size between two sends of the request (%lld bytes, then %lld)",
+                         _("%s changed size between two sends of the request (%lld bytes, then %lld)"),
                          name, (long long) self->file_size, (long long) g_file_info_get_size (info));
             return FALSE;
           }
@@ -191,7 +193,7 @@ produce_body (LadleUploadTask  *self,
       if (stream == NULL)
         {
           g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
-                               "No need-body-stream handler returned a stream for the request body");
+                               _("No need-body-stream handler returned a stream for the request body"));
           return FALSE;
         }
       length = self->declared_length;

@@ -21,6 +21,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-util-private.h"
 
 #include "ladle-watchdog-private.h"
@@ -99,7 +101,7 @@ speed_tick_cb (gpointer user_data)
     {
       g_debug ("%" G_GUINT64_FORMAT " bytes in %u s: stalled", self->progress - self->window_bytes, self->seconds);
       fire (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "The transfer was slower than %u bytes per second for %u seconds",
+                               _("The transfer was slower than %u bytes per second for %u seconds"),
                                self->limit, self->seconds));
       return G_SOURCE_REMOVE;
     }
@@ -114,7 +116,7 @@ deadline_cb (gpointer user_data)
   LadleWatchdog *self = user_data;
 
   fire (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                           "The task did not complete within %u seconds", self->deadline));
+                           _("The task did not complete within %u seconds"), self->deadline));
 
   return G_SOURCE_REMOVE;
 }
