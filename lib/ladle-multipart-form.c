@@ -881,17 +881,20 @@ _ladle_multipart_form_describe_segment (LadleMultipartForm *self,
   g_assert (LADLE_IS_MULTIPART_FORM (self));
 
   if (index >= 2 * self->parts->len)
-    return g_strdup ("The end of the form");
+    /* Translators: the subject of "%s grew after it was added to the form ..." */
+    return g_strdup (_("The end of the form"));
 
   part = g_ptr_array_index (self->parts, index / 2);
   if (part->kind == PART_FILE)
     {
       g_autofree char *parse_name = g_file_get_parse_name (part->file);
 
-      return g_strdup_printf ("The file %s of the form field “%s”", parse_name, part->name);
+      /* Translators: the subject of "%s grew after it was added to the form ..." */
+      return g_strdup_printf (_("The file %s of the form field “%s”"), parse_name, part->name);
     }
 
-  return g_strdup_printf ("The content of the form field “%s”", part->name);
+  /* Translators: the subject of "%s grew after it was added to the form ..." */
+  return g_strdup_printf (_("The content of the form field “%s”"), part->name);
 }
 
 /* Calls a stream part's factory. */
