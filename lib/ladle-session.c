@@ -42,6 +42,7 @@
 #include "ladle-partial-file-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
+#include "ladle-debug-private.h"
 #include "ladle-task-private.h"
 #include "ladle-tls-trust-private.h"
 
@@ -242,6 +243,8 @@ ladle_session_constructed (GObject *object)
   soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
   jar = create_cookie_jar (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
+  /* LADLE_DEBUG=http: headers logged through a SoupLogger, credentials redacted. */
+  _ladle_debug_setup_session (self->soup_session, configuration);
 
   if (!ladle_session_configuration_get_allow_metered (configuration))
     {

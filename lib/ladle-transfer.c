@@ -897,9 +897,17 @@ handle_redirect (LadleTransfer *self,
       return TRUE;
     }
 
-  g_debug ("Task %" G_GUINT64_FORMAT ": following redirect %u (status %u)",
-           self->record->identifier, self->record->n_redirects + 1,
-           soup_message_get_status (message));
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      /* Where to, without credentials or the query (they may carry secrets). */
+      g_autofree char *to = g_uri_to_string_partial (soup_message_get_uri (next),
+                                                     G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS |
+                                                     G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
+
+      g_debug ("Task %" G_GUINT64_FORMAT ": following redirect %u (status %u) to %s %s",
+               self->record->identifier, self->record->n_redirects + 1,
+               soup_message_get_status (message), soup_message_get_method (next), to);
+    }
   follow_redirect (self, next, stream);
   return TRUE;
 }
