@@ -322,6 +322,8 @@ ladle_download_task_prepare_message (LadleTask    *task,
 
   /* Byte counts and ranges must refer to the stored bytes. */
   soup_message_disable_feature (message, SOUP_TYPE_CONTENT_DECODER);
+  /* Never stored in the HTTP cache (nor answered from it: ladle-cache.c). */
+  soup_message_disable_feature (message, SOUP_TYPE_CACHE);
   soup_message_headers_remove (headers, "Accept-Encoding");
   soup_message_headers_remove (headers, "Range");
   soup_message_headers_remove (headers, "If-Range");

@@ -32,6 +32,9 @@
 #define DEFAULT_LOW_SPEED_TIME  60
 /* A partial file nobody resumed for a week is swept away. */
 #define DEFAULT_PARTIAL_FILE_MAX_AGE (7 * 24 * 60 * 60)
+/* HTTP cache sizes: libsoup's default on disk; less for an ephemeral session's temporary one. */
+#define DEFAULT_CACHE_SIZE           (50 * 1024 * 1024)
+#define DEFAULT_EPHEMERAL_CACHE_SIZE (10 * 1024 * 1024)
 
 struct _LadleSessionConfiguration
 {
@@ -53,6 +56,7 @@ struct _LadleSessionConfiguration
   char             *state_directory;
   gboolean          state_directory_set;   /* by the application, not the default */
   guint64           partial_file_max_age;
+  guint64           cache_size;
 };
 
 G_DEFINE_FINAL_TYPE (LadleSessionConfiguration, ladle_session_configuration, G_TYPE_OBJECT)
@@ -72,6 +76,7 @@ enum {
   PROP_NETWORK_MONITOR,
   PROP_STATE_DIRECTORY,
   PROP_PARTIAL_FILE_MAX_AGE,
+  PROP_CACHE_SIZE,
   N_PROPS
 };
 
@@ -159,6 +164,9 @@ ladle_session_configuration_get_property (GObject    *object,
     case PROP_PARTIAL_FILE_MAX_AGE:
       g_value_set_uint64 (value, self->partial_file_max_age);
       break;
+    case PROP_CACHE_SIZE:
+      g_value_set_uint64 (value, self->cache_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -176,6 +184,8 @@ ladle_session_configuration_set_property (GObject      *object,
     {
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
+      self->cache_size = self->kind == LADLE_SESSION_KIND_EPHEMERAL ? DEFAULT_EPHEMERAL_CACHE_SIZE
+                                                                    : DEFAULT_CACHE_SIZE;
       break;
     case PROP_IDENTIFIER:
       self->identifier = g_value_dup_string (value);
@@ -212,6 +222,9 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       ladle_session_configuration_set_partial_file_max_age (self, g_value_get_uint64 (value));
+      break;
+    case PROP_CACHE_SIZE:
+      ladle_session_configuration_set_cache_size (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -387,6 +400,26 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
                          0, G_MAXUINT64, DEFAULT_PARTIAL_FILE_MAX_AGE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * LadleSessionConfiguration:cache-size:
+   *
+   * The size of the session's HTTP cache in bytes; 0 turns caching off. A default or
+   * background session caches on disk, in the `cache` subdirectory of its
+   * [property@Ladle.SessionConfiguration:state-directory], and finds it again in a later
+   * session (or process) with the same state directory; an ephemeral session caches in a
+   * private temporary directory removed when the session is finalized. The default is 50 MiB
+   * (52428800) for default and background configurations and 10 MiB (10485760) for ephemeral
+   * ones. libsoup sizes caches with 32 bits: sizes above 4 GiB count as 4 GiB, and a single
+   * response is stored only when it is at most a tenth of the size. Download tasks are never
+   * cached. See [Caching](caching.html).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CACHE_SIZE] =
+    g_param_spec_uint64 ("cache-size", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -397,6 +430,7 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
   self->low_speed_limit = DEFAULT_LOW_SPEED_LIMIT;
   self->low_speed_time = DEFAULT_LOW_SPEED_TIME;
   self->partial_file_max_age = DEFAULT_PARTIAL_FILE_MAX_AGE;
+  self->cache_size = DEFAULT_CACHE_SIZE;
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
   self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
@@ -498,6 +532,7 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
   copy->state_directory = g_strdup (self->state_directory);
   copy->state_directory_set = self->state_directory_set;
   copy->partial_file_max_age = self->partial_file_max_age;
+  copy->cache_size = self->cache_size;
 
   g_hash_table_iter_init (&iter, self->headers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1140,4 +1175,42 @@ gboolean
 _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self)
 {
   return self->state_directory_set;
+}
+
+/**
+ * ladle_session_configuration_get_cache_size:
+ * @self: a configuration
+ *
+ * Returns: the size of the HTTP cache in bytes, 0 when caching is off
+ *
+ * Since: 0.2
+ */
+guint64
+ladle_session_configuration_get_cache_size (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->cache_size;
+}
+
+/**
+ * ladle_session_configuration_set_cache_size:
+ * @self: a configuration
+ * @size: a size in bytes, 0 to turn caching off
+ *
+ * Sets [property@Ladle.SessionConfiguration:cache-size].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_cache_size (LadleSessionConfiguration *self,
+                                            guint64                    size)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->cache_size == size)
+    return;
+
+  self->cache_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CACHE_SIZE]);
 }

@@ -106,5 +106,10 @@ guint64                    ladle_session_configuration_get_partial_file_max_age 
 LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_partial_file_max_age (LadleSessionConfiguration *self,
                                                                                  guint64                    seconds);
+LADLE_AVAILABLE_IN_0_2
+guint64                    ladle_session_configuration_get_cache_size     (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_cache_size     (LadleSessionConfiguration *self,
+                                                                           guint64                    size);
 
 G_END_DECLS

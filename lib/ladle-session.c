@@ -33,6 +33,8 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
+#include "ladle-cache-private.h"
+#include "ladle-cookie-jar-private.h"
 #include "ladle-data-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-multipart-form.h"
@@ -59,6 +61,8 @@ struct _LadleSession
   LadleTlsTrust             *tls_trust;
   GFile                     *partial_directory;  /* where downloads keep their partial files */
   gboolean                   private_partials;   /* an ephemeral session's own temporary directory */
+  GFile                     *private_directory;  /* an ephemeral session's $TMPDIR/ladle-<uuid> */
+  LadleCache                *cache;              /* NULL when cache-size is 0 */
   guint64                    next_identifier;
   guint                      invalidated_source;
   gboolean                   invalidating;
@@ -162,28 +166,15 @@ default_user_agent (const char *configured)
   return g_strdup (configured);
 }
 
-static SoupCookieJar *
-create_cookie_jar (LadleSessionConfiguration *configuration)
+static LadleCache *
+create_cache (LadleSession *self)
 {
-  const char *directory;
-  g_autofree char *path = NULL;
+  g_autofree char *private = NULL;
 
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
-    return soup_cookie_jar_new ();
+  if (self->private_directory != NULL)
+    private = g_file_get_path (self->private_directory);
 
-  directory = ladle_session_configuration_get_state_directory (configuration);
-  if (g_mkdir_with_parents (directory, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_warning ("Cannot create the state directory %s (%s): cookies are kept in memory only",
-                 directory, g_strerror (saved_errno));
-      return soup_cookie_jar_new ();
-    }
-
-  path = g_build_filename (directory, "cookies.txt", NULL);
-
-  return soup_cookie_jar_text_new (path, FALSE);
+  return _ladle_cache_new_for_configuration (self->soup_session, self->configuration, private);
 }
 
 static void
@@ -220,13 +211,18 @@ ladle_session_constructed (GObject *object)
   /* Ephemeral sessions keep partial downloads in a private temporary directory (created, 0700,
    * by the first download) removed with the session, unless the application chose a state
    * directory; the others in the state directory, swept of what killed downloads left behind. */
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
-      !_ladle_session_configuration_has_state_directory (configuration))
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
     {
       g_autofree char *uuid = g_uuid_string_random ();
       g_autofree char *name = g_strconcat ("ladle-", uuid, NULL);
 
-      self->partial_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
+      /* Its HTTP cache lives here too, whatever the state directory. */
+      self->private_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
+    }
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
+      !_ladle_session_configuration_has_state_directory (configuration))
+    {
+      self->partial_directory = g_object_ref (self->private_directory);
       self->private_partials = TRUE;
     }
   else
@@ -241,8 +237,9 @@ ladle_session_constructed (GObject *object)
     }
 
   soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
-  jar = create_cookie_jar (configuration);
+  jar = _ladle_cookie_jar_new (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
+  self->cache = create_cache (self);
   /* LADLE_DEBUG=http: headers logged through a SoupLogger, credentials redacted. */
   _ladle_debug_setup_session (self->soup_session, configuration);
 
@@ -269,30 +266,12 @@ ladle_session_dispose (GObject *object)
     g_ptr_array_set_size (self->waiting, 0);
   if (self->soup_session != NULL)
     soup_session_abort (self->soup_session);
+  /* Its index written: what the next session with this state directory finds. */
+  g_clear_pointer (&self->cache, _ladle_cache_close);
   g_clear_object (&self->soup_session);
   g_clear_object (&self->monitor);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->dispose (object);
-}
-
-/* An ephemeral session's partial files go with it. Its tasks are gone (each held the session),
- * so no worker writes there any more; the directory holds only its own flat files. */
-static void
-remove_private_directory (GFile *directory)
-{
-  g_autofree char *path = g_file_get_path (directory);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static void
@@ -300,8 +279,15 @@ ladle_session_finalize (GObject *object)
 {
   LadleSession *self = (LadleSession *)object;
 
-  if (self->private_partials)
-    remove_private_directory (self->partial_directory);
+  /* An ephemeral session's partial files and cache go with it. Its tasks are gone (each held
+   * the session), so no worker writes there any more. */
+  if (self->private_directory != NULL)
+    {
+      g_autofree char *path = g_file_get_path (self->private_directory);
+
+      _ladle_cache_remove_directory (path);
+    }
+  g_clear_object (&self->private_directory);
   g_clear_object (&self->partial_directory);
   g_clear_object (&self->configuration);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1026,6 +1012,7 @@ emit_invalidated (LadleSession *self)
   self->invalidated = TRUE;
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   soup_session_abort (self->soup_session);
+  _ladle_cache_dump (self->cache);
   g_signal_emit (self, signals[INVALIDATED], 0);
 }
 
@@ -1166,6 +1153,19 @@ _ladle_session_prepare_message (LadleSession *self,
 }
 
 /* A redirect left the original origin: no credential goes with it. */
+/* Every send of the session's tasks: through its HTTP cache, when it has one. */
+void
+_ladle_session_send_message (LadleSession        *self,
+                             LadleTask           *task,
+                             SoupMessage         *message,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  _ladle_cache_send_async (self->cache, self->soup_session, task, message, G_PRIORITY_DEFAULT,
+                           cancellable, callback, user_data);
+}
+
 void
 _ladle_session_remove_sensitive_headers (LadleSession *self,
                                          SoupMessage  *message)

@@ -167,6 +167,7 @@ gboolean         _ladle_task_emit_accept_certificate    (LadleTask          *sel
                                                          GTlsCertificate    *certificate,
                                                          GTlsCertificateFlags errors);
 void             _ladle_task_emit_completed             (LadleTask          *self);
+void             _ladle_task_emit_metrics_collected     (LadleTask          *self);
 void             _ladle_task_report_download_progress   (LadleTask          *self,
                                                          gboolean            final);
 void             _ladle_task_report_upload_progress     (LadleTask          *self,

@@ -18,6 +18,7 @@
  *   server asks for credentials or presents a certificate that is not trusted;
  * - [signal@Ladle.Task::response] once the final response headers are in;
  * - [signal@Ladle.Task::upload-progress] and [signal@Ladle.Task::download-progress];
+ * - [signal@Ladle.Task::metrics-collected], once, with the task's [class@Ladle.TaskMetrics];
  * - [signal@Ladle.Task::completed], exactly once, always the task's last signal.
  *
  * HTTP error statuses are not errors: a 404 completes without a #GError and the status is read
@@ -85,6 +86,7 @@ enum {
   UPLOAD_PROGRESS,
   DOWNLOAD_PROGRESS,
   COMPLETED,
+  METRICS_COLLECTED,
   N_SIGNALS
 };
 
@@ -565,6 +567,29 @@ ladle_task_class_init (LadleTaskClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * LadleTask::metrics-collected:
+   * @self: the task
+   * @metrics: what the task measured
+   *
+   * Emitted exactly once, just before [signal@Ladle.Task::completed]: for tasks that
+   * succeeded, failed or were cancelled (even before they sent anything), as
+   * `URLSession:task:didFinishCollectingMetrics:` is. By then [property@Ladle.Task:state] is
+   * %LADLE_TASK_STATE_COMPLETED and [property@Ladle.Task:error] is set; @metrics are final
+   * ([property@Ladle.TaskMetrics:complete] is true) and are what
+   * [method@Ladle.Task.dup_metrics] returns from then on.
+   *
+   * Since: 0.2
+   */
+  signals[METRICS_COLLECTED] =
+    g_signal_new ("metrics-collected",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, LADLE_TYPE_TASK_METRICS);
 }
 
 static void
@@ -775,6 +800,49 @@ _ladle_task_emit_accept_certificate (LadleTask            *self,
     accepted = _ladle_session_delegate_accept_certificate (session, self, certificate, errors);
 
   return accepted;
+}
+
+void
+_ladle_task_emit_metrics_collected (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+  g_autoptr(LadleTaskMetrics) metrics = NULL;
+
+  /* Nobody listens: the metrics objects are made only if dup_metrics() asks for them. */
+  if (!g_signal_has_handler_pending (self, signals[METRICS_COLLECTED], 0, FALSE))
+    return;
+
+  metrics = _ladle_transfer_dup_metrics (priv->transfer);
+  g_signal_emit (self, signals[METRICS_COLLECTED], 0, metrics);
+}
+
+/**
+ * ladle_task_dup_metrics:
+ * @self: a task
+ *
+ * Gets what the task measured: its interval, its redirect count, and one
+ * [class@Ladle.TransactionMetrics] per request it sent.
+ *
+ * Once the task completed, these are the final metrics, the object that
+ * [signal@Ladle.Task::metrics-collected] carried. Before, each call returns a new snapshot
+ * of what was measured so far: [property@Ladle.TaskMetrics:complete] is false,
+ * [property@Ladle.TaskMetrics:end-time] -1, and the request in flight is there with the
+ * steps it reached. A task that was never resumed has metrics with no transaction.
+ *
+ * Returns: (transfer full): the task's metrics
+ *
+ * Since: 0.2
+ */
+LadleTaskMetrics *
+ladle_task_dup_metrics (LadleTask *self)
+{
+  LadleTaskPrivate *priv;
+
+  g_return_val_if_fail (LADLE_IS_TASK (self), NULL);
+
+  priv = ladle_task_get_instance_private (self);
+
+  return _ladle_transfer_dup_metrics (priv->transfer);
 }
 
 void

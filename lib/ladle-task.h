@@ -15,6 +15,7 @@
 
 #include "ladle-enums.h"
 #include "ladle-session.h"
+#include "ladle-task-metrics.h"
 #include "ladle-version-macros.h"
 
 G_BEGIN_DECLS
@@ -100,5 +101,8 @@ guint                ladle_task_get_total_timeout            (LadleTask         
 LADLE_AVAILABLE_IN_ALL
 void                 ladle_task_set_total_timeout            (LadleTask           *self,
                                                               guint                seconds);
+
+LADLE_AVAILABLE_IN_0_2
+LadleTaskMetrics    *ladle_task_dup_metrics                  (LadleTask           *self);
 
 G_END_DECLS

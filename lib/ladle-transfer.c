@@ -29,6 +29,7 @@
 
 #include "ladle-error.h"
 #include "ladle-framing-private.h"
+#include "ladle-metrics-collector-private.h"
 #include "ladle-origin-private.h"
 #include "ladle-redirect-private.h"
 #include "ladle-request-watch-private.h"
@@ -84,6 +85,7 @@ struct _LadleTransfer
   GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
 
   LadleWatchdog       *watchdog;        /* the low-speed limit and the total deadline */
+  LadleMetricsCollector *metrics;       /* ladle-metrics-collector.c */
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -218,6 +220,8 @@ emit_completion (LadleTransfer *self)
     g_debug ("Task %" G_GUINT64_FORMAT ": failed: %s", self->record->identifier, error->message);
   _ladle_task_set_error (self->task, error);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_COMPLETED);
+  _ladle_metrics_collector_finish (self->metrics, self->record->n_redirects);
+  _ladle_task_emit_metrics_collected (self->task);
   _ladle_task_emit_completed (self->task);
 
   session = _ladle_task_steal_session_hold (self->task);
@@ -1039,9 +1043,9 @@ send_message (LadleTransfer *self)
 
   set_phase (self, LADLE_TASK_PHASE_SENDING);
   self->sending = TRUE;
-  soup_session_send_async (ladle_session_get_soup_session (session), message,
-                           G_PRIORITY_DEFAULT, self->cancellable,
-                           send_cb, g_object_ref (self->task));
+  _ladle_metrics_collector_will_send (self->metrics, message);
+  _ladle_session_send_message (session, self->task, message, self->cancellable,
+                               send_cb, g_object_ref (self->task));
 }
 
 static void
@@ -1253,6 +1257,7 @@ _ladle_transfer_start_with_response (LadleTransfer *self,
 {
   g_set_object (&self->current_request, message);
   self->body_stream = g_object_ref (stream);
+  _ladle_metrics_collector_adopt (self->metrics, message);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_RUNNING);
   begin_body (self);
 }
@@ -1281,6 +1286,7 @@ _ladle_transfer_new (LadleTask       *task,
   self->cancellable = g_cancellable_new ();
   self->watch = _ladle_request_watch_new (task);
   self->watchdog = _ladle_watchdog_new (G_OBJECT (task), watchdog_counts, watchdog_fired);
+  self->metrics = _ladle_metrics_collector_new ();
   self->body_length = -1;
   self->framed_length = -1;
 
@@ -1297,6 +1303,7 @@ _ladle_transfer_free (LadleTransfer *self)
   _ladle_clear_source (&self->continue_source);
   g_clear_pointer (&self->watchdog, _ladle_watchdog_free);
   g_clear_pointer (&self->watch, _ladle_request_watch_free);
+  g_clear_pointer (&self->metrics, _ladle_metrics_collector_free);
   if (self->body_stream != NULL)
     {
       _ladle_close_stream (self->body_stream);
@@ -1352,4 +1359,19 @@ GCancellable *
 _ladle_transfer_get_cancellable (LadleTransfer *self)
 {
   return self->cancellable;
+}
+
+/* The task's metrics: final once it completed, a snapshot before (ladle-metrics-collector.c). */
+LadleTaskMetrics *
+_ladle_transfer_dup_metrics (LadleTransfer *self)
+{
+  return _ladle_metrics_collector_dup (self->metrics, self->record->n_redirects);
+}
+
+/* A request body Ladle wrote to the connection itself (ladle-direct-body.c). */
+void
+_ladle_transfer_note_direct_body_sent (LadleTransfer *self,
+                                       gsize          n_bytes)
+{
+  _ladle_metrics_collector_note_body_sent (self->metrics, n_bytes);
 }

@@ -97,8 +97,11 @@ on_direct_body_progress (gsize    n_written,
 {
   g_autoptr(LadleTask) task = g_weak_ref_get (user_data);
 
-  if (task != NULL)
-    _ladle_task_add_bytes_sent (task, n_written);
+  if (task == NULL)
+    return;
+  /* libsoup's metrics do not see these bytes. */
+  _ladle_transfer_note_direct_body_sent (_ladle_task_get_transfer (task), n_written);
+  _ladle_task_add_bytes_sent (task, n_written);
 }
 
 static void

@@ -12,7 +12,7 @@ DEPS = os.path.join(SRCDIR, 'tools', 'deps')
 # Test servers and tools that the demo must not install.
 TEST_ONLY = {'nginx-core', 'php-cli', 'valgrind', 'gjs', 'python3-pytest', 'python3-gi', 'curl',
              'gi-docgen', 'valac', 'libasan8', 'libubsan1', 'glib-networking',
-             'gobject-introspection', 'libgirepository1.0-dev'}
+             'gobject-introspection', 'libgirepository1.0-dev', 'gir1.2-json-1.0'}
 
 
 def listed(*args):
@@ -23,7 +23,7 @@ def listed(*args):
 
 def test_demo_set_is_small():
     demo = listed('demo')
-    assert {'meson', 'gcc', 'libglib2.0-dev', 'libsoup-3.0-dev', 'python3'} <= set(demo)
+    assert {'meson', 'gcc', 'libglib2.0-dev', 'libsoup-3.0-dev', 'libjson-glib-dev', 'python3'} <= set(demo)
     assert set(demo) & TEST_ONLY == set()
     assert len(demo) == len(set(demo))
 
