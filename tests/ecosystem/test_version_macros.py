@@ -12,11 +12,11 @@ import subprocess
 import pytest
 
 CC = shlex.split(os.environ['LADLE_TEST_CC'])
-SRCDIR = os.environ['LADLE_SOURCE_ROOT']
 BUILDDIR = os.environ['LADLE_BUILD_ROOT']
-CFLAGS = (['-I', os.path.join(SRCDIR, 'lib'), '-I', os.path.join(BUILDDIR, 'lib')]
-          + shlex.split(subprocess.run(['pkg-config', '--cflags', 'gio-2.0', 'libsoup-3.0'],
-                                       check=True, capture_output=True, text=True).stdout))
+# The flags of the build's uninstalled ladle-1.pc, as a program built against this tree gets them.
+CFLAGS = shlex.split(subprocess.run(['pkg-config', '--cflags', 'ladle-1'], check=True, capture_output=True,
+                                    text=True, env=dict(os.environ, PKG_CONFIG_PATH=os.path.join(
+                                        BUILDDIR, 'meson-uninstalled'))).stdout)
 
 # A function of 0.2 used, and one declared the way a deprecated function is in a header.
 PROGRAM = '''

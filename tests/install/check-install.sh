@@ -81,7 +81,7 @@ pc_version=$(pkg-config --modversion ladle-1)
 # The version floors the library is built and tested against.
 requires=$(pkg-config --print-requires ladle-1)
 echo "requires: $(echo $requires)"
-for floor in 'glib-2.0 >= 2.74' 'gio-2.0 >= 2.74' 'libsoup-3.0 >= 3.2'; do
+for floor in 'glib-2.0 >= 2.74' 'gio-2.0 >= 2.74' 'libsoup-3.0 >= 3.2' 'json-glib-1.0 >= 1.6'; do
   grep -qxF "$floor" <<<"$requires" || fail "ladle-1.pc does not require $floor"
 done
 cflags=$(pkg-config --cflags ladle-1)
