@@ -1,5 +1,6 @@
 /* ladle-download-task.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -42,6 +43,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-download-task.h"
 #include "ladle-download-task-private.h"
@@ -386,8 +389,8 @@ begin_resumed_body (LadleDownloadTask     *self,
       if (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start != offset)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       "The server answered the resumed download with a range that does not start at byte %"
-                       G_GINT64_FORMAT, offset);
+                       _("The server answered the resumed download with a range that does not start at byte %lld"),
+                       (long long) offset);
           return FALSE;
         }
       /* Like a strong-validator client: the partial response must carry the validator the
@@ -398,7 +401,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (etag, self->resuming->etag) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the ETag %s, not %s as the partial file",
+                           _("The server's partial response has the ETag %s, not %s as the partial file"),
                            etag ? etag : "(none)", self->resuming->etag);
               return FALSE;
             }
@@ -410,7 +413,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (last_modified, self->resuming->last_modified) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the Last-Modified date %s, not %s as the partial file",
+                           _("The server's partial response has the Last-Modified date %s, not %s as the partial file"),
                            last_modified ? last_modified : "(none)", self->resuming->last_modified);
               return FALSE;
             }
@@ -468,7 +471,7 @@ begin_resumed_body (LadleDownloadTask     *self,
     }
 
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-               "The server answered the resumed download with status %u %s",
+               _("The server answered the resumed download with status %u %s"),
                status, soup_message_get_reason_phrase (message) ? soup_message_get_reason_phrase (message) : "");
   return FALSE;
 }
@@ -685,9 +688,8 @@ ladle_download_task_body_end_async (LadleTask           *task,
   if (record->expected_total >= 0 && record->bytes_on_disk != record->expected_total)
     {
       g_task_return_new_error (gtask, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                               "The download ended after %" G_GINT64_FORMAT
-                               " of %" G_GINT64_FORMAT " bytes",
-                               record->bytes_on_disk, record->expected_total);
+                               _("The download ended after %lld of %lld bytes"),
+                               (long long) record->bytes_on_disk, (long long) record->expected_total);
       return;
     }
 
@@ -1155,7 +1157,7 @@ ladle_download_task_cancel_producing_resume_data_async (LadleDownloadTask   *sel
   if (self->resume_data_task != NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "Resume data is already being produced");
+                               _("Resume data is already being produced"));
       return;
     }
 

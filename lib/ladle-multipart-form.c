@@ -1,5 +1,6 @@
 /* ladle-multipart-form.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -38,6 +39,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -340,7 +343,7 @@ ladle_multipart_form_is_frozen (LadleMultipartForm *self)
 }
 
 static gboolean
-check_field (const char  *what,
+check_field (gboolean     is_file_name,
              const char  *value,
              GError     **error)
 {
@@ -348,8 +351,9 @@ check_field (const char  *what,
 
   if (!g_utf8_validate (value, -1, NULL))
     {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The %s of a form part is not valid UTF-8", what);
+      g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                           is_file_name ? _("The file name of a form part is not valid UTF-8")
+                                        : _("The name of a form part is not valid UTF-8"));
       return FALSE;
     }
 
@@ -357,8 +361,12 @@ check_field (const char  *what,
     return TRUE;
 
   escaped = g_strescape (value, NULL);
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "The %s “%s” of a form part contains a line break", what, escaped);
+  if (is_file_name)
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 _("The file name “%s” of a form part contains a line break"), escaped);
+  else
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 _("The name “%s” of a form part contains a line break"), escaped);
   return FALSE;
 }
 
@@ -382,7 +390,7 @@ check_content_type (const char  *content_type,
 
   escaped = g_strescape (content_type, NULL);
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "“%s” is not a valid content type for a form part", escaped);
+               _("“%s” is not a valid content type for a form part"), escaped);
   return FALSE;
 }
 
@@ -393,9 +401,9 @@ check_common_fields (LadleMultipartForm  *self,
                      const char          *content_type,
                      GError             **error)
 {
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
-  if (filename != NULL && !check_field ("file name", filename, error))
+  if (filename != NULL && !check_field (TRUE, filename, error))
     return FALSE;
   if (content_type != NULL && !check_content_type (content_type, error))
     return FALSE;
@@ -507,12 +515,12 @@ ladle_multipart_form_append_text (LadleMultipartForm  *self,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
   if (!g_utf8_validate (value, -1, NULL))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The value of the form field “%s” is not valid UTF-8", name);
+                   _("The value of the form field “%s” is not valid UTF-8"), name);
       return FALSE;
     }
 
@@ -643,7 +651,7 @@ ladle_multipart_form_append_file (LadleMultipartForm  *self,
       g_autofree char *parse_name = g_file_get_parse_name (file);
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                   "Cannot add %s to a form: not a regular file", parse_name);
+                   _("Cannot add %s to a form: not a regular file"), parse_name);
       return FALSE;
     }
 
@@ -873,17 +881,20 @@ _ladle_multipart_form_describe_segment (LadleMultipartForm *self,
   g_assert (LADLE_IS_MULTIPART_FORM (self));
 
   if (index >= 2 * self->parts->len)
-    return g_strdup ("The end of the form");
+    /* Translators: the subject of "%s grew after it was added to the form ..." */
+    return g_strdup (_("The end of the form"));
 
   part = g_ptr_array_index (self->parts, index / 2);
   if (part->kind == PART_FILE)
     {
       g_autofree char *parse_name = g_file_get_parse_name (part->file);
 
-      return g_strdup_printf ("The file %s of the form field “%s”", parse_name, part->name);
+      /* Translators: the subject of "%s grew after it was added to the form ..." */
+      return g_strdup_printf (_("The file %s of the form field “%s”"), parse_name, part->name);
     }
 
-  return g_strdup_printf ("The content of the form field “%s”", part->name);
+  /* Translators: the subject of "%s grew after it was added to the form ..." */
+  return g_strdup_printf (_("The content of the form field “%s”"), part->name);
 }
 
 /* Calls a stream part's factory. */
@@ -905,7 +916,7 @@ _ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
   if (stream == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
-                   "The stream factory of the form field “%s” returned no stream", part->name);
+                   _("The stream factory of the form field “%s” returned no stream"), part->name);
       return NULL;
     }
 

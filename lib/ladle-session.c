@@ -1,5 +1,6 @@
 /* ladle-session.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -27,6 +28,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 
@@ -42,6 +45,7 @@
 #include "ladle-partial-file-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
+#include "ladle-debug-private.h"
 #include "ladle-task-private.h"
 #include "ladle-tls-trust-private.h"
 
@@ -206,6 +210,8 @@ ladle_session_constructed (GObject *object)
   jar = _ladle_cookie_jar_new (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
   self->cache = create_cache (self);
+  /* LADLE_DEBUG=http: headers logged through a SoupLogger, credentials redacted. */
+  _ladle_debug_setup_session (self->soup_session, configuration);
 
   self->admission = _ladle_admission_new (configuration, self->tasks, self->context);
 }
@@ -566,7 +572,7 @@ _ladle_session_parse_uri (const char  *uri,
   if (parsed == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Invalid URI “%s”: %s", uri, local_error->message);
+                   _("Invalid URI “%s”: %s"), uri, local_error->message);
       return NULL;
     }
 
@@ -574,13 +580,13 @@ _ladle_session_parse_uri (const char  *uri,
   if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "Unsupported URI scheme “%s”: only http and https are supported", scheme);
+                   _("Unsupported URI scheme “%s”: only http and https are supported"), scheme);
       return NULL;
     }
   if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Invalid URI “%s”: no host", uri);
+                   _("Invalid URI “%s”: no host"), uri);
       return NULL;
     }
 
@@ -810,7 +816,7 @@ new_resumed_download_task (LadleSession  *self,
       if (request == NULL)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                       "Invalid resume data: cannot make a request for %s", data->uri);
+                       _("Invalid resume data: cannot make a request for %s"), data->uri);
           return NULL;
         }
       headers = soup_message_get_request_headers (request);
@@ -908,7 +914,7 @@ ladle_session_create_download_task_from_resume_data_with_request (LadleSession  
   if (g_strcmp0 (soup_message_get_method (request), SOUP_METHOD_GET) != 0)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
-                   "A download resumes with a GET request, not %s", soup_message_get_method (request));
+                   _("A download resumes with a GET request, not %s"), soup_message_get_method (request));
       return NULL;
     }
 
@@ -1075,7 +1081,7 @@ _ladle_session_admit (LadleSession *self,
       (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
     {
       _ladle_task_start (task, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                            "The session was invalidated"));
+                                            _("The session was invalidated")));
       return;
     }
 

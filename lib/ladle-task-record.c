@@ -1,5 +1,6 @@
 /* ladle-task-record.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -12,6 +13,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -220,7 +223,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-               "Invalid task record: %s", what);
+               _("Invalid task record: %s"), what);
   return FALSE;
 }
 
@@ -326,7 +329,7 @@ _ladle_task_record_deserialize (GVariant  *variant,
   if (version > RECORD_VERSION)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
-                   "The task record has version %u; this version of Ladle reads up to %u",
+                   _("The task record has version %u; this version of Ladle reads up to %u"),
                    version, RECORD_VERSION);
       return NULL;
     }

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 # tests/fuzz/make-corpus.py: writes the seed corpora of tests/fuzz/corpus/ (run from anywhere).
 #
+# Copyright The Ladle authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
 # Seeds are small and readable: real resume data and task records as Ladle writes them (same
 # keys, same order, little-endian), real HTTP responses, multipart field sets. Entries that
 # the fuzzer found are added to the corpus directories by hand, named "found-*"; this script
