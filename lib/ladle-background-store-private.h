@@ -47,6 +47,8 @@ void                   _ladle_background_store_put_completion     (LadleBackgrou
                                                                    const LadleTaskRecord *record,
                                                                    const GError          *error,
                                                                    const char            *location);
+char                  *_ladle_background_store_dup_completion_location (LadleBackgroundStore *self,
+                                                                        guint64               identifier);
 void                   _ladle_background_store_remove_completion  (LadleBackgroundStore  *self,
                                                                    guint64                identifier);
 void                   _ladle_background_store_clear              (LadleBackgroundStore  *self);

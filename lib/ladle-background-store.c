@@ -549,6 +549,22 @@ _ladle_background_store_put_completion (LadleBackgroundStore  *self,
     self->next_identifier = record->identifier + 1;
 }
 
+/* The location a completion records, or NULL. */
+char *
+_ladle_background_store_dup_completion_location (LadleBackgroundStore *self,
+                                                 guint64               identifier)
+{
+  GVariant *value = g_hash_table_lookup (self->completions, &identifier);
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (value);
+  char *location = NULL;
+
+  if (value == NULL)
+    return NULL;
+
+  g_variant_dict_lookup (&dict, "location", "s", &location);
+  return location;
+}
+
 void
 _ladle_background_store_remove_completion (LadleBackgroundStore *self,
                                            guint64               identifier)

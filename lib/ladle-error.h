@@ -65,6 +65,9 @@ G_BEGIN_DECLS
  *   that is not a GET
  * @LADLE_ERROR_BODY_TOO_LARGE: the body of an accumulating [class@Ladle.DataTask] grew past its
  *   [property@Ladle.DataTask:max-body-size]
+ * @LADLE_ERROR_NOT_IN_BACKGROUND: a background session cannot run the task, because it could not
+ *   make it again after a restart of the application: a streamed upload, or a form with a
+ *   stream part or too many bytes in memory. Since: 0.2
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -85,6 +88,7 @@ typedef enum
   LADLE_ERROR_INVALID_RESPONSE,
   LADLE_ERROR_INVALID_REQUEST,
   LADLE_ERROR_BODY_TOO_LARGE,
+  LADLE_ERROR_NOT_IN_BACKGROUND,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

@@ -106,4 +106,10 @@ LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_partial_file_max_age (LadleSessionConfiguration *self,
                                                                                  guint64                    seconds);
 
+LADLE_AVAILABLE_IN_0_2
+char                      *ladle_session_configuration_dup_application_id (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
+                                                                           const char                *application_id);
+
 G_END_DECLS
