@@ -64,6 +64,8 @@ gboolean               _ladle_background_store_commit_sync        (LadleBackgrou
                                                                    GError               **error);
 
 /* For the fuzz target and the tests: reads a store's value as the loader does. */
+GVariant              *_ladle_background_store_parse_text         (const char            *text,
+                                                                   GError               **error);
 gboolean               _ladle_background_store_parse_state        (GVariant              *state,
                                                                    guint64               *next_identifier,
                                                                    GHashTable            *records,

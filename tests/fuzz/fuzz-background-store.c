@@ -123,7 +123,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   else
     {
       g_autofree char *text = g_strndup ((const char *) data + 1, size - 1);
-      g_autoptr(GVariant) state = g_variant_parse (G_VARIANT_TYPE (STATE_TYPE), text, NULL, NULL, NULL);
+      g_autoptr(GVariant) state = _ladle_background_store_parse_text (text, NULL);
 
       if (state != NULL)
         fuzz_state (state);
