@@ -39,6 +39,8 @@ GPtrArray             *_ladle_background_store_dup_records        (LadleBackgrou
 GPtrArray             *_ladle_background_store_dup_completions    (LadleBackgroundStore  *self);
 gboolean               _ladle_background_store_has_record         (LadleBackgroundStore  *self,
                                                                    guint64                identifier);
+gboolean               _ladle_background_store_has_completion     (LadleBackgroundStore  *self,
+                                                                   guint64                identifier);
 void                   _ladle_background_store_put_record         (LadleBackgroundStore  *self,
                                                                    const LadleTaskRecord *record);
 void                   _ladle_background_store_remove_record      (LadleBackgroundStore  *self,

@@ -507,6 +507,13 @@ _ladle_background_store_has_record (LadleBackgroundStore *self,
   return g_hash_table_contains (self->records, &identifier);
 }
 
+gboolean
+_ladle_background_store_has_completion (LadleBackgroundStore *self,
+                                        guint64               identifier)
+{
+  return g_hash_table_contains (self->completions, &identifier);
+}
+
 void
 _ladle_background_store_put_record (LadleBackgroundStore  *self,
                                     const LadleTaskRecord *record)
