@@ -475,7 +475,7 @@ ladle_session_configuration_new_ephemeral (void)
  * when the schema is not installed) from the moment each is resumed. When the application is
  * killed, crashes or quits while they run, the next session made with the same
  * [property@Ladle.SessionConfiguration:application-id] and @identifier restores them before
- * [func@Ladle.Session.new] returns: running tasks continue from their partial files with Range
+ * [ctor@Ladle.Session.new] returns: running tasks continue from their partial files with Range
  * requests, suspended ones stay suspended, and completions that were recorded but never
  * delivered are emitted ([signal@Ladle.Session::download-finished],
  * [signal@Ladle.Session::task-completed]) before
