@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "ladle-error.h"
+#include "ladle-i18n-private.h"
 #include "ladle-multipart-form.h"
 #include "ladle-multipart-input-stream.h"
 #include "ladle-multipart-private.h"
@@ -944,4 +945,141 @@ _ladle_multipart_form_new_raw_file (GFile   *file,
   _ladle_multipart_form_freeze (self);
 
   return self;
+}
+
+/*
+ * A form as a background session's record keeps it: `(sa(ysayays x))` — the boundary, then per
+ * part its kind, name, header bytes, content bytes (text and bytes parts), file URI (file parts)
+ * and content length. Forms with a stream part, or with more than
+ * LADLE_MULTIPART_RECORD_MAX_MEMORY bytes held in memory, have no such form: NULL.
+ */
+#define FORM_RECORD_TYPE "(sa(ysayaysx))"
+
+GVariant *
+_ladle_multipart_form_to_variant (LadleMultipartForm *self)
+{
+  GVariantBuilder parts;
+  gsize in_memory = 0;
+
+  g_return_val_if_fail (LADLE_IS_MULTIPART_FORM (self), NULL);
+
+  if (self->raw)
+    return NULL;
+
+  g_variant_builder_init (&parts, G_VARIANT_TYPE ("a(ysayaysx)"));
+  for (guint i = 0; i < self->parts->len; i++)
+    {
+      Part *part = g_ptr_array_index (self->parts, i);
+      g_autofree char *uri = part->file != NULL ? g_file_get_uri (part->file) : NULL;
+      GBytes *empty = g_bytes_new_static ("", 0);
+      GBytes *data = part->data != NULL ? part->data : empty;
+
+      if (part->kind == PART_STREAM)
+        {
+          g_variant_builder_clear (&parts);
+          g_bytes_unref (empty);
+          return NULL;
+        }
+
+      in_memory += g_bytes_get_size (part->header) + g_bytes_get_size (data);
+      g_variant_builder_add (&parts, "(ys@ay@aysx)",
+                             (guchar) part->kind,
+                             part->name,
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, part->header, TRUE),
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, data, TRUE),
+                             uri != NULL ? uri : "",
+                             (gint64) part->length);
+      g_bytes_unref (empty);
+    }
+
+  if (in_memory > LADLE_MULTIPART_RECORD_MAX_MEMORY)
+    {
+      g_variant_builder_clear (&parts);
+      return NULL;
+    }
+
+  return g_variant_ref_sink (g_variant_new ("(sa(ysayaysx))", self->boundary, &parts));
+}
+
+static gboolean
+boundary_is_valid (const char *boundary)
+{
+  gsize length = strlen (boundary);
+
+  /* RFC 2046: 1 to 70 characters; Ladle's own are letters, digits and '-'. */
+  if (length == 0 || length > 70)
+    return FALSE;
+  for (const char *p = boundary; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* The form of a record, read back: checked as untrusted data (a store on disk). */
+LadleMultipartForm *
+_ladle_multipart_form_new_from_variant (GVariant  *variant,
+                                        GError   **error)
+{
+  g_autoptr(LadleMultipartForm) self = NULL;
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *boundary;
+  gsize in_memory = 0;
+  guchar kind;
+  const char *name;
+  GVariant *header;
+  GVariant *data;
+  const char *uri;
+  gint64 length;
+
+  if (variant == NULL || !g_variant_is_of_type (variant, G_VARIANT_TYPE (FORM_RECORD_TYPE)))
+    goto invalid;
+
+  g_variant_get (variant, "(&sa(ysayaysx))", &boundary, &iter);
+  if (!boundary_is_valid (boundary))
+    goto invalid;
+
+  self = ladle_multipart_form_new ();
+  g_free (self->boundary);
+  g_free (self->content_type);
+  self->boundary = g_strdup (boundary);
+  self->content_type = g_strconcat ("multipart/form-data; boundary=", self->boundary, NULL);
+
+  while (g_variant_iter_next (iter, "(y&s@ay@ay&sx)", &kind, &name, &header, &data, &uri, &length))
+    {
+      g_autoptr(GVariant) header_owned = header;
+      g_autoptr(GVariant) data_owned = data;
+      Part *part;
+
+      in_memory += g_variant_get_size (header) + g_variant_get_size (data);
+      if (in_memory > LADLE_MULTIPART_RECORD_MAX_MEMORY || length < 0 || !g_utf8_validate (name, -1, NULL) ||
+          (kind != PART_TEXT && kind != PART_BYTES && kind != PART_FILE))
+        goto invalid;
+      if (kind == PART_FILE
+          ? (g_variant_get_size (data) != 0 || !g_uri_is_valid (uri, G_URI_FLAGS_NONE, NULL))
+          : ((gint64) g_variant_get_size (data) != length || *uri != '\0'))
+        goto invalid;
+
+      part = g_new0 (Part, 1);
+      part->kind = kind;
+      part->name = g_strdup (name);
+      part->header = g_variant_get_data_as_bytes (header);
+      part->length = length;
+      if (kind == PART_FILE)
+        part->file = g_file_new_for_uri (uri);
+      else
+        part->data = g_variant_get_data_as_bytes (data);
+      g_ptr_array_add (self->parts, part);
+
+      if (self->parts_length > G_MAXINT64 - length - (gint64) g_bytes_get_size (part->header))
+        goto invalid;
+      self->parts_length += g_bytes_get_size (part->header) + length;
+    }
+
+  return g_steal_pointer (&self);
+
+invalid:
+  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
+               _("The recorded multipart form is malformed"));
+  return NULL;
 }

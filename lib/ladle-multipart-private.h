@@ -36,4 +36,11 @@ GInputStream              *_ladle_multipart_form_make_segment_stream (LadleMulti
                                                                       guint                index,
                                                                       GError             **error);
 
+/* Forms a background session's record may hold: their memory parts together stay under this. */
+#define LADLE_MULTIPART_RECORD_MAX_MEMORY (256 * 1024)
+
+GVariant                  *_ladle_multipart_form_to_variant          (LadleMultipartForm  *self);
+LadleMultipartForm        *_ladle_multipart_form_new_from_variant    (GVariant            *variant,
+                                                                      GError             **error);
+
 G_END_DECLS

@@ -67,5 +67,7 @@ void              _ladle_partial_file_move          (LadlePartialFile         *s
 
 void              _ladle_partial_file_sweep         (GFile                    *directory,
                                                      guint64                   max_age);
+void              _ladle_partial_file_sweep_unreferenced (GFile               *directory,
+                                                          const char * const  *keep);
 
 G_END_DECLS

@@ -704,8 +704,9 @@ _ladle_partial_file_move (LadlePartialFile         *self,
 
 typedef struct
 {
-  GFile  *directory;
-  guint64 max_age;
+  GFile      *directory;
+  guint64     max_age;
+  GHashTable *keep;       /* names never removed, or NULL */
 } Sweep;
 
 static void
@@ -714,6 +715,7 @@ sweep_free (gpointer data)
   Sweep *sweep = data;
 
   g_object_unref (sweep->directory);
+  g_clear_pointer (&sweep->keep, g_hash_table_unref);
   g_free (sweep);
 }
 
@@ -749,8 +751,9 @@ sweep_thread (GTask        *task,
       int fd;
 
       if (!g_str_has_suffix (name, ".part") || is_claimed (path) ||
+          (sweep->keep != NULL && g_hash_table_contains (sweep->keep, name)) ||
           g_lstat (path, &info) != 0 || !S_ISREG (info.st_mode) ||
-          now - (gint64)info.st_mtime < (gint64)sweep->max_age)
+          (sweep->max_age > 0 && now - (gint64)info.st_mtime < (gint64)sweep->max_age))
         continue;
 
       /* A task of another process holds its partial file locked. */
@@ -767,18 +770,41 @@ sweep_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-/* Removes, on a worker thread, the partial files of @directory that no task holds and that
- * were last written more than @max_age seconds ago (downloads killed and never resumed). */
-void
-_ladle_partial_file_sweep (GFile   *directory,
-                           guint64  max_age)
+static void
+sweep (GFile              *directory,
+       guint64             max_age,
+       const char * const *keep)
 {
   g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
   Sweep *sweep = g_new0 (Sweep, 1);
 
   sweep->directory = g_object_ref (directory);
   sweep->max_age = max_age;
+  if (keep != NULL)
+    {
+      sweep->keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; keep[i] != NULL; i++)
+        g_hash_table_add (sweep->keep, g_strdup (keep[i]));
+    }
   g_task_set_source_tag (task, _ladle_partial_file_sweep);
   g_task_set_task_data (task, sweep, sweep_free);
   g_task_run_in_thread (task, sweep_thread);
+}
+
+/* Removes, on a worker thread, the partial files of @directory that no task holds and that
+ * were last written more than @max_age seconds ago (downloads killed and never resumed). */
+void
+_ladle_partial_file_sweep (GFile   *directory,
+                           guint64  max_age)
+{
+  sweep (directory, max_age, NULL);
+}
+
+/* Removes, on a worker thread, every partial file of @directory that no task holds and whose
+ * name is not in @keep (a background session's files that no record refers to). */
+void
+_ladle_partial_file_sweep_unreferenced (GFile              *directory,
+                                        const char * const *keep)
+{
+  sweep (directory, 0, keep);
 }

@@ -129,4 +129,10 @@ LADLE_AVAILABLE_IN_0_2
 void                       ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
                                                                                  guint                      seconds);
 
+LADLE_AVAILABLE_IN_0_2
+char                      *ladle_session_configuration_dup_application_id (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
+                                                                           const char                *application_id);
+
 G_END_DECLS

@@ -60,4 +60,18 @@ void               _ladle_session_add_task                     (LadleSession    
 SoupMessage       *_ladle_session_parse_uri                    (const char           *uri,
                                                                 GError              **error);
 
+/* Background sessions (ladle-session-background.c) */
+typedef struct _LadleBackground LadleBackground;
+
+LadleBackground   *_ladle_session_get_background               (LadleSession         *self);
+void               _ladle_session_add_restored_task            (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                SoupMessage          *request,
+                                                                guint64               identifier);
+void               _ladle_session_deliver_restored             (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                GFile                *location,
+                                                                const GError         *error);
+void               _ladle_session_emit_background_events_finished (LadleSession      *self);
+
 G_END_DECLS

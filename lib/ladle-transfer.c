@@ -36,6 +36,7 @@
 #include "ladle-retry-private.h"
 #include "ladle-session-configuration.h"
 #include "ladle-session-private.h"
+#include "ladle-session-background-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
 #include "ladle-util-private.h"
@@ -254,6 +255,34 @@ emit_completion (LadleTransfer *self)
 }
 
 static void
+recorded_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(LadleTask) task = user_data;
+
+  _ladle_background_finish (result);
+  emit_completion (_ladle_task_get_transfer (task));
+}
+
+/* A background session records the completion before ::completed announces it. */
+static void
+record_completion (LadleTransfer *self)
+{
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+  LadleBackground *background = session != NULL ? _ladle_session_get_background (session) : NULL;
+
+  if (background == NULL)
+    {
+      emit_completion (self);
+      return;
+    }
+
+  _ladle_background_record_completion_async (background, self->task, self->final_error, NULL,
+                                             recorded_cb, g_object_ref (self->task));
+}
+
+static void
 will_complete_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -262,7 +291,7 @@ will_complete_cb (GObject      *object,
   LadleTransfer *self = _ladle_task_get_transfer (task);
 
   task_class (self)->will_complete_finish (task, result);
-  emit_completion (self);
+  record_completion (self);
 }
 
 /* Every block was given back: the kind cleans up (on its worker when it has one), then
@@ -305,7 +334,7 @@ finish_completion (LadleTransfer *self)
       return;
     }
 
-  emit_completion (self);
+  record_completion (self);
 }
 
 /* Completes with @error (taken, NULL for success). Blocks still in flight (a read, a disk

@@ -16,4 +16,6 @@ LadleUploadTask *_ladle_upload_task_new (SoupMessage         *request,
                                          GFile               *file,
                                          LadleMultipartForm  *form);
 
+LadleMultipartForm *_ladle_upload_task_get_form (LadleUploadTask *self);
+
 G_END_DECLS

@@ -421,3 +421,10 @@ ladle_upload_task_get_body_kind (LadleUploadTask *self)
 
   return self->kind;
 }
+
+/* The form of a form upload (borrowed), NULL for the other kinds. */
+LadleMultipartForm *
+_ladle_upload_task_get_form (LadleUploadTask *self)
+{
+  return self->form;
+}
