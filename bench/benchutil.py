@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared pieces of the bench/ scripts: the build directory, the environment, timed runs, medians
 of paired ratios, goal lines. Imported by bench/download, bench/upload and bench/requests."""

@@ -1,5 +1,6 @@
 /* ladle-bench-download.c: one download with LadleDownloadTask, timed
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-bench-download [--progress] URL OUTPUT

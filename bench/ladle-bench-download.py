@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """One download with Ladle from Python, a download-progress handler connected, timed.
 

@@ -1,5 +1,6 @@
 /* requests-ladle.c: many small GETs with LadleDataTask, timed, for bench/requests
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-bench-requests [--ca FILE] [--count N] [--in-flight C] URL

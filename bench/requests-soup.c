@@ -1,5 +1,6 @@
 /* requests-soup.c: the same small GETs with plain libsoup, timed, for bench/requests
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   soup-bench-requests [--ca FILE] [--count N] [--in-flight C] URL

@@ -1,5 +1,6 @@
 /* soup-bench-download.c: the same download with plain libsoup, timed
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   soup-bench-download URL OUTPUT

@@ -1,5 +1,6 @@
 /* upload-ladle.c: one multipart upload with Ladle, timed, for bench/upload
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-bench-upload [--progress] [--response OUT] URL FILE

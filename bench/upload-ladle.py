@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """upload-ladle.py: one multipart upload with Ladle from PyGObject, timed, for bench/upload.
 

@@ -1,5 +1,6 @@
 /* upload-sink.c: an HTTP/1.1 server on 127.0.0.1 that reads request bodies and throws them away
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-bench-upload-sink

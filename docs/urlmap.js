@@ -1,3 +1,6 @@
+// Copyright The Ladle authors
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
 // Where links to the namespaces Ladle depends on point in the generated reference.
 baseURLs = [
     [ 'GLib', 'https://docs.gtk.org/glib/' ],

@@ -1,5 +1,6 @@
 // fetch.js: fetch a URL with a Ladle.DataTask and show its progress
 //
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 //   gjs fetch.js URL        (or: gjs -m fetch.js URL)

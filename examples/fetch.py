@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # fetch.py: fetch a URL with a Ladle.DataTask and show its progress
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   fetch.py URL

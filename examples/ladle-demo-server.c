@@ -1,5 +1,6 @@
 /* ladle-demo-server.c: a small HTTP server to try Ladle's examples against
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * It listens on 127.0.0.1 only, on the port given with --port or a free one, and prints its URL

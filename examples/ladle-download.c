@@ -1,5 +1,6 @@
 /* ladle-download.c: download a URL to a file, pause it, resume it, check it
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-download [OPTIONS] URL DESTINATION

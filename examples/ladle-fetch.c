@@ -1,5 +1,6 @@
 /* ladle-fetch.c: fetch a URL with a LadleDataTask and show its progress
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-fetch URL

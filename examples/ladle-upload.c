@@ -1,5 +1,6 @@
 /* ladle-upload.c: upload files as a multipart form and show the upload progress
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-upload [OPTIONS] URL FILE...

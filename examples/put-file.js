@@ -1,5 +1,6 @@
 // put-file.js: a RESTful PUT of a file with Ladle, answering Basic authentication
 //
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 //   gjs put-file.js URL FILE USER PASSWORD        (or: gjs -m put-file.js ...)

@@ -1,5 +1,6 @@
 // redirect-auth-tls.js: the delegate signals of a Ladle.Task — redirects, credentials, certificates
 //
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 //   gjs redirect-auth-tls.js [--allow-origin ORIGIN]... [--pin CERT.pem] [--user USER --password PASSWORD] URL

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # redirect-auth-tls.py: the delegate signals of a Ladle.Task — redirects, credentials, certificates
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   redirect-auth-tls.py [--allow-origin ORIGIN]... [--pin CERT.pem] [--user USER --password PASSWORD] URL

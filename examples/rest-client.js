@@ -1,6 +1,7 @@
 #!/usr/bin/env -S gjs -m
 // rest-client.js: a JSON API through Ladle.HttpClient, written with `await`
 //
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 //   gjs -m rest-client.js BASE_URL      (the demo server's URL: http://127.0.0.1:PORT/)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # rest-client.py: a JSON API through Ladle.HttpClient, written with `await`
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   rest-client.py BASE_URL        (the demo server's URL: http://127.0.0.1:PORT/)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # upload-form.py: upload files as a multipart form with Ladle and show the upload progress
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   upload-form.py [--name NAME] [--field NAME=VALUE]... [--user USER --password PASSWORD] URL FILE...

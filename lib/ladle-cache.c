@@ -29,6 +29,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -301,7 +303,7 @@ lock_directory (LoadData  *data,
   if (flock (data->lock_fd, LOCK_EX | LOCK_NB) != 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                           "another session uses this cache directory");
+                           _("another session uses this cache directory"));
       return FALSE;
     }
 

@@ -1,5 +1,6 @@
 /* ladle-data-task.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -18,6 +19,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-data-task.h"
 #include "ladle-data-task-private.h"
@@ -85,9 +88,8 @@ ladle_data_task_body_chunk (LadleTask       *task,
         {
           _ladle_task_buffer_consumed (task, buffer,
                                        g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_TOO_LARGE,
-                                                    "The response body is larger than the limit of %"
-                                                    G_GUINT64_FORMAT " bytes",
-                                                    priv->max_body_size));
+                                                    _("The response body is larger than the limit of %llu bytes"),
+                                                    (unsigned long long) priv->max_body_size));
           return;
         }
       g_byte_array_append (priv->body, buffer->data, buffer->length);

@@ -1,5 +1,6 @@
 /* ladle-direct-body.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -26,6 +27,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-util-private.h"
 
@@ -139,7 +142,7 @@ finish_cancelled (LadleDirectGate *self,
   GError *error = NULL;
 
   if (cancellable == NULL || !g_cancellable_set_error_if_cancelled (cancellable, &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
   finish (self, error);
 }
 
@@ -170,8 +173,8 @@ copy_read_cb (GObject      *object,
     finish (self, error);
   else if (n == 0)
     finish (self, g_error_new (LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                               "The request body ended after %" G_GOFFSET_FORMAT " of its %"
-                               G_GOFFSET_FORMAT " bytes", self->n_read, self->length));
+                               _("The request body ended after %lld of its %lld bytes"),
+                               (long long) self->n_read, (long long) self->length));
   else
     {
       Chunk *chunk = &self->chunks[self->fill];
@@ -295,7 +298,7 @@ ladle_direct_gate_read (GInputStream  *stream,
       if (!self->done)
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "The request body is being written directly");
+                               _("The request body is being written directly"));
           return -1;
         }
       if (self->error != NULL)
@@ -400,7 +403,7 @@ ladle_direct_gate_close (GInputStream  *stream,
   self->closed = TRUE;
   if (self->direct && !self->done)
     finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                       "The request body was closed before it was sent"));
+                                       _("The request body was closed before it was sent")));
   if (self->reading || self->forwarding)
     {
       self->close_source = TRUE;

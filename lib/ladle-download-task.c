@@ -1,5 +1,6 @@
 /* ladle-download-task.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -43,6 +44,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-download-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-enum-types.h"
@@ -50,6 +53,7 @@
 #include "ladle-partial-file-private.h"
 #include "ladle-resume-data-private.h"
 #include "ladle-session-private.h"
+#include "ladle-session-background-private.h"
 #include "ladle-task-private.h"
 #include "ladle-util-private.h"
 
@@ -386,8 +390,8 @@ begin_resumed_body (LadleDownloadTask     *self,
       if (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start != offset)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       "The server answered the resumed download with a range that does not start at byte %"
-                       G_GINT64_FORMAT, offset);
+                       _("The server answered the resumed download with a range that does not start at byte %lld"),
+                       (long long) offset);
           return FALSE;
         }
       /* Like a strong-validator client: the partial response must carry the validator the
@@ -398,7 +402,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (etag, self->resuming->etag) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the ETag %s, not %s as the partial file",
+                           _("The server's partial response has the ETag %s, not %s as the partial file"),
                            etag ? etag : "(none)", self->resuming->etag);
               return FALSE;
             }
@@ -410,7 +414,7 @@ begin_resumed_body (LadleDownloadTask     *self,
           if (g_strcmp0 (last_modified, self->resuming->last_modified) != 0)
             {
               g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           "The server's partial response has the Last-Modified date %s, not %s as the partial file",
+                           _("The server's partial response has the Last-Modified date %s, not %s as the partial file"),
                            last_modified ? last_modified : "(none)", self->resuming->last_modified);
               return FALSE;
             }
@@ -468,9 +472,41 @@ begin_resumed_body (LadleDownloadTask     *self,
     }
 
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-               "The server answered the resumed download with status %u %s",
+               _("The server answered the resumed download with status %u %s"),
                status, soup_message_get_reason_phrase (message) ? soup_message_get_reason_phrase (message) : "");
   return FALSE;
+}
+
+static LadleBackground *
+background_of (LadleDownloadTask *self)
+{
+  g_autoptr(LadleSession) session = ladle_task_dup_session (LADLE_TASK (self));
+
+  /* The session outlives the call: the task holds it while it runs. */
+  return session != NULL ? _ladle_session_get_background (session) : NULL;
+}
+
+static void
+body_ready (LadleDownloadTask *self,
+            GTask             *gtask)
+{
+  if (self->announce_resumed)
+    {
+      _ladle_task_set_receive_offset (LADLE_TASK (self), self->resumed_offset, self->resumed_total);
+      g_signal_emit (self, signals[RESUMED], 0, self->resumed_offset, self->resumed_total);
+    }
+  g_task_return_boolean (gtask, TRUE);
+}
+
+static void
+body_checkpointed_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+
+  _ladle_background_finish (result);
+  body_ready (g_task_get_source_object (gtask), gtask);
 }
 
 static void
@@ -493,12 +529,18 @@ opened_cb (LadlePartialFile *file,
       return;
     }
 
-  if (self->announce_resumed)
+  /* A background session records the partial file and its validators before a byte is
+   * written to it: a kill from now on continues from there. */
+  if (background_of (self) != NULL)
     {
-      _ladle_task_set_receive_offset (LADLE_TASK (self), self->resumed_offset, self->resumed_total);
-      g_signal_emit (self, signals[RESUMED], 0, self->resumed_offset, self->resumed_total);
+      g_free (record_of (self)->partial_name);
+      record_of (self)->partial_name = _ladle_partial_file_dup_name (self->partial);
+      _ladle_background_checkpoint_async (background_of (self), LADLE_TASK (self),
+                                          body_checkpointed_cb, g_steal_pointer (&gtask));
+      return;
     }
-  g_task_return_boolean (gtask, TRUE);
+
+  body_ready (self, gtask);
 }
 
 static void
@@ -634,6 +676,85 @@ delivered_cb (LadlePartialFile *file,
   g_task_return_boolean (gtask, TRUE);
 }
 
+/* Background sessions: the file is at its final location (the destination, else the partial
+ * file, kept until the completion is delivered) and the completion is recorded before
+ * ::finished and the session's ::download-finished announce it, with that location. */
+static void
+background_recorded_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+  GFile *location = g_task_get_task_data (gtask);
+  g_autoptr(LadleSession) session = ladle_task_dup_session (LADLE_TASK (self));
+
+  _ladle_background_finish (result);
+  g_signal_emit (self, signals[FINISHED], 0, location);
+  if (session != NULL)
+    _ladle_session_delegate_download_finished (session, self, location);
+
+  if (self->partial != NULL)
+    {
+      /* No destination: the file stays where it is for the handlers, and for a delivery
+       * after a restart. */
+      _ladle_partial_file_release (self->partial);
+      self->owns_partial = FALSE;
+    }
+  forget_partial (self);
+  g_task_return_boolean (gtask, TRUE);
+}
+
+static void
+record_background_success (LadleDownloadTask *self,
+                           GTask             *gtask,
+                           GFile             *location)
+{
+  g_task_set_task_data (gtask, g_object_ref (location), g_object_unref);
+  _ladle_background_record_completion_async (background_of (self), LADLE_TASK (self), NULL, location,
+                                             background_recorded_cb, gtask);
+}
+
+static void
+background_moved_cb (LadlePartialFile *file,
+                     const GError     *error,
+                     gpointer          user_data)
+{
+  GTask *gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+
+  if (error != NULL)
+    {
+      delivered_cb (file, error, gtask);
+      return;
+    }
+
+  /* The move released the partial file. */
+  forget_partial (self);
+  record_background_success (self, gtask, self->destination);
+}
+
+static void
+background_checkpointed_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  GTask *gtask = user_data;
+  LadleDownloadTask *self = g_task_get_source_object (gtask);
+
+  _ladle_background_finish (result);
+  if (self->destination == NULL)
+    {
+      record_background_success (self, gtask, _ladle_partial_file_get_file (self->partial));
+      return;
+    }
+
+  _ladle_partial_file_move (self->partial, self->destination,
+                            record_of (self)->destination_flags & LADLE_DESTINATION_FLAGS_CREATE_PARENTS,
+                            record_of (self)->destination_flags & LADLE_DESTINATION_FLAGS_REPLACE,
+                            background_moved_cb, gtask);
+}
+
 static void
 closed_cb (LadlePartialFile *file,
            const GError     *error,
@@ -647,6 +768,15 @@ closed_cb (LadlePartialFile *file,
   if (error != NULL)
     {
       g_task_return_error (gtask, g_error_copy (error));
+      return;
+    }
+
+  status = ladle_task_get_status_code (LADLE_TASK (self));
+  if (background_of (self) != NULL && (SOUP_STATUS_IS_SUCCESSFUL (status) || self->discard_body))
+    {
+      /* Killed from here on, the next run finds the body complete (FINISHING, full size). */
+      _ladle_background_checkpoint_async (background_of (self), LADLE_TASK (self),
+                                          background_checkpointed_cb, g_steal_pointer (&gtask));
       return;
     }
 
@@ -685,9 +815,8 @@ ladle_download_task_body_end_async (LadleTask           *task,
   if (record->expected_total >= 0 && record->bytes_on_disk != record->expected_total)
     {
       g_task_return_new_error (gtask, LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                               "The download ended after %" G_GINT64_FORMAT
-                               " of %" G_GINT64_FORMAT " bytes",
-                               record->bytes_on_disk, record->expected_total);
+                               _("The download ended after %lld of %lld bytes"),
+                               (long long) record->bytes_on_disk, (long long) record->expected_total);
       return;
     }
 
@@ -1155,7 +1284,7 @@ ladle_download_task_cancel_producing_resume_data_async (LadleDownloadTask   *sel
   if (self->resume_data_task != NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "Resume data is already being produced");
+                               _("Resume data is already being produced"));
       return;
     }
 

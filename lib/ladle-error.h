@@ -1,5 +1,6 @@
 /* ladle-error.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -80,6 +81,9 @@ G_BEGIN_DECLS
  * @LADLE_ERROR_RETRIED_STATUS: the server answered with an HTTP status that the task's
  *   [class@Ladle.RetryPolicy] retries (the @why of [signal@Ladle.Task::will-retry]; a task never
  *   completes with it). Since: 0.2
+ * @LADLE_ERROR_NOT_IN_BACKGROUND: a background session cannot run the task, because it could not
+ *   make it again after a restart of the application: a streamed upload, or a form with a
+ *   stream part or too many bytes in memory. Since: 0.2
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -104,6 +108,7 @@ typedef enum
   LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE,
   LADLE_ERROR_INVALID_JSON,
   LADLE_ERROR_RETRIED_STATUS,
+  LADLE_ERROR_NOT_IN_BACKGROUND,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

@@ -1,5 +1,6 @@
 /* ladle-framing.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -15,6 +16,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -61,7 +64,7 @@ _ladle_framing_content_length (SoupMessageHeaders  *headers,
   if (values[0] == NULL)
     {
       g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                           "The response has an empty Content-Length");
+                           _("The response has an empty Content-Length"));
       return FALSE;
     }
   for (guint i = 0; values[i] != NULL; i++)
@@ -72,13 +75,13 @@ _ladle_framing_content_length (SoupMessageHeaders  *headers,
       if (!_ladle_framing_parse_length (value, &parsed))
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                       "The response has an invalid Content-Length “%s”", list);
+                       _("The response has an invalid Content-Length “%s”"), list);
           return FALSE;
         }
       if (agreed >= 0 && parsed != agreed)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                       "The response has Content-Lengths that disagree (%s)", list);
+                       _("The response has Content-Lengths that disagree (%s)"), list);
           return FALSE;
         }
       agreed = parsed;
@@ -155,10 +158,9 @@ _ladle_framing_parse_content_range (const char *text,
 
 static gboolean
 unexpected_range (GError     **error,
-                  const char  *what)
+                  const char  *message)
 {
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-               "The server's 206 Partial Content %s", what);
+  g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE, message);
   return FALSE;
 }
 
@@ -186,7 +188,7 @@ _ladle_framing_check_response (SoupMessage  *message,
     return TRUE;
 
   if (soup_message_headers_get_one (request, "Range") == NULL)
-    return unexpected_range (error, "answers a request that asked for no range");
+    return unexpected_range (error, _("The server's 206 Partial Content answers a request that asked for no range"));
 
   if (!_ladle_framing_request_range (request, &asked_start, &asked_end))
     {
@@ -194,45 +196,42 @@ _ladle_framing_check_response (SoupMessage  *message,
       content_type = soup_message_headers_get_content_type (response, NULL);
       if (content_type != NULL && g_ascii_strcasecmp (content_type, "multipart/byteranges") == 0)
         return TRUE;
-      return unexpected_range (error, "does not answer the ranges that were asked for");
+      return unexpected_range (error, _("The server's 206 Partial Content does not answer the ranges that were asked for"));
     }
 
   if (!_ladle_framing_parse_content_range (soup_message_headers_get_one (response, "Content-Range"),
                                            &start, &end, &total))
-    return unexpected_range (error, "has no valid Content-Range");
+    return unexpected_range (error, _("The server's 206 Partial Content has no valid Content-Range"));
   if (asked_start < 0)
     {
       /* The last asked_end bytes: the range must end the resource and be that long (or the
        * whole resource when it is shorter). */
       if (total < 0 || end != total - 1 || end - start + 1 != MIN (asked_end, total))
-        return unexpected_range (error, "does not hold the last bytes that were asked for");
+        return unexpected_range (error, _("The server's 206 Partial Content does not hold the last bytes that were asked for"));
       asked_start = start;
       asked_end = end;
     }
   if (start != asked_start)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                   "The server's 206 Partial Content starts at byte %" G_GINT64_FORMAT
-                   ", not at byte %" G_GINT64_FORMAT " as asked",
-                   start, asked_start);
+                   _("The server's 206 Partial Content starts at byte %lld, not at byte %lld as asked"),
+                   (long long) start, (long long) asked_start);
       return FALSE;
     }
   if (asked_end >= 0 && end > asked_end)
-    return unexpected_range (error, "goes past the end of the range that was asked for");
+    return unexpected_range (error, _("The server's 206 Partial Content goes past the end of the range that was asked for"));
   if (expected_total >= 0 && total >= 0 && total != expected_total)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                   "The server's 206 Partial Content gives the resource %" G_GINT64_FORMAT
-                   " bytes, not %" G_GINT64_FORMAT " as recorded",
-                   total, expected_total);
+                   _("The server's 206 Partial Content gives the resource %lld bytes, not %lld as recorded"),
+                   (long long) total, (long long) expected_total);
       return FALSE;
     }
   if (length >= 0 && length != end - start + 1)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                   "The response's Content-Length %" G_GINT64_FORMAT " disagrees with its "
-                   "Content-Range (%" G_GINT64_FORMAT " bytes)",
-                   length, end - start + 1);
+                   _("The response's Content-Length %lld disagrees with its Content-Range (%lld bytes)"),
+                   (long long) length, (long long) (end - start + 1));
       return FALSE;
     }
 
@@ -282,7 +281,7 @@ _ladle_framing_check_request (SoupMessage  *message,
   if (method == NULL || *method == '\0')
     {
       g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
-                           "The request has no method");
+                           _("The request has no method"));
       return FALSE;
     }
   for (const char *p = method; *p; p++)
@@ -291,7 +290,7 @@ _ladle_framing_check_request (SoupMessage  *message,
         g_autofree char *shown = g_strescape (method, NULL);
 
         g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
-                     "The request method “%s” is not a token", shown);
+                     _("The request method “%s” is not a token"), shown);
         return FALSE;
       }
 
@@ -301,8 +300,8 @@ _ladle_framing_check_request (SoupMessage  *message,
       g_autofree char *shown = g_strescape (check.bad_name, NULL);
 
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
-                   check.bad_value != NULL ? "The request header “%s” has a value with CR or LF"
-                                           : "The request header name “%s” is not a token",
+                   check.bad_value != NULL ? _("The request header “%s” has a value with CR or LF")
+                                           : _("The request header name “%s” is not a token"),
                    shown);
       return FALSE;
     }

@@ -1,5 +1,6 @@
 /* ladle-multipart-form.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -39,9 +40,12 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <string.h>
 
 #include "ladle-error.h"
+#include "ladle-i18n-private.h"
 #include "ladle-multipart-form.h"
 #include "ladle-multipart-input-stream.h"
 #include "ladle-multipart-private.h"
@@ -340,7 +344,7 @@ ladle_multipart_form_is_frozen (LadleMultipartForm *self)
 }
 
 static gboolean
-check_field (const char  *what,
+check_field (gboolean     is_file_name,
              const char  *value,
              GError     **error)
 {
@@ -348,8 +352,9 @@ check_field (const char  *what,
 
   if (!g_utf8_validate (value, -1, NULL))
     {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The %s of a form part is not valid UTF-8", what);
+      g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                           is_file_name ? _("The file name of a form part is not valid UTF-8")
+                                        : _("The name of a form part is not valid UTF-8"));
       return FALSE;
     }
 
@@ -357,8 +362,12 @@ check_field (const char  *what,
     return TRUE;
 
   escaped = g_strescape (value, NULL);
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "The %s “%s” of a form part contains a line break", what, escaped);
+  if (is_file_name)
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 _("The file name “%s” of a form part contains a line break"), escaped);
+  else
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
+                 _("The name “%s” of a form part contains a line break"), escaped);
   return FALSE;
 }
 
@@ -382,7 +391,7 @@ check_content_type (const char  *content_type,
 
   escaped = g_strescape (content_type, NULL);
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-               "“%s” is not a valid content type for a form part", escaped);
+               _("“%s” is not a valid content type for a form part"), escaped);
   return FALSE;
 }
 
@@ -393,9 +402,9 @@ check_common_fields (LadleMultipartForm  *self,
                      const char          *content_type,
                      GError             **error)
 {
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
-  if (filename != NULL && !check_field ("file name", filename, error))
+  if (filename != NULL && !check_field (TRUE, filename, error))
     return FALSE;
   if (content_type != NULL && !check_content_type (content_type, error))
     return FALSE;
@@ -507,12 +516,12 @@ ladle_multipart_form_append_text (LadleMultipartForm  *self,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_field ("name", name, error))
+  if (!check_field (FALSE, name, error))
     return FALSE;
   if (!g_utf8_validate (value, -1, NULL))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_FIELD,
-                   "The value of the form field “%s” is not valid UTF-8", name);
+                   _("The value of the form field “%s” is not valid UTF-8"), name);
       return FALSE;
     }
 
@@ -643,7 +652,7 @@ ladle_multipart_form_append_file (LadleMultipartForm  *self,
       g_autofree char *parse_name = g_file_get_parse_name (file);
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                   "Cannot add %s to a form: not a regular file", parse_name);
+                   _("Cannot add %s to a form: not a regular file"), parse_name);
       return FALSE;
     }
 
@@ -873,17 +882,20 @@ _ladle_multipart_form_describe_segment (LadleMultipartForm *self,
   g_assert (LADLE_IS_MULTIPART_FORM (self));
 
   if (index >= 2 * self->parts->len)
-    return g_strdup ("The end of the form");
+    /* Translators: the subject of "%s grew after it was added to the form ..." */
+    return g_strdup (_("The end of the form"));
 
   part = g_ptr_array_index (self->parts, index / 2);
   if (part->kind == PART_FILE)
     {
       g_autofree char *parse_name = g_file_get_parse_name (part->file);
 
-      return g_strdup_printf ("The file %s of the form field “%s”", parse_name, part->name);
+      /* Translators: the subject of "%s grew after it was added to the form ..." */
+      return g_strdup_printf (_("The file %s of the form field “%s”"), parse_name, part->name);
     }
 
-  return g_strdup_printf ("The content of the form field “%s”", part->name);
+  /* Translators: the subject of "%s grew after it was added to the form ..." */
+  return g_strdup_printf (_("The content of the form field “%s”"), part->name);
 }
 
 /* Calls a stream part's factory. */
@@ -905,7 +917,7 @@ _ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
   if (stream == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
-                   "The stream factory of the form field “%s” returned no stream", part->name);
+                   _("The stream factory of the form field “%s” returned no stream"), part->name);
       return NULL;
     }
 
@@ -933,4 +945,141 @@ _ladle_multipart_form_new_raw_file (GFile   *file,
   _ladle_multipart_form_freeze (self);
 
   return self;
+}
+
+/*
+ * A form as a background session's record keeps it: `(sa(ysayays x))` — the boundary, then per
+ * part its kind, name, header bytes, content bytes (text and bytes parts), file URI (file parts)
+ * and content length. Forms with a stream part, or with more than
+ * LADLE_MULTIPART_RECORD_MAX_MEMORY bytes held in memory, have no such form: NULL.
+ */
+#define FORM_RECORD_TYPE "(sa(ysayaysx))"
+
+GVariant *
+_ladle_multipart_form_to_variant (LadleMultipartForm *self)
+{
+  GVariantBuilder parts;
+  gsize in_memory = 0;
+
+  g_return_val_if_fail (LADLE_IS_MULTIPART_FORM (self), NULL);
+
+  if (self->raw)
+    return NULL;
+
+  g_variant_builder_init (&parts, G_VARIANT_TYPE ("a(ysayaysx)"));
+  for (guint i = 0; i < self->parts->len; i++)
+    {
+      Part *part = g_ptr_array_index (self->parts, i);
+      g_autofree char *uri = part->file != NULL ? g_file_get_uri (part->file) : NULL;
+      GBytes *empty = g_bytes_new_static ("", 0);
+      GBytes *data = part->data != NULL ? part->data : empty;
+
+      if (part->kind == PART_STREAM)
+        {
+          g_variant_builder_clear (&parts);
+          g_bytes_unref (empty);
+          return NULL;
+        }
+
+      in_memory += g_bytes_get_size (part->header) + g_bytes_get_size (data);
+      g_variant_builder_add (&parts, "(ys@ay@aysx)",
+                             (guchar) part->kind,
+                             part->name,
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, part->header, TRUE),
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, data, TRUE),
+                             uri != NULL ? uri : "",
+                             (gint64) part->length);
+      g_bytes_unref (empty);
+    }
+
+  if (in_memory > LADLE_MULTIPART_RECORD_MAX_MEMORY)
+    {
+      g_variant_builder_clear (&parts);
+      return NULL;
+    }
+
+  return g_variant_ref_sink (g_variant_new ("(sa(ysayaysx))", self->boundary, &parts));
+}
+
+static gboolean
+boundary_is_valid (const char *boundary)
+{
+  gsize length = strlen (boundary);
+
+  /* RFC 2046: 1 to 70 characters; Ladle's own are letters, digits and '-'. */
+  if (length == 0 || length > 70)
+    return FALSE;
+  for (const char *p = boundary; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* The form of a record, read back: checked as untrusted data (a store on disk). */
+LadleMultipartForm *
+_ladle_multipart_form_new_from_variant (GVariant  *variant,
+                                        GError   **error)
+{
+  g_autoptr(LadleMultipartForm) self = NULL;
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *boundary;
+  gsize in_memory = 0;
+  guchar kind;
+  const char *name;
+  GVariant *header;
+  GVariant *data;
+  const char *uri;
+  gint64 length;
+
+  if (variant == NULL || !g_variant_is_of_type (variant, G_VARIANT_TYPE (FORM_RECORD_TYPE)))
+    goto invalid;
+
+  g_variant_get (variant, "(&sa(ysayaysx))", &boundary, &iter);
+  if (!boundary_is_valid (boundary))
+    goto invalid;
+
+  self = ladle_multipart_form_new ();
+  g_free (self->boundary);
+  g_free (self->content_type);
+  self->boundary = g_strdup (boundary);
+  self->content_type = g_strconcat ("multipart/form-data; boundary=", self->boundary, NULL);
+
+  while (g_variant_iter_next (iter, "(y&s@ay@ay&sx)", &kind, &name, &header, &data, &uri, &length))
+    {
+      g_autoptr(GVariant) header_owned = header;
+      g_autoptr(GVariant) data_owned = data;
+      Part *part;
+
+      in_memory += g_variant_get_size (header) + g_variant_get_size (data);
+      if (in_memory > LADLE_MULTIPART_RECORD_MAX_MEMORY || length < 0 || !g_utf8_validate (name, -1, NULL) ||
+          (kind != PART_TEXT && kind != PART_BYTES && kind != PART_FILE))
+        goto invalid;
+      if (kind == PART_FILE
+          ? (g_variant_get_size (data) != 0 || !g_uri_is_valid (uri, G_URI_FLAGS_NONE, NULL))
+          : ((gint64) g_variant_get_size (data) != length || *uri != '\0'))
+        goto invalid;
+
+      part = g_new0 (Part, 1);
+      part->kind = kind;
+      part->name = g_strdup (name);
+      part->header = g_variant_get_data_as_bytes (header);
+      part->length = length;
+      if (kind == PART_FILE)
+        part->file = g_file_new_for_uri (uri);
+      else
+        part->data = g_variant_get_data_as_bytes (data);
+      g_ptr_array_add (self->parts, part);
+
+      if (self->parts_length > G_MAXINT64 - length - (gint64) g_bytes_get_size (part->header))
+        goto invalid;
+      self->parts_length += g_bytes_get_size (part->header) + length;
+    }
+
+  return g_steal_pointer (&self);
+
+invalid:
+  g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
+               _("The recorded multipart form is malformed"));
+  return NULL;
 }

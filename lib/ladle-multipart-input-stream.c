@@ -1,5 +1,6 @@
 /* ladle-multipart-input-stream.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -32,6 +33,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -90,16 +93,22 @@ remember_error (LadleMultipartInputStream *self,
 
 static void
 set_changed_error (LadleMultipartInputStream  *self,
-                   const char                 *how,
+                   gboolean                    grew,
                    GError                    **error)
 {
   g_autofree char *what = _ladle_multipart_form_describe_segment (self->form, self->segment);
   goffset length;
 
   _ladle_multipart_form_get_segment (self->form, self->segment, NULL, NULL, &length);
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-               "%s %s after it was added to the form (%" G_GOFFSET_FORMAT " bytes were announced)",
-               what, how, length);
+  /* Translators: the first %s is the part, "The file NAME of the form field “FIELD”" */
+  if (grew)
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
+                 _("%s grew after it was added to the form (%lld bytes were announced)"),
+                 what, (long long) length);
+  else
+    g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
+                 _("%s shrank after it was added to the form (%lld bytes were announced)"),
+                 what, (long long) length);
 }
 
 static gboolean
@@ -114,7 +123,7 @@ check_file_size (LadleMultipartInputStream  *self,
       g_file_info_get_size (info) == length)
     return TRUE;
 
-  set_changed_error (self, g_file_info_get_size (info) < length ? "shrank" : "grew", error);
+  set_changed_error (self, g_file_info_get_size (info) > length, error);
   return FALSE;
 }
 
@@ -306,7 +315,7 @@ ladle_multipart_input_stream_read (GInputStream  *stream,
             return read_failed (self, local_error, error);
           if (n == 0)
             {
-              set_changed_error (self, "shrank", &local_error);
+              set_changed_error (self, FALSE, &local_error);
               return read_failed (self, local_error, error);
             }
           return fetched (self, target, n, buffer, count);
@@ -318,7 +327,7 @@ ladle_multipart_input_stream_read (GInputStream  *stream,
         return read_failed (self, local_error, error);
       if (n > 0)
         {
-          set_changed_error (self, "grew", &local_error);
+          set_changed_error (self, TRUE, &local_error);
           return read_failed (self, local_error, error);
         }
 
@@ -384,7 +393,7 @@ end_checked_cb (GObject      *object,
     }
   if (n > 0)
     {
-      set_changed_error (self, "grew", &error);
+      set_changed_error (self, TRUE, &error);
       read_task_failed (task, error);
       return;
     }
@@ -413,7 +422,7 @@ part_read_cb (GObject      *object,
     }
   if (n == 0)
     {
-      set_changed_error (self, "shrank", &error);
+      set_changed_error (self, FALSE, &error);
       read_task_failed (task, error);
       return;
     }

@@ -1,5 +1,6 @@
 /* ladle-multipart-private.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -33,6 +34,13 @@ LadleMultipartForm        *_ladle_multipart_form_new_raw_file        (GFile     
                                                                       goffset             length);
 GInputStream              *_ladle_multipart_form_make_segment_stream (LadleMultipartForm  *self,
                                                                       guint                index,
+                                                                      GError             **error);
+
+/* Forms a background session's record may hold: their memory parts together stay under this. */
+#define LADLE_MULTIPART_RECORD_MAX_MEMORY (256 * 1024)
+
+GVariant                  *_ladle_multipart_form_to_variant          (LadleMultipartForm  *self);
+LadleMultipartForm        *_ladle_multipart_form_new_from_variant    (GVariant            *variant,
                                                                       GError             **error);
 
 G_END_DECLS

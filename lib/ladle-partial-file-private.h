@@ -1,5 +1,6 @@
 /* ladle-partial-file-private.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -66,5 +67,7 @@ void              _ladle_partial_file_move          (LadlePartialFile         *s
 
 void              _ladle_partial_file_sweep         (GFile                    *directory,
                                                      guint64                   max_age);
+void              _ladle_partial_file_sweep_unreferenced (GFile               *directory,
+                                                          const char * const  *keep);
 
 G_END_DECLS

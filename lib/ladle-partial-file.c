@@ -1,5 +1,6 @@
 /* ladle-partial-file.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -23,6 +24,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +111,7 @@ claim (LadlePartialFile  *self,
   if (!claimed)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE,
-                   "The partial file %s is in use by another task", path);
+                   _("The partial file %s is in use by another task"), path);
       return FALSE;
     }
 
@@ -129,26 +132,11 @@ release (LadlePartialFile *self)
   g_mutex_unlock (&registry_lock);
 }
 
-static GError *
-partial_file_error (GFile      *file,
-                    const char *format,
-                    ...) G_GNUC_PRINTF (2, 3);
-
-static GError *
-partial_file_error (GFile      *file,
-                    const char *format,
-                    ...)
-{
-  g_autofree char *path = g_file_get_path (file);
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  return g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, "The partial file %s %s", path, what);
-}
+/* Each message names the partial file first (g_file_peek_path()): whole sentences, for translators. */
+#define partial_file_error(file, format, ...) \
+  g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, format, g_file_peek_path (file), __VA_ARGS__)
+#define partial_file_error_literal(file, format) \
+  g_error_new (LADLE_ERROR, LADLE_ERROR_PARTIAL_FILE, format, g_file_peek_path (file))
 
 /* The partial file must be a regular file (not a link) of the recorded size; with
  * @allow_longer, one that is longer will do (the caller truncates it). */
@@ -167,20 +155,20 @@ check_file (GFile    *file,
                             G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
   if (info == NULL)
     {
-      g_propagate_error (error, partial_file_error (file, "cannot be read: %s", local_error->message));
+      g_propagate_error (error, partial_file_error (file, _("The partial file %s cannot be read: %s"),
+                                                    local_error->message));
       return FALSE;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
-      g_propagate_error (error, partial_file_error (file, "is not a regular file"));
+      g_propagate_error (error, partial_file_error_literal (file, _("The partial file %s is not a regular file")));
       return FALSE;
     }
   size = g_file_info_get_size (info);
   if (size < expected_size || (size > expected_size && !allow_longer))
     {
-      g_propagate_error (error, partial_file_error (file, "has %" G_GOFFSET_FORMAT
-                                                    " bytes; the resume data records %" G_GOFFSET_FORMAT,
-                                                    size, expected_size));
+      g_propagate_error (error, partial_file_error (file, _("The partial file %s has %lld bytes; the resume data records %lld"),
+                                                    (long long) size, (long long) expected_size));
       return FALSE;
     }
 
@@ -203,7 +191,7 @@ lock (LadlePartialFile  *self,
   if (self->lock_fd < 0)
     {
       saved_errno = errno;
-      g_propagate_error (error, partial_file_error (self->file, "cannot be opened: %s",
+      g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be opened: %s"),
                                                     g_strerror (saved_errno)));
       return FALSE;
     }
@@ -213,9 +201,9 @@ lock (LadlePartialFile  *self,
       close (self->lock_fd);
       self->lock_fd = -1;
       if (saved_errno == EWOULDBLOCK)
-        g_propagate_error (error, partial_file_error (self->file, "is in use by another task"));
+        g_propagate_error (error, partial_file_error_literal (self->file, _("The partial file %s is in use by another task")));
       else
-        g_propagate_error (error, partial_file_error (self->file, "cannot be locked: %s",
+        g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be locked: %s"),
                                                       g_strerror (saved_errno)));
       return FALSE;
     }
@@ -254,8 +242,8 @@ check_and_trim (LadlePartialFile  *self,
 
       if (fd >= 0)
         close (fd);
-      g_propagate_error (error, partial_file_error (self->file, "cannot be truncated to %" G_GOFFSET_FORMAT
-                                                    " bytes: %s", expected_size, g_strerror (saved_errno)));
+      g_propagate_error (error, partial_file_error (self->file, _("The partial file %s cannot be truncated to %lld bytes: %s"),
+                                                    (long long) expected_size, g_strerror (saved_errno)));
       return FALSE;
     }
   close (fd);
@@ -274,7 +262,7 @@ create_file (LadlePartialFile  *self,
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "Cannot create the download directory %s: %s",
+                   _("Cannot create the download directory %s: %s"),
                    directory, g_strerror (saved_errno));
       return FALSE;
     }
@@ -309,12 +297,12 @@ create_file (LadlePartialFile  *self,
           int saved_errno = errno;
 
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Error opening file “%s”: %s", path, g_strerror (saved_errno));
+                       _("Error opening file “%s”: %s"), path, g_strerror (saved_errno));
           return FALSE;
         }
     }
 
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot name a new partial file");
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot name a new partial file"));
   return FALSE;
 }
 
@@ -400,7 +388,7 @@ move_file (LadlePartialFile  *self,
           !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Cannot create the destination's directory: ");
+                                      _("Cannot create the destination's directory: "));
           return FALSE;
         }
     }
@@ -409,7 +397,7 @@ move_file (LadlePartialFile  *self,
 
   if (!g_file_move (self->file, destination, flags, NULL, NULL, NULL, error))
     {
-      g_prefix_error (error, "Cannot move the download to its destination: ");
+      g_prefix_error (error, _("Cannot move the download to its destination: "));
       return FALSE;
     }
 
@@ -463,7 +451,7 @@ run_op (gpointer data,
       if (self->error != NULL)
         op->error = g_error_copy (self->error);
       else if (self->output == NULL)
-        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "The partial file is not open");
+        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The partial file is not open"));
       else
         {
           gsize written = 0;
@@ -716,8 +704,9 @@ _ladle_partial_file_move (LadlePartialFile         *self,
 
 typedef struct
 {
-  GFile  *directory;
-  guint64 max_age;
+  GFile      *directory;
+  guint64     max_age;
+  GHashTable *keep;       /* names never removed, or NULL */
 } Sweep;
 
 static void
@@ -726,6 +715,7 @@ sweep_free (gpointer data)
   Sweep *sweep = data;
 
   g_object_unref (sweep->directory);
+  g_clear_pointer (&sweep->keep, g_hash_table_unref);
   g_free (sweep);
 }
 
@@ -761,8 +751,9 @@ sweep_thread (GTask        *task,
       int fd;
 
       if (!g_str_has_suffix (name, ".part") || is_claimed (path) ||
+          (sweep->keep != NULL && g_hash_table_contains (sweep->keep, name)) ||
           g_lstat (path, &info) != 0 || !S_ISREG (info.st_mode) ||
-          now - (gint64)info.st_mtime < (gint64)sweep->max_age)
+          (sweep->max_age > 0 && now - (gint64)info.st_mtime < (gint64)sweep->max_age))
         continue;
 
       /* A task of another process holds its partial file locked. */
@@ -779,18 +770,41 @@ sweep_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-/* Removes, on a worker thread, the partial files of @directory that no task holds and that
- * were last written more than @max_age seconds ago (downloads killed and never resumed). */
-void
-_ladle_partial_file_sweep (GFile   *directory,
-                           guint64  max_age)
+static void
+sweep (GFile              *directory,
+       guint64             max_age,
+       const char * const *keep)
 {
   g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
   Sweep *sweep = g_new0 (Sweep, 1);
 
   sweep->directory = g_object_ref (directory);
   sweep->max_age = max_age;
+  if (keep != NULL)
+    {
+      sweep->keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; keep[i] != NULL; i++)
+        g_hash_table_add (sweep->keep, g_strdup (keep[i]));
+    }
   g_task_set_source_tag (task, _ladle_partial_file_sweep);
   g_task_set_task_data (task, sweep, sweep_free);
   g_task_run_in_thread (task, sweep_thread);
+}
+
+/* Removes, on a worker thread, the partial files of @directory that no task holds and that
+ * were last written more than @max_age seconds ago (downloads killed and never resumed). */
+void
+_ladle_partial_file_sweep (GFile   *directory,
+                           guint64  max_age)
+{
+  sweep (directory, max_age, NULL);
+}
+
+/* Removes, on a worker thread, every partial file of @directory that no task holds and whose
+ * name is not in @keep (a background session's files that no record refers to). */
+void
+_ladle_partial_file_sweep_unreferenced (GFile              *directory,
+                                        const char * const *keep)
+{
+  sweep (directory, 0, keep);
 }

@@ -1,5 +1,6 @@
 /* ladle-progress.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

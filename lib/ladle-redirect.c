@@ -1,5 +1,6 @@
 /* ladle-redirect.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -12,6 +13,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-error.h"
 #include "ladle-origin-private.h"
@@ -93,20 +96,20 @@ _ladle_redirect_build_next (SoupMessage  *message,
   if (target == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
-                   "Invalid redirect location “%s”: %s", location, local_error->message);
+                   _("Invalid redirect location “%s”: %s"), location, local_error->message);
       return NULL;
     }
   if (!_ladle_uri_is_http (target))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
-                   "Refusing to follow a redirect to “%s”: only http and https are allowed",
+                   _("Refusing to follow a redirect to “%s”: only http and https are allowed"),
                    location);
       return NULL;
     }
   if (n_redirects >= max_redirects)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_TOO_MANY_REDIRECTS,
-                   "Too many redirects (the limit is %u)", max_redirects);
+                   _("Too many redirects (the limit is %u)"), max_redirects);
       return NULL;
     }
 

@@ -1,5 +1,6 @@
 /* ladle-request-body.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -21,6 +22,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-util-private.h"
 
@@ -259,7 +262,7 @@ ladle_request_body_read_nonblocking (GPollableInputStream  *stream,
 
   if (self->filling || self->closed)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "Reading the request body");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, _("Reading the request body"));
       return -1;
     }
 

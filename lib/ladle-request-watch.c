@@ -1,5 +1,6 @@
 /* ladle-request-watch.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -13,6 +14,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -234,7 +237,7 @@ _ladle_request_watch_check_certificate (LadleRequestWatch  *self,
       if (ask_accept_certificate (self, message, certificate, errors))
         return TRUE;
       g_set_error_literal (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                           "Unacceptable TLS certificate");
+                           _("Unacceptable TLS certificate"));
       return FALSE;
     }
 }

@@ -1,5 +1,6 @@
 /* ladle-resume-data.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -8,6 +9,8 @@
  * other processes, so bad data is a GError, never a crash. */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -61,7 +64,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-               "Invalid resume data: %s", what);
+               _("Invalid resume data: %s"), what);
   return FALSE;
 }
 
@@ -125,7 +128,7 @@ _ladle_resume_data_parse (GBytes  *bytes,
   if (version > LADLE_RESUME_DATA_VERSION)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
-                   "The resume data has format version %u; this version of Ladle reads up to %u",
+                   _("The resume data has format version %u; this version of Ladle reads up to %u"),
                    version, LADLE_RESUME_DATA_VERSION);
       return NULL;
     }

@@ -1,5 +1,6 @@
 /* ladle-session-configuration.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -61,6 +62,7 @@ struct _LadleSessionConfiguration
   gboolean          waits_for_connectivity;
   guint             connectivity_timeout;
   guint64           cache_size;
+  char             *application_id;        /* NULL: the default, resolved when read */
 };
 
 G_DEFINE_FINAL_TYPE (LadleSessionConfiguration, ladle_session_configuration, G_TYPE_OBJECT)
@@ -84,6 +86,7 @@ enum {
   PROP_WAITS_FOR_CONNECTIVITY,
   PROP_CONNECTIVITY_TIMEOUT,
   PROP_CACHE_SIZE,
+  PROP_APPLICATION_ID,
   N_PROPS
 };
 
@@ -119,6 +122,7 @@ ladle_session_configuration_finalize (GObject *object)
   g_clear_object (&self->network_monitor);
   g_clear_pointer (&self->state_directory, g_free);
   g_clear_object (&self->retry_policy);
+  g_clear_pointer (&self->application_id, g_free);
 
   G_OBJECT_CLASS (ladle_session_configuration_parent_class)->finalize (object);
 }
@@ -177,6 +181,9 @@ ladle_session_configuration_get_property (GObject    *object,
       break;
     case PROP_STATE_DIRECTORY:
       g_value_set_string (value, ladle_session_configuration_get_state_directory (self));
+      break;
+    case PROP_APPLICATION_ID:
+      g_value_take_string (value, ladle_session_configuration_dup_application_id (self));
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       g_value_set_uint64 (value, self->partial_file_max_age);
@@ -245,6 +252,9 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_STATE_DIRECTORY:
       ladle_session_configuration_set_state_directory (self, g_value_get_string (value));
+      break;
+    case PROP_APPLICATION_ID:
+      ladle_session_configuration_set_application_id (self, g_value_get_string (value));
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       ladle_session_configuration_set_partial_file_max_age (self, g_value_get_uint64 (value));
@@ -413,6 +423,22 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
+   * LadleSessionConfiguration:application-id: (getter dup_application_id)
+   *
+   * The application a background session belongs to: with
+   * [property@Ladle.SessionConfiguration:identifier] it names the session's store
+   * (`/org/gnome/ladle/sessions/<application-id>/<identifier>/` in GSettings), so that a
+   * relaunched application finds its tasks. Reading it never returns %NULL: the default is the
+   * id of the default [class@Gio.Application] when the session is made, else the program name.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_APPLICATION_ID] =
+    g_param_spec_string ("application-id", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
    * LadleSessionConfiguration:partial-file-max-age:
    *
    * How old, in seconds since it was last written, a partial download may grow before the
@@ -562,6 +588,19 @@ ladle_session_configuration_new_ephemeral (void)
  * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]). Its tasks wait for
  * connectivity and retry with a backoff policy (see
  * [property@Ladle.SessionConfiguration:retry-policy]).
+ * A session made from it keeps its download tasks, and its uploads of a file or a form, in a
+ * store (GSettings, schema `org.gnome.Ladle.BackgroundSession`, at
+ * `/org/gnome/ladle/sessions/<application-id>/<identifier>/`; a key file in the state directory
+ * when the schema is not installed) from the moment each is resumed. When the application is
+ * killed, crashes or quits while they run, the next session made with the same
+ * [property@Ladle.SessionConfiguration:application-id] and @identifier restores them before
+ * [ctor@Ladle.Session.new] returns: running tasks continue from their partial files with Range
+ * requests, suspended ones stay suspended, and completions that were recorded but never
+ * delivered are emitted ([signal@Ladle.Session::download-finished],
+ * [signal@Ladle.Session::task-completed]) before
+ * [signal@Ladle.Session::background-events-finished]. Data tasks and uploads of bytes run but
+ * are not kept; streamed uploads, and forms with a stream part, fail with
+ * %LADLE_ERROR_NOT_IN_BACKGROUND. See the background-sessions page of the documentation.
  *
  * Returns: (transfer full): a new configuration
  */
@@ -619,6 +658,7 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
   copy->state_directory_set = self->state_directory_set;
   copy->partial_file_max_age = self->partial_file_max_age;
   copy->cache_size = self->cache_size;
+  copy->application_id = g_strdup (self->application_id);
 
   g_hash_table_iter_init (&iter, self->headers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1153,6 +1193,54 @@ ladle_session_configuration_set_state_directory (LadleSessionConfiguration *self
   self->state_directory_set = directory != NULL;
   if (_ladle_set_str (&self->state_directory, directory))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_DIRECTORY]);
+}
+
+/**
+ * ladle_session_configuration_dup_application_id: (get-property application-id)
+ * @self: a configuration
+ *
+ * Returns: (transfer full): the application id, as
+ *   [property@Ladle.SessionConfiguration:application-id] says
+ *
+ * Since: 0.2
+ */
+char *
+ladle_session_configuration_dup_application_id (LadleSessionConfiguration *self)
+{
+  GApplication *application;
+  const char *name;
+
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  if (self->application_id != NULL)
+    return g_strdup (self->application_id);
+
+  application = g_application_get_default ();
+  if (application != NULL && g_application_get_application_id (application) != NULL)
+    return g_strdup (g_application_get_application_id (application));
+
+  name = g_get_prgname ();
+  return g_strdup (name != NULL && *name != '\0' ? name : "default");
+}
+
+/**
+ * ladle_session_configuration_set_application_id: (set-property application-id)
+ * @self: a configuration
+ * @application_id: (nullable): an application id, or %NULL for the default
+ *
+ * Sets [property@Ladle.SessionConfiguration:application-id].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
+                                                const char                *application_id)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (application_id == NULL || *application_id != '\0');
+
+  if (_ladle_set_str (&self->application_id, application_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_APPLICATION_ID]);
 }
 
 /* Adds the extra headers the request does not set itself; the sensitive ones only when

@@ -1,5 +1,6 @@
 /* ladle-session-configuration.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -127,5 +128,11 @@ guint                      ladle_session_configuration_get_connectivity_timeout 
 LADLE_AVAILABLE_IN_0_2
 void                       ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
                                                                                  guint                      seconds);
+
+LADLE_AVAILABLE_IN_0_2
+char                      *ladle_session_configuration_dup_application_id (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
+                                                                           const char                *application_id);
 
 G_END_DECLS

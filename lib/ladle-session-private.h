@@ -1,5 +1,6 @@
 /* ladle-session-private.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -58,5 +59,19 @@ void               _ladle_session_add_task                     (LadleSession    
                                                                 GError               *error);
 SoupMessage       *_ladle_session_parse_uri                    (const char           *uri,
                                                                 GError              **error);
+
+/* Background sessions (ladle-session-background.c) */
+typedef struct _LadleBackground LadleBackground;
+
+LadleBackground   *_ladle_session_get_background               (LadleSession         *self);
+void               _ladle_session_add_restored_task            (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                SoupMessage          *request,
+                                                                guint64               identifier);
+void               _ladle_session_deliver_restored             (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                GFile                *location,
+                                                                const GError         *error);
+void               _ladle_session_emit_background_events_finished (LadleSession      *self);
 
 G_END_DECLS

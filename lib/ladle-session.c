@@ -1,5 +1,6 @@
 /* ladle-session.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -27,6 +28,8 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 
@@ -42,6 +45,8 @@
 #include "ladle-partial-file-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-session-private.h"
+#include "ladle-debug-private.h"
+#include "ladle-session-background-private.h"
 #include "ladle-task-private.h"
 #include "ladle-tls-trust-private.h"
 
@@ -60,6 +65,7 @@ struct _LadleSession
   GFile                     *private_directory;  /* an ephemeral session's $TMPDIR/ladle-<uuid> */
   LadleCache                *cache;              /* NULL when cache-size is 0 */
   guint64                    next_identifier;
+  LadleBackground           *background;         /* background sessions only */
   guint                      invalidated_source;
   gboolean                   invalidating;
   gboolean                   invalidated;
@@ -83,6 +89,7 @@ enum {
   AUTHENTICATE,
   ACCEPT_CERTIFICATE,
   DOWNLOAD_FINISHED,
+  BACKGROUND_EVENTS_FINISHED,
   N_SIGNALS
 };
 
@@ -185,8 +192,13 @@ ladle_session_constructed (GObject *object)
       /* Its HTTP cache lives here too, whatever the state directory. */
       self->private_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
     }
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
-      !_ladle_session_configuration_has_state_directory (configuration))
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
+    {
+      self->background = _ladle_background_new (self, configuration);
+      self->partial_directory = g_object_ref (_ladle_background_get_partial_directory (self->background));
+    }
+  else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
+           !_ladle_session_configuration_has_state_directory (configuration))
     {
       self->partial_directory = g_object_ref (self->private_directory);
       self->private_partials = TRUE;
@@ -206,8 +218,14 @@ ladle_session_constructed (GObject *object)
   jar = _ladle_cookie_jar_new (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
   self->cache = create_cache (self);
+  /* LADLE_DEBUG=http: headers logged through a SoupLogger, credentials redacted. */
+  _ladle_debug_setup_session (self->soup_session, configuration);
 
   self->admission = _ladle_admission_new (configuration, self->tasks, self->context);
+
+  /* Last: restored tasks need all of the above. */
+  if (self->background != NULL)
+    _ladle_background_restore (self->background);
 }
 
 static void
@@ -248,6 +266,7 @@ ladle_session_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->tasks, g_ptr_array_unref);
   g_clear_pointer (&self->tls_trust, _ladle_tls_trust_free);
+  g_clear_pointer (&self->background, _ladle_background_free);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->finalize (object);
 }
@@ -425,6 +444,28 @@ ladle_session_class_init (LadleSessionClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 2, LADLE_TYPE_DOWNLOAD_TASK, G_TYPE_FILE);
+
+  /**
+   * LadleSession::background-events-finished:
+   * @self: the session
+   *
+   * Emitted once by a background session, after [ctor@Ladle.Session.new] returned: every
+   * completion that was recorded but not delivered before the application stopped (a kill, a
+   * crash, a quit while tasks ran) has been emitted, as
+   * [signal@Ladle.Session::download-finished] and [signal@Ladle.Session::task-completed]. It is
+   * emitted even when there was nothing to deliver. The counterpart of
+   * `URLSessionDidFinishEvents(forBackgroundURLSession:)`.
+   *
+   * Since: 0.2
+   */
+  signals[BACKGROUND_EVENTS_FINISHED] =
+    g_signal_new ("background-events-finished",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -508,9 +549,17 @@ _ladle_session_add_task (LadleSession *self,
                          SoupMessage  *request,
                          GError       *error)
 {
-  _ladle_task_setup (task, self, request, self->next_identifier++);
+  guint64 identifier = self->background != NULL
+                       ? _ladle_background_take_identifier (self->background)
+                       : self->next_identifier++;
+
+  _ladle_task_setup (task, self, request, identifier);
+  if (error == NULL && self->background != NULL)
+    error = _ladle_background_check_task (self->background, task);
   if (error != NULL)
     _ladle_task_fail_on_start (task, error);
+  else if (self->background != NULL)
+    _ladle_background_track (self->background, task);
 
   /* A task made after invalidation never runs: it stays out of the model, and resuming it
    * completes it with LADLE_ERROR_SESSION_INVALIDATED. */
@@ -566,7 +615,7 @@ _ladle_session_parse_uri (const char  *uri,
   if (parsed == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Invalid URI “%s”: %s", uri, local_error->message);
+                   _("Invalid URI “%s”: %s"), uri, local_error->message);
       return NULL;
     }
 
@@ -574,13 +623,13 @@ _ladle_session_parse_uri (const char  *uri,
   if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "Unsupported URI scheme “%s”: only http and https are supported", scheme);
+                   _("Unsupported URI scheme “%s”: only http and https are supported"), scheme);
       return NULL;
     }
   if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Invalid URI “%s”: no host", uri);
+                   _("Invalid URI “%s”: no host"), uri);
       return NULL;
     }
 
@@ -810,7 +859,7 @@ new_resumed_download_task (LadleSession  *self,
       if (request == NULL)
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                       "Invalid resume data: cannot make a request for %s", data->uri);
+                       _("Invalid resume data: cannot make a request for %s"), data->uri);
           return NULL;
         }
       headers = soup_message_get_request_headers (request);
@@ -908,7 +957,7 @@ ladle_session_create_download_task_from_resume_data_with_request (LadleSession  
   if (g_strcmp0 (soup_message_get_method (request), SOUP_METHOD_GET) != 0)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_REQUEST,
-                   "A download resumes with a GET request, not %s", soup_message_get_method (request));
+                   _("A download resumes with a GET request, not %s"), soup_message_get_method (request));
       return NULL;
     }
 
@@ -1031,6 +1080,8 @@ ladle_session_invalidate_and_cancel (LadleSession *self)
   g_return_if_fail (LADLE_IS_SESSION (self));
 
   self->invalidating = TRUE;
+  if (self->background != NULL)
+    _ladle_background_forget_all (self->background);
   if (self->tasks->len == 0)
     {
       schedule_invalidated (self);
@@ -1065,8 +1116,27 @@ _ladle_session_get_tls_trust (LadleSession *self)
   return self->tls_trust;
 }
 
+static void admit_now (LadleSession *self,
+                       LadleTask    *task);
+
+static void
+recorded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(LadleTask) task = user_data;
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (task);
+  LadleTaskState state = ladle_task_get_state (task);
+
+  _ladle_background_finish (result);
+  /* Suspended while the store was written: the next resume admits it again. */
+  if (session != NULL && (state == LADLE_TASK_STATE_RUNNING || state == LADLE_TASK_STATE_CANCELING))
+    admit_now (session, task);
+}
+
 /* Starts @task now, or once the network allows it, or refuses it: once invalidation began,
- * only the tasks made before it may still start; none once the session is invalidated. */
+ * only the tasks made before it may still start; none once the session is invalidated. A
+ * background session records the task first. */
 void
 _ladle_session_admit (LadleSession *self,
                       LadleTask    *task)
@@ -1075,9 +1145,26 @@ _ladle_session_admit (LadleSession *self,
       (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
     {
       _ladle_task_start (task, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                            "The session was invalidated"));
+                                            _("The session was invalidated")));
       return;
     }
+
+  if (self->background != NULL)
+    {
+      _ladle_background_admit_async (self->background, task, recorded_cb, g_object_ref (task));
+      return;
+    }
+
+  admit_now (self, task);
+}
+
+static void
+admit_now (LadleSession *self,
+           LadleTask    *task)
+{
+  /* Disposed while a background session wrote its store. */
+  if (self->admission == NULL)
+    return;
 
   _ladle_admission_admit (self->admission, task);
 }
@@ -1177,7 +1264,50 @@ _ladle_session_task_completed (LadleSession *self,
     }
 
   g_signal_emit (self, signals[TASK_COMPLETED], 0, task, error);
+  if (self->background != NULL)
+    _ladle_background_delivered (self->background, task);
 
   if (was_listed && self->invalidating && self->tasks->len == 0)
     emit_invalidated (self);
+}
+
+/* Background sessions */
+
+LadleBackground *
+_ladle_session_get_background (LadleSession *self)
+{
+  return self->background;
+}
+
+/* A task of an earlier run, with its identifier, listed like a new one. */
+void
+_ladle_session_add_restored_task (LadleSession *self,
+                                  LadleTask    *task,
+                                  SoupMessage  *request,
+                                  guint64       identifier)
+{
+  _ladle_task_setup (task, self, request, identifier);
+  _ladle_background_track (self->background, task);
+  g_ptr_array_add (self->tasks, g_object_ref (task));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->tasks->len - 1, 0, 1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+}
+
+/* A completion of an earlier run: the session-level delegate only (nothing else can have been
+ * connected to @task). */
+void
+_ladle_session_deliver_restored (LadleSession *self,
+                                 LadleTask    *task,
+                                 GFile        *location,
+                                 const GError *error)
+{
+  if (LADLE_IS_DOWNLOAD_TASK (task) && location != NULL)
+    g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, task, location);
+  g_signal_emit (self, signals[TASK_COMPLETED], 0, task, error);
+}
+
+void
+_ladle_session_emit_background_events_finished (LadleSession *self)
+{
+  g_signal_emit (self, signals[BACKGROUND_EVENTS_FINISHED], 0);
 }

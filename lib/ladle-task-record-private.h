@@ -1,5 +1,6 @@
 /* ladle-task-record-private.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -60,6 +61,8 @@ typedef struct
   /* Uploads: where the body comes from. */
   LadleUploadBodyKind    body_kind;
   char                  *body_file;       /* a file upload's file, as a URI */
+  GVariant              *body_form;       /* a form upload's form, for a background store
+                                           * (_ladle_multipart_form_to_variant), or NULL */
 
   /* Downloads */
   char                  *destination;     /* a URI, NULL when none */
@@ -75,6 +78,9 @@ typedef struct
   gint64                 bytes_expected_to_receive;
   gint64                 bytes_sent;
   gint64                 bytes_expected_to_send;
+
+  /* Background sessions: how many times the task was started, across runs of the app. */
+  guint                  attempts;
 } LadleTaskRecord;
 
 LadleTaskRecord *_ladle_task_record_new            (LadleTaskKind          kind);

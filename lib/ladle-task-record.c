@@ -1,5 +1,6 @@
 /* ladle-task-record.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -12,6 +13,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include <string.h>
 
@@ -54,6 +57,7 @@ _ladle_task_record_free (LadleTaskRecord *record)
   g_free (record->uri);
   g_ptr_array_unref (record->headers);
   g_free (record->body_file);
+  g_clear_pointer (&record->body_form, g_variant_unref);
   g_free (record->destination);
   g_free (record->partial_name);
   g_free (record->etag);
@@ -143,10 +147,14 @@ _ladle_task_record_serialize (const LadleTaskRecord *record)
   add_string (&builder, "uri", record->uri);
   g_variant_builder_add (&builder, "{sv}", "headers", g_variant_builder_end (&headers));
   g_variant_builder_add (&builder, "{sv}", "n-redirects", g_variant_new_uint32 (record->n_redirects));
+  if (record->attempts > 0)
+    g_variant_builder_add (&builder, "{sv}", "attempts", g_variant_new_uint32 (record->attempts));
   if (record->kind == LADLE_TASK_KIND_UPLOAD)
     {
       g_variant_builder_add (&builder, "{sv}", "body-kind", g_variant_new_uint32 (record->body_kind));
       add_string (&builder, "body-file", record->body_file);
+      if (record->body_form != NULL)
+        g_variant_builder_add (&builder, "{sv}", "body-form", record->body_form);
     }
   if (record->kind == LADLE_TASK_KIND_DOWNLOAD)
     {
@@ -220,7 +228,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-               "Invalid task record: %s", what);
+               _("Invalid task record: %s"), what);
   return FALSE;
 }
 
@@ -326,7 +334,7 @@ _ladle_task_record_deserialize (GVariant  *variant,
   if (version > RECORD_VERSION)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_RESUME_DATA_VERSION,
-                   "The task record has version %u; this version of Ladle reads up to %u",
+                   _("The task record has version %u; this version of Ladle reads up to %u"),
                    version, RECORD_VERSION);
       return NULL;
     }
@@ -412,6 +420,19 @@ _ladle_task_record_deserialize (GVariant  *variant,
     }
   if (!take_text (&dict, "body-file", FALSE, &record->body_file, error))
     return NULL;
+  /* Checked where it is used (_ladle_multipart_form_new_from_variant); only its type here. */
+  record->body_form = g_variant_dict_lookup_value (&dict, "body-form", G_VARIANT_TYPE ("(sa(ysayaysx))"));
+  if (record->body_form == NULL && g_variant_dict_contains (&dict, "body-form"))
+    {
+      invalid (error, "body-form");
+      return NULL;
+    }
+  if (record->body_file != NULL && !g_uri_is_valid (record->body_file, G_URI_FLAGS_NONE, NULL))
+    {
+      invalid (error, "body-file");
+      return NULL;
+    }
+  g_variant_dict_lookup (&dict, "attempts", "u", &record->attempts);
 
   if (!take_text (&dict, "destination", FALSE, &record->destination, error))
     return NULL;

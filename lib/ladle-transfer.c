@@ -1,5 +1,6 @@
 /* ladle-transfer.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -35,6 +36,7 @@
 #include "ladle-retry-private.h"
 #include "ladle-session-configuration.h"
 #include "ladle-session-private.h"
+#include "ladle-session-background-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
 #include "ladle-util-private.h"
@@ -206,7 +208,7 @@ session_context (LadleTransfer *self)
 static GError *
 cancelled_error (void)
 {
-  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
 }
 
 /* Completion: the one place a task ends */
@@ -253,6 +255,34 @@ emit_completion (LadleTransfer *self)
 }
 
 static void
+recorded_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(LadleTask) task = user_data;
+
+  _ladle_background_finish (result);
+  emit_completion (_ladle_task_get_transfer (task));
+}
+
+/* A background session records the completion before ::completed announces it. */
+static void
+record_completion (LadleTransfer *self)
+{
+  g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
+  LadleBackground *background = session != NULL ? _ladle_session_get_background (session) : NULL;
+
+  if (background == NULL)
+    {
+      emit_completion (self);
+      return;
+    }
+
+  _ladle_background_record_completion_async (background, self->task, self->final_error, NULL,
+                                             recorded_cb, g_object_ref (self->task));
+}
+
+static void
 will_complete_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -261,7 +291,7 @@ will_complete_cb (GObject      *object,
   LadleTransfer *self = _ladle_task_get_transfer (task);
 
   task_class (self)->will_complete_finish (task, result);
-  emit_completion (self);
+  record_completion (self);
 }
 
 /* Every block was given back: the kind cleans up (on its worker when it has one), then
@@ -304,7 +334,7 @@ finish_completion (LadleTransfer *self)
       return;
     }
 
-  emit_completion (self);
+  record_completion (self);
 }
 
 /* Completes with @error (taken, NULL for success). Blocks still in flight (a read, a disk
@@ -487,9 +517,8 @@ body_eof (LadleTransfer *self)
   if (self->body_length >= 0 && self->body_received < self->body_length)
     {
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                   "The connection closed after %" G_GINT64_FORMAT " of %"
-                                   G_GINT64_FORMAT " bytes of the response body",
-                                   self->body_received, self->body_length));
+                                   _("The connection closed after %lld of %lld bytes of the response body"),
+                                   (long long) self->body_received, (long long) self->body_length));
       return FALSE;
     }
 
@@ -568,9 +597,8 @@ read_done (LadleTransfer *self,
       if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
         /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
         complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                     "The connection closed after %" G_GINT64_FORMAT
-                                     " bytes of the response body: %s",
-                                     self->body_received, read_error->message));
+                                     _("The connection closed after %lld bytes of the response body: %s"),
+                                     (long long) self->body_received, read_error->message));
       else
         complete (self, g_steal_pointer (&read_error));
       return FALSE;
@@ -594,8 +622,8 @@ read_done (LadleTransfer *self,
       buffer->public.length = buffer->counted = 0;
       buffer->state = BUFFER_FREE;
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                   "The response body is longer than the %" G_GINT64_FORMAT
-                                   " bytes its framing announced", self->body_length));
+                                   _("The response body is longer than the %lld bytes its framing announced"),
+                                   (long long) self->body_length));
       return FALSE;
     }
   /* A suspended task's counts do not move: its bytes are counted when it goes on. */
@@ -943,13 +971,21 @@ handle_redirect (LadleTransfer *self,
     {
       _ladle_close_stream (stream);
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_UNSUPPORTED_REDIRECT,
-                                   "The redirect handler set a URI that is not http or https"));
+                                   _("The redirect handler set a URI that is not http or https")));
       return TRUE;
     }
 
-  g_debug ("Task %" G_GUINT64_FORMAT ": following redirect %u (status %u)",
-           self->record->identifier, self->record->n_redirects + 1,
-           soup_message_get_status (message));
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      /* Where to, without credentials or the query (they may carry secrets). */
+      g_autofree char *to = g_uri_to_string_partial (soup_message_get_uri (next),
+                                                     G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS |
+                                                     G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
+
+      g_debug ("Task %" G_GUINT64_FORMAT ": following redirect %u (status %u) to %s %s",
+               self->record->identifier, self->record->n_redirects + 1,
+               soup_message_get_status (message), soup_message_get_method (next), to);
+    }
   follow_redirect (self, next, stream);
   return TRUE;
 }
@@ -979,7 +1015,7 @@ send_cb (GObject      *object,
       if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_ENCODING) ||
           g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING))
         complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                     "The server's response is malformed: %s", error->message));
+                                     _("The server's response is malformed: %s"), error->message));
       else
         complete (self, g_steal_pointer (&error));
       return;
@@ -1057,7 +1093,7 @@ send_message (LadleTransfer *self)
   if (session == NULL)
     {
       complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                   "The task's session no longer exists"));
+                                   _("The task's session no longer exists")));
       return;
     }
 
@@ -1374,7 +1410,7 @@ start (LadleTransfer *self)
   if (session == NULL)
     {
       schedule_completion (self, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
-                                              "The session was invalidated"));
+                                              _("The session was invalidated")));
       return;
     }
 

@@ -1,5 +1,6 @@
 /* ladle-upload-task-private.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -14,5 +15,7 @@ LadleUploadTask *_ladle_upload_task_new (SoupMessage         *request,
                                          GBytes              *bytes,
                                          GFile               *file,
                                          LadleMultipartForm  *form);
+
+LadleMultipartForm *_ladle_upload_task_get_form (LadleUploadTask *self);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* ladle-upload-task.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -31,6 +32,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-data-task-private.h"
 #include "ladle-direct-body-private.h"
@@ -165,7 +168,7 @@ produce_body (LadleUploadTask  *self,
             g_autofree char *name = g_file_get_parse_name (self->file);
 
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                         "Cannot upload %s: not a regular file", name);
+                         _("Cannot upload %s: not a regular file"), name);
             return FALSE;
           }
         if (self->file_size >= 0 && g_file_info_get_size (info) != self->file_size)
@@ -173,9 +176,8 @@ produce_body (LadleUploadTask  *self,
             g_autofree char *name = g_file_get_parse_name (self->file);
 
             g_set_error (error, LADLE_ERROR, LADLE_ERROR_BODY_CHANGED,
-                         "%s changed size between two sends of the request (%" G_GOFFSET_FORMAT
-                         " bytes, then %" G_GOFFSET_FORMAT ")",
-                         name, self->file_size, g_file_info_get_size (info));
+                         _("%s changed size between two sends of the request (%lld bytes, then %lld)"),
+                         name, (long long) self->file_size, (long long) g_file_info_get_size (info));
             return FALSE;
           }
         self->file_size = g_file_info_get_size (info);
@@ -194,7 +196,7 @@ produce_body (LadleUploadTask  *self,
       if (stream == NULL)
         {
           g_set_error_literal (error, LADLE_ERROR, LADLE_ERROR_NO_BODY_STREAM,
-                               "No need-body-stream handler returned a stream for the request body");
+                               _("No need-body-stream handler returned a stream for the request body"));
           return FALSE;
         }
       length = self->declared_length;
@@ -418,4 +420,11 @@ ladle_upload_task_get_body_kind (LadleUploadTask *self)
   g_return_val_if_fail (LADLE_IS_UPLOAD_TASK (self), LADLE_UPLOAD_BODY_KIND_BYTES);
 
   return self->kind;
+}
+
+/* The form of a form upload (borrowed), NULL for the other kinds. */
+LadleMultipartForm *
+_ladle_upload_task_get_form (LadleUploadTask *self)
+{
+  return self->form;
 }

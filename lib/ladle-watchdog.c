@@ -1,5 +1,6 @@
 /* ladle-watchdog.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -19,6 +20,8 @@
  */
 
 #include "config.h"
+
+#include "ladle-i18n-private.h"
 
 #include "ladle-util-private.h"
 
@@ -107,7 +110,7 @@ speed_tick_cb (gpointer user_data)
     {
       g_debug ("%" G_GUINT64_FORMAT " bytes in %u s: stalled", self->progress - self->window_bytes, self->seconds);
       fire (self, FALSE, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "The transfer was slower than %u bytes per second for %u seconds",
+                               _("The transfer was slower than %u bytes per second for %u seconds"),
                                self->limit, self->seconds));
       return G_SOURCE_REMOVE;
     }
@@ -122,7 +125,7 @@ deadline_cb (gpointer user_data)
   LadleWatchdog *self = user_data;
 
   fire (self, TRUE, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                           "The task did not complete within %u seconds", self->deadline));
+                           _("The task did not complete within %u seconds"), self->deadline));
 
   return G_SOURCE_REMOVE;
 }

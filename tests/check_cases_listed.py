@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# Copyright The Ladle authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Fails when a GTest program has a case that no meson test runs, or when meson runs a path that
 names no case (a typo would run nothing and pass).
 

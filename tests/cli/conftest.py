@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """pytest glue for the tests of the `ladle` command: the built binary ($LADLE_CLI) and the real
 servers of tests/integration/servers.py.

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The `ladle` command against nginx and php -S: get (-o, -O, several URLs, --parallel,
 stdout), put, post (multipart parsed by PHP, -d), --json, credentials, TLS and exit codes."""

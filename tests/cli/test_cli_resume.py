@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """`ladle get -c`: interrupted by SIGINT mid-download (nginx limit_rate), resumed by the next
 run with a Range request and If-Range, and fetched again from zero when the file changed on the

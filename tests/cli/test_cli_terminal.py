@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The progress bar of `ladle get` on a real terminal: ladle runs inside tmux, and the pane's
 contents (capture-pane) show one line per transfer redrawn in place, with the percentage, the

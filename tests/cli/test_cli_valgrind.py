@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The `ladle` binary under valgrind: no invalid access and no definite leak on its main paths
 (get to files and to stdout in parallel, an error status, TLS, put with credentials, a

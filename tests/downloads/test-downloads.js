@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // LadleDownloadTask from GJS (gjs -m), against the download test server run as a child process

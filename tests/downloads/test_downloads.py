@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """LadleDownloadTask from Python (PyGObject over the built typelib), against the download test
 server run as a child process: SHA-256 of the files on disk, exact signal order, error domains and

@@ -1,5 +1,6 @@
 /* slow-write.c: an LD_PRELOAD shim that makes writes to files under one directory slow.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Every write(2) to a regular file whose path starts with $LADLE_TEST_SLOW_DIR sleeps

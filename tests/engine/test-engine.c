@@ -1,5 +1,6 @@
 /* test-engine.c: the transfer engine as a whole: its phases, and its main context.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

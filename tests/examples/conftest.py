@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """pytest glue for the tests of the examples: the demo server as a fixture, and helpers to run an
 example as a user would (a subprocess with a timeout, its own HOME and XDG directories, no proxy).

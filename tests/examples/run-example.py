@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # run-example.py: run one example client against the demo server and check what it printed
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   run-example.py --server PATH --path /bytes/N [checks] -- CLIENT [ARGS...]

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The demo server's contract, checked with Python's own HTTP client (not Ladle): /bytes/N with
 ETag, Last-Modified, Range and If-Range; /upload streaming the request body, parsing multipart

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The REST examples run as a user would, against the demo server's JSON endpoints:
 examples/ladle-rest-client.c, examples/rest-client.py and examples/rest-client.js (await style)

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The transfer examples run as a user would, against the demo server: examples/ladle-download.c
 (pause with resume data, resume in a new task, SHA-256 check), examples/ladle-upload.c and

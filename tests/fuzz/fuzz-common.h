@@ -1,5 +1,6 @@
 /* fuzz-common.h: what every fuzz target shares.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

@@ -1,5 +1,6 @@
 /* fuzz-multipart.c: multipart forms built from arbitrary field names, file names and types.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Input: up to 16 parts, each a kind byte then NUL-terminated strings:

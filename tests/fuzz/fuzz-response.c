@@ -1,5 +1,6 @@
 /* fuzz-response.c: network input, end to end, through a download and a data task.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Input: one options byte, then a raw HTTP response (head and body) that a fake server writes

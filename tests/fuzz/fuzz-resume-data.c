@@ -1,5 +1,6 @@
 /* fuzz-resume-data.c: resume data and task records from arbitrary bytes.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The input is read twice: as resume data (_ladle_resume_data_parse) and as a serialized a{sv}

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 # tests/fuzz/make-corpus.py: writes the seed corpora of tests/fuzz/corpus/ (run from anywhere).
 #
+# Copyright The Ladle authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
 # Seeds are small and readable: real resume data and task records as Ladle writes them (same
 # keys, same order, little-endian), real HTTP responses, multipart field sets. Entries that
 # the fuzzer found are added to the corpus directories by hand, named "found-*"; this script
@@ -95,6 +98,41 @@ write('resume-data', 'record-upload', record('upload', [
     ('body-file', GLib.Variant('s', 'file:///tmp/in.bin')),
 ]))
 write('resume-data', 'record-data', record('data'))
+
+# Background session stores: a mode byte (0: the binary GVariant GSettings keeps, 1: the text the
+# key-file store keeps), then the state (uta{ta{sv}}a{ta{sv}}).
+def store_state(tasks=(), completions=(), version=1, next_identifier=5):
+    def table(entries):
+        builder = GLib.VariantBuilder.new(GLib.VariantType.new('a{ta{sv}}'))
+        for identifier, value in entries:
+            builder.add_value(GLib.Variant.new_dict_entry(GLib.Variant('t', identifier), value))
+        return builder.end()
+    return GLib.Variant.new_tuple(GLib.Variant('u', version), GLib.Variant('t', next_identifier),
+                                  table(tasks), table(completions))
+
+
+def record_variant(kind, identifier, extra=()):
+    data = record(kind, [('identifier', GLib.Variant('t', identifier))] + list(extra))
+    return GLib.Variant.new_from_bytes(GLib.VariantType.new('a{sv}'), GLib.Bytes.new(data), False)
+
+
+def write_store(name, state):
+    binary = state.byteswap() if sys.byteorder == 'big' else state
+    write('background-store', name + '-binary', b'\x00' + binary.get_data_as_bytes().get_data())
+    write('background-store', name + '-text', b'\x01' + state.print_(True).encode())
+
+
+download_extra = [('destination', GLib.Variant('s', 'file:///tmp/out.iso')),
+                  ('partial-file', GLib.Variant('s', '0f3c.part')),
+                  ('etag', GLib.Variant('s', '"5e3f"'))]
+write_store('empty', store_state())
+write_store('one-download', store_state(tasks=[(3, record_variant('download', 3, download_extra))]))
+write_store('completion', store_state(completions=[(4, GLib.Variant('a{sv}', {
+    'record': record_variant('download', 4, download_extra),
+    'error': GLib.Variant('(sis)', ('g-io-error-quark', 24, 'Timed out')),
+    'location': GLib.Variant('s', 'file:///tmp/out.iso')}))]))
+write_store('wrong-identifier', store_state(tasks=[(9, record_variant('upload', 2, [('body-kind', GLib.Variant('u', 1))]))]))
+write_store('newer-version', store_state(version=2))
 
 # HTTP responses: one options byte (see fuzz-response.c), then the bytes the server writes.
 FRESH = b'\x00'

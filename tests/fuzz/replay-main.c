@@ -1,5 +1,6 @@
 /* replay-main.c: runs inputs through a fuzz target's LLVMFuzzerTestOneInput, once each.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   replay-TARGET FILE-OR-DIRECTORY...

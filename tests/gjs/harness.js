@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // A tiny test harness for the GJS tests: assertions, a main-loop driver with a failsafe, the test

@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Awaiting from GJS: Ladle.Task.wait_async, Ladle.Session.send_and_read_async and download_async

@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Ladle.Session from GJS: the list model and invalidation. Run with `gjs -m test-session.js`.

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The hardening rules through the bindings (PyGObject over the built typelib): strict
 Content-Length, checked Content-Range, strong-validator resume, request methods that are tokens,

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The hardening rules through the bindings, end to end, against the test server run as a child
 process: one partial file one task (across two processes), crash recovery, partial directories

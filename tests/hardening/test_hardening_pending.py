@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Hardening cases that lib/ does not pass yet (not registered in meson; run by hand with the
 test environment, e.g. from the build directory:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # check-install.sh: install Ladle into a fresh prefix and build a program against it
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   check-install.sh MESON SOURCE_ROOT VERSION PROGRAM_C PYTHON
@@ -41,6 +42,7 @@ echo "== configure and install into $prefix"
   -Dtests=false \
   -Ddocumentation=false \
   -Dintrospection=enabled \
+  -Dvapi=enabled \
   >"$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; fail "meson setup"; }
 "$meson" install -C "$tmp/build" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "meson install"; }
 
@@ -65,6 +67,7 @@ library=$(find_one 'lib*/libladle-1.so')
 find_one 'lib*/libladle-1.so.0' >/dev/null
 find_one 'share/gir-1.0/Ladle-1.gir' >/dev/null
 typelib=$(find_one 'lib*/girepository-1.0/Ladle-1.typelib')
+find_one 'share/vala/vapi/ladle-1.vapi' >/dev/null
 
 leaked=$(cd "$prefix" && find . \( -name '*-private.h' -o -name 'config.h' -o -name 'ladle-fetch' \
                                     -o -name 'ladle-demo-server' \) | sort)
@@ -75,6 +78,12 @@ export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
 pc_version=$(pkg-config --modversion ladle-1)
 [ "$pc_version" = "$version" ] || fail "pkg-config says version $pc_version, expected $version"
+# The version floors the library is built and tested against.
+requires=$(pkg-config --print-requires ladle-1)
+echo "requires: $(echo $requires)"
+for floor in 'glib-2.0 >= 2.74' 'gio-2.0 >= 2.74' 'libsoup-3.0 >= 3.2' 'json-glib-1.0 >= 1.6'; do
+  grep -qxF "$floor" <<<"$requires" || fail "ladle-1.pc does not require $floor"
+done
 cflags=$(pkg-config --cflags ladle-1)
 libs=$(pkg-config --libs ladle-1)
 echo "cflags: $cflags"

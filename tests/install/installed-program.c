@@ -1,5 +1,6 @@
 /* installed-program.c: a program built only from an installed Ladle
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * check-install.sh compiles it with `pkg-config --cflags --libs ladle-1` against a fresh install
@@ -99,6 +100,10 @@ main (int   argc,
          "LADLE_CHECK_VERSION accepts the current version");
   check (!LADLE_CHECK_VERSION (LADLE_MAJOR_VERSION + 1, 0, 0),
          "LADLE_CHECK_VERSION refuses a later major version");
+  check (ladle_get_major_version () == LADLE_MAJOR_VERSION && ladle_get_minor_version () == LADLE_MINOR_VERSION &&
+         ladle_get_micro_version () == LADLE_MICRO_VERSION, "the installed library is the headers' version");
+  check (ladle_check_version (LADLE_MAJOR_VERSION, LADLE_MINOR_VERSION, LADLE_MICRO_VERSION) == NULL,
+         "ladle_check_version accepts the headers' version");
 
   /* The error domain and the enum types from ladle-enum-types.h. */
   check (LADLE_ERROR == g_quark_from_string ("ladle-error-quark"), "LADLE_ERROR is ladle-error-quark");

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """pytest glue for the integration tests: the servers of servers.py as fixtures.
 

@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Ladle.HttpClient from GJS with `await`, against PHP (json-api.php) and nginx. Run through the

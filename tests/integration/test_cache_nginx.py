@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The HTTP cache and the cookie jar through the Python bindings, against nginx.
 

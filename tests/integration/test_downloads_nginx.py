@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Downloads against nginx: real Range, ETag and If-Range behaviour.
 

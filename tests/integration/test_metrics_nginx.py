@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Task metrics against nginx over HTTPS and HTTP/2 (a server nobody here wrote): a redirect to a
 Basic-auth location, answered with credentials, is three transactions (302, 401, 200) with the

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Ladle.HttpClient against PHP's built-in server running json-api.php (which reports what PHP
 parsed: method, query, form, JSON body, files) and against nginx (a static JSON file, a 404, the

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Retries of downloads against nginx: a proxy in front of it cuts the connection in the middle of
 the body; the retry policy continues the partial file with Range and If-Range, and nginx's access

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Redirects, Basic auth and TLS trust against nginx (a server nobody here wrote).
 

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Large uploads to nginx, by the connection they take: HTTPS with HTTP/1.1, where Ladle writes the
 body to the TLS connection itself; HTTPS with HTTP/2 (nginx offering h2 by ALPN), where libsoup

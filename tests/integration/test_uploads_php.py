@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Multipart uploads to PHP's built-in server, a multipart parser nobody here wrote.
 

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """RESTful PUT to nginx's WebDAV module behind Basic authentication.
 

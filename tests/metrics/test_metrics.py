@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Task metrics from Python, against the test server of tests/support (a child process): a plain

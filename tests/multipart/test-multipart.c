@@ -1,5 +1,6 @@
 /* test-multipart.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * LadleMultipartForm and LadleMultipartInputStream: the exact length, the bytes on the wire

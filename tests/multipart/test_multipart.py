@@ -1,5 +1,6 @@
 # test_multipart.py
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # LadleMultipartForm from Python: file and stream parts (with a Python stream factory), read back

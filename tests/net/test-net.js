@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Retries, waiting for connectivity and metered networks from GJS (gjs -m), against the test

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Retries, waiting for connectivity and metered networks from Python (PyGObject over the built
 typelib), against the test server of tests/support as a child process, with a network monitor

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """`await` for GIO-style async calls on the GLib main loop, without asyncio.
 

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """What every Python test area shares: the test server of tests/support/ladle-test.h
 ($LADLE_TEST_SERVER) as a child process that exits when its stdin closes (so it never outlives

@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Ladle.DataTask from Python: signal order, bodies and checksums, HTTP errors, cancellation,

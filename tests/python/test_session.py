@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Ladle.Session from Python: the list model of unfinished tasks, invalidation, the session-level

@@ -1,5 +1,6 @@
 # conftest.py: what the Python redirect, authentication and TLS tests share
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # An in-process Soup.Server on 127.0.0.1 (plain or HTTPS, HTTP/1.1 or HTTP/2) that records what it

@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // What the GJS redirect, authentication and TLS tests share: assertions, certificates made by

@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Authentication challenges, seen from GJS. Run with `gjs -m test-auth.js`.

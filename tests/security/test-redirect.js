@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Redirects followed by Ladle itself, seen from GJS. Run with `gjs -m test-redirect.js`.

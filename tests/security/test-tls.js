@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // TLS trust, seen from GJS, over HTTP/1.1 and HTTP/2. Run with `gjs -m test-tls.js`.

@@ -1,5 +1,6 @@
 # test_auth.py: authentication challenges, seen from Python
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import pytest

@@ -1,5 +1,6 @@
 # test_examples.py: examples/redirect-auth-tls.py and .js, run as a user would
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The servers run in a thread of this process with their own main context; each example runs as a

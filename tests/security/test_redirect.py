@@ -1,5 +1,6 @@
 # test_redirect.py: redirects followed by Ladle itself, seen from Python
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import pytest

@@ -1,5 +1,6 @@
 # test_tls.py: TLS trust, seen from Python, over HTTP/1.1 and HTTP/2
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import pytest

@@ -1,5 +1,6 @@
 /* ladle-test-files.c: files and directories as a test looks at them.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

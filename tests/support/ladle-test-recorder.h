@@ -1,5 +1,6 @@
 /* ladle-test-recorder.h: included by ladle-test.h
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

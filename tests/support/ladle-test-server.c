@@ -1,5 +1,6 @@
 /* ladle-test-server.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -890,6 +891,12 @@ server_callback (SoupServer        *server,
     handle_truncate (msg, query);
   else if (g_str_equal (path, "/ok"))
     set_text (msg, SOUP_STATUS_OK, "ok");
+  else if (g_str_equal (path, "/set-cookie") && query_get (query, "cookie") != NULL)
+    {
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
+                                   query_get (query, "cookie"));
+      set_text (msg, SOUP_STATUS_OK, "ok");
+    }
   else if (g_str_equal (path, "/echo"))
     handle_echo (msg);
   else if (g_str_equal (path, "/hold"))

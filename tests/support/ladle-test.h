@@ -1,5 +1,6 @@
 /* ladle-test.h: the one header of the test-support library (tests/support/)
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Every C test area links ladle_test_support (meson: ladle_test_support_dep) and includes this
@@ -141,6 +142,7 @@ GBytes *ladle_test_resume_data_build (const LadleTestResumeFields *fields);
  *   /truncate          Content-Length 100000, sends 10000 bytes of content, then closes the socket
  *                      (?length=L&sent=S to change the numbers)
  *   /ok                200 "ok"
+ *   /set-cookie?cookie=NAME%3DVALUE   200 "ok" with Set-Cookie: NAME=VALUE
  *   /echo              200; the body lists the request: "method M", "path P", one
  *                      "header Name: value" line per request header, "body-length N"
  *   /hold              answers 200 "held" only once ladle_test_server_release () is called

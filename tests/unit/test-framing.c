@@ -1,5 +1,6 @@
 /* test-framing.c: Content-Length, Range and Content-Range, read strictly; requests checked.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

@@ -1,5 +1,6 @@
 /* test-record.c: the task record, its a{sv} form, and the resume data made from it.
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 

@@ -1,5 +1,6 @@
 /* test-uploads.c
  *
+ * Copyright The Ladle authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * LadleUploadTask against an in-process server that keeps every request body: the bytes on the

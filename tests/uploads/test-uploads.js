@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Ladle.UploadTask from GJS, against an in-process Soup.Server on 127.0.0.1 that keeps every
