@@ -128,8 +128,8 @@ parse_record (guint64    identifier,
   if (record->identifier != identifier)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   _("The record is filed under identifier %" G_GUINT64_FORMAT " but is for task %" G_GUINT64_FORMAT),
-                   identifier, record->identifier);
+                   _("The record is filed under identifier %llu but is for task %llu"),
+                   (unsigned long long) identifier, (unsigned long long) record->identifier);
       return NULL;
     }
 
@@ -159,7 +159,7 @@ parse_completion (guint64    identifier,
   if (record == NULL)
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   _("The completion of task %" G_GUINT64_FORMAT " has no task record"), identifier);
+                   _("The completion of task %llu has no task record"), (unsigned long long) identifier);
       return NULL;
     }
 
@@ -172,7 +172,7 @@ parse_completion (guint64    identifier,
       if (!short_text_is_valid (domain) || *domain == '\0' || !short_text_is_valid (message))
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                       _("The completion of task %" G_GUINT64_FORMAT " has an invalid error"), identifier);
+                       _("The completion of task %llu has an invalid error"), (unsigned long long) identifier);
           return NULL;
         }
       completion->error = g_error_new_literal (g_quark_from_string (domain), code, message);
@@ -180,7 +180,7 @@ parse_completion (guint64    identifier,
   else if (g_variant_dict_contains (dict, "error"))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   _("The completion of task %" G_GUINT64_FORMAT " has an invalid error"), identifier);
+                   _("The completion of task %llu has an invalid error"), (unsigned long long) identifier);
       return NULL;
     }
 
@@ -189,7 +189,7 @@ parse_completion (guint64    identifier,
       if (!_ladle_text_is_valid (location) || !g_uri_is_valid (location, G_URI_FLAGS_NONE, NULL))
         {
           g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                       _("The completion of task %" G_GUINT64_FORMAT " has an invalid location"), identifier);
+                       _("The completion of task %llu has an invalid location"), (unsigned long long) identifier);
           return NULL;
         }
       completion->location = g_strdup (location);
@@ -197,7 +197,7 @@ parse_completion (guint64    identifier,
   else if (g_variant_dict_contains (dict, "location"))
     {
       g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_RESUME_DATA,
-                   _("The completion of task %" G_GUINT64_FORMAT " has an invalid location"), identifier);
+                   _("The completion of task %llu has an invalid location"), (unsigned long long) identifier);
       return NULL;
     }
 
