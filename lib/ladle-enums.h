@@ -53,8 +53,10 @@ typedef enum
  * @LADLE_SESSION_KIND_EPHEMERAL: cookies live in memory only; partial downloads go to a private
  *   temporary directory removed with the session (or to the state directory, when the
  *   application set one)
- * @LADLE_SESSION_KIND_BACKGROUND: meant for transfers that survive a restart of the application;
- *   in this version nothing is recorded, and it behaves like %LADLE_SESSION_KIND_DEFAULT
+ * @LADLE_SESSION_KIND_BACKGROUND: transfers that survive a kill, a crash or a restart of the
+ *   application: downloads and file or form uploads are recorded in a store and restored by the
+ *   next session with the same application id and identifier (see
+ *   [ctor@Ladle.SessionConfiguration.new_background])
  *
  * The kind of a [class@Ladle.SessionConfiguration].
  */
