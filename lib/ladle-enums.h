@@ -32,6 +32,30 @@ typedef enum
 } LadleTaskState;
 
 /**
+ * LadleTaskWaitReason:
+ * @LADLE_TASK_WAIT_REASON_NONE: the task is not waiting for the network: it is suspended,
+ *   transferring, or completed
+ * @LADLE_TASK_WAIT_REASON_CONNECTIVITY: no usable network, and the session waits for one
+ *   ([property@Ladle.SessionConfiguration:waits-for-connectivity])
+ * @LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK: the network is metered and the session may not use
+ *   it ([property@Ladle.SessionConfiguration:allow-metered] is false); a download paused for it
+ *   waits here too
+ * @LADLE_TASK_WAIT_REASON_RETRY: the delay before the next attempt of a retry
+ *   ([signal@Ladle.Task::will-retry])
+ *
+ * Why a running task is not transferring, as [property@Ladle.Task:wait-reason] says.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  LADLE_TASK_WAIT_REASON_NONE,
+  LADLE_TASK_WAIT_REASON_CONNECTIVITY,
+  LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK,
+  LADLE_TASK_WAIT_REASON_RETRY,
+} LadleTaskWaitReason;
+
+/**
  * LadleResponseDisposition:
  * @LADLE_RESPONSE_DISPOSITION_ALLOW: go on and receive the body
  * @LADLE_RESPONSE_DISPOSITION_CANCEL: cancel the task; it completes with %G_IO_ERROR_CANCELLED
