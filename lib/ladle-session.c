@@ -497,7 +497,7 @@ ladle_session_class_init (LadleSessionClass *klass)
    * LadleSession::background-events-finished:
    * @self: the session
    *
-   * Emitted once by a background session, after [func@Ladle.Session.new] returned: every
+   * Emitted once by a background session, after [ctor@Ladle.Session.new] returned: every
    * completion that was recorded but not delivered before the application stopped (a kill, a
    * crash, a quit while tasks ran) has been emitted, as
    * [signal@Ladle.Session::download-finished] and [signal@Ladle.Session::task-completed]. It is
