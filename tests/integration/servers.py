@@ -45,7 +45,9 @@ this module needs no third-party package).
     access_log() entries (one per request, written when the request ends), keys:
         method, uri (with query), status (int), body_bytes_sent (int), bytes_sent (int),
         request_length (int), range, if_range, content_length, content_type, authorization,
-        user_agent, server_port (int), scheme, time. Missing headers are "".
+        user_agent, server_port (int), scheme, time, msec (float: when the request ended, Unix
+        seconds), request_time (float: seconds it lasted; msec - request_time is when it
+        began). Missing headers are "".
 
     with servers.PhpServer() as php:                # php -S 127.0.0.1:PORT upload.php
         php.url('/anything')                        # every path runs upload.php
@@ -224,7 +226,7 @@ _LOG_FORMAT = ('{"time":"$time_iso8601","method":"$request_method","uri":"$reque
                '"request_length":$request_length,"range":"$http_range","if_range":"$http_if_range",'
                '"content_length":"$content_length","content_type":"$content_type",'
                '"authorization":"$http_authorization","user_agent":"$http_user_agent",'
-               '"server_port":$server_port,"scheme":"$scheme"}')
+               '"server_port":$server_port,"scheme":"$scheme","msec":$msec,"request_time":$request_time}')
 
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 _STATUS_CODES = (200, 204, 301, 400, 401, 403, 404, 416, 500, 503)
