@@ -484,9 +484,11 @@ class PhpServer(_Server):
 
     name = 'php'
 
-    def __init__(self, max_size='4G'):
+    def __init__(self, max_size='4G', port=None):
         super().__init__()
         self.max_size = max_size
+        # port: listen there (a test that made a client wait for this server on that port)
+        self.fixed_port = port
         self.port = None
 
     def url(self, path='/'):
@@ -502,7 +504,7 @@ class PhpServer(_Server):
         with open(self.script_path, 'w') as f:
             f.write(_UPLOAD_PHP)
         for attempt in range(5):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             argv = [_find('php'), '-n',
                     '-d', 'upload_max_filesize=' + self.max_size,
                     '-d', 'post_max_size=' + self.max_size,
