@@ -49,9 +49,11 @@ MAX_REFETCH = BLOCK_SIZE + READ_SIZE
 DUPLICATE_WINDOW = 0.1 * MULTIPLIER
 
 # Several files at 1 MB/s each (nginx's limit_rate, per connection), of sizes that are not
-# multiples of the block, the largest long enough that most kills land in transfers.
+# multiples of the block, the largest long enough that every kill lands while it runs: a run
+# killed 0.4 s after it started (on average) adds about half a block to the partial file, so
+# 20 MiB outlasts the 20 kills.
 FILES = [('one.bin', 1 * MiB + 7), ('three.bin', 3 * MiB + 1001), ('six.bin', 6 * MiB + 333),
-         ('twelve.bin', 12 * MiB + 4097)]
+         ('twenty.bin', 20 * MiB + 4097)]
 UPLOAD = ('upload.bin', 3 * MiB + 5)
 
 
@@ -125,7 +127,7 @@ class Workload:
                 time.sleep(rng.uniform(0, 0.6))
             else:
                 bg.wait_for_event(self.log_path, run.pid, 'started', 60, run)
-                time.sleep(rng.uniform(0.02, 1.2))
+                time.sleep(rng.uniform(0.02, 0.8))
             if bg.kill(run):
                 done += 1
                 if after_kill:
