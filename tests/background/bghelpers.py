@@ -273,8 +273,8 @@ def wait_for_event(path, pid, name, timeout, run=None):
 # nginx's access log
 
 def fetch_start(entry):
-    """The first byte offset a GET asked for and got (0 for a 200)."""
-    if entry['status'] == 206:
+    """The first byte offset a GET asked for and got (0 for a 200; for a 416, where it asked)."""
+    if entry['status'] in (206, 416):
         spec = entry['range']
         assert spec.startswith('bytes=') and spec.endswith('-'), 'unexpected Range %r' % spec
         return int(spec[len('bytes='):-1])
@@ -287,11 +287,16 @@ def fetches(log, uri):
     return sorted(entries, key=lambda e: e['msec'] - e['request_time'])
 
 
+def file_bytes(entry):
+    """How many bytes of the file a GET got (a 416's body is an error page, none of the file)."""
+    return 0 if entry['status'] == 416 else entry['body_bytes_sent']
+
+
 def refetched(entries):
     """[(overlap bytes, fetch, next fetch)]: bytes a fetch got that the next one asked for again."""
     result = []
     for a, b in zip(entries, entries[1:]):
-        end = fetch_start(a) + a['body_bytes_sent']
+        end = fetch_start(a) + file_bytes(a)
         result.append((max(0, end - fetch_start(b)), a, b))
     return result
 

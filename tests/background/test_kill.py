@@ -34,7 +34,9 @@ from bghelpers import KiB, MiB, MULTIPLIER
 # partial file's size. What nginx sent but a kill kept from the partial file is therefore the
 # block being gathered (less than 1 MiB) plus what was still in flight towards it: one read of
 # at most 256 KiB in the socket buffers (nginx counts a byte as sent once the kernel took it;
-# at limit_rate the client drains the socket as fast as it fills). Full blocks handed to the
+# the client drains the socket as fast as it fills). nginx's limit_rate counts whole seconds: it
+# sends a second's worth (1 MiB here) at once, then waits, so a kill between that burst and its
+# block reaching the disk costs exactly one block, the usual worst case. Full blocks handed to the
 # writer thread (up to DOWNLOAD_BUFFERS - 1 = 2) reach the page cache within a millisecond,
 # which SIGKILL does not undo: a kill in that window would exceed the bound and fail the test.
 BLOCK_SIZE = 1 * MiB
@@ -83,6 +85,7 @@ class Workload:
                            'remote': '%s/%s' % (tag, name), 'uri': '/dav/%s/%s' % (tag, name)}
         self.descriptions = [f['name'] for f in self.files] + ([self.upload['name']] if self.upload else [])
         self.runs = []
+        self.snapshots = []  # (wall-clock time of a kill, {description: bytes in its partial file})
 
     def argv(self, extra=()):
         argv = [bg.CHILD, '--state-dir', self.env.state_dir, '--log', self.log_path,
@@ -130,12 +133,25 @@ class Workload:
                 time.sleep(rng.uniform(0.02, 0.8))
             if bg.kill(run):
                 done += 1
+                self.snapshot()
                 if after_kill:
                     after_kill(self, run)
             else:
                 assert run.returncode == 0, 'run %d failed (%s):\n%s' % (run.pid, run.returncode, run.stderr())
                 finished_early += 1
         return finished_early
+
+    def snapshot(self):
+        """Right after a kill: how many bytes of each file are on disk, in the partial file its
+        record names (0 when it names none yet). The next fetch of that file must start there."""
+        sizes = {}
+        for record in self.env.store()[2].values():
+            if record.get('kind') != 'download':
+                continue
+            name = record.get('partial-file')
+            path = os.path.join(self.env.partial_dir(), name) if name else None
+            sizes[record['description']] = os.path.getsize(path) if path and os.path.exists(path) else 0
+        self.snapshots.append((time.time(), sizes))
 
     def finish(self):
         run = self.launch()
@@ -149,6 +165,7 @@ class Workload:
         final = self.runs[-1]
         self.check_files()
         self.check_ranges()
+        self.check_restored_bytes(events)
         self.check_deliveries(events)
         self.check_events_finished(events, final)
         assert self.env.partial_files() == [], 'partial files left: %s' % self.env.partial_files()
@@ -174,29 +191,61 @@ class Workload:
             entries = bg.fetches(log, f['uri'])
             assert entries, 'nginx never served %s' % f['uri']
             for entry in entries:
-                assert entry['status'] in (200, 206), entry
+                assert entry['status'] in (200, 206, 416), entry
                 if entry['status'] == 206:
                     # Range from the partial file, with If-Range (nginx's ETag)
                     assert entry['if_range'], entry
+                elif entry['status'] == 416:
+                    # killed once the whole body was on disk but before the task finished: the
+                    # next launch asks for the bytes after the last, and 416 proves it complete
+                    assert bg.fetch_start(entry) == f['size'] and entry['if_range'], entry
                 else:
                     assert entry['range'] == '', entry
             # the last fetch ended the file
             last = entries[-1]
-            assert bg.fetch_start(last) + last['body_bytes_sent'] == f['size'], (f['name'], entries)
+            assert bg.fetch_start(last) + bg.file_bytes(last) == f['size'], (f['name'], entries)
+            # The stored bytes are never fetched again: after each kill, the next fetch of the
+            # file starts exactly where its partial file ends.
+            for killed_at, sizes in self.snapshots:
+                if f['name'] not in sizes:
+                    continue
+                later = [e for e in entries if e['msec'] - e['request_time'] > killed_at]
+                if later:
+                    assert bg.fetch_start(later[0]) == sizes[f['name']], (
+                        '%s: %d bytes were on disk after a kill, the next fetch asked for bytes=%d-'
+                        % (f['name'], sizes[f['name']], bg.fetch_start(later[0])))
             overlaps = bg.refetched(entries)
             print('%s: %d fetches (%s), at most %d bytes fetched again' % (
                 f['name'], len(entries),
-                ', '.join('%d+%d' % (bg.fetch_start(e), e['body_bytes_sent']) for e in entries),
+                ', '.join('%d+%d' % (bg.fetch_start(e), bg.file_bytes(e)) for e in entries),
                 max([o for o, _, _ in overlaps], default=0)))
             for overlap, a, b in overlaps:
                 # no gap either: the next fetch starts at most where the previous one stopped
-                assert bg.fetch_start(b) <= bg.fetch_start(a) + a['body_bytes_sent'], (a, b)
+                assert bg.fetch_start(b) <= bg.fetch_start(a) + bg.file_bytes(a), (a, b)
                 assert overlap <= MAX_REFETCH, (
                     '%s: bytes %d-%d fetched again (%d bytes, more than the %d of the block in flight)'
                     % (f['name'], bg.fetch_start(b), bg.fetch_start(b) + overlap - 1, overlap, MAX_REFETCH))
         if self.upload:
             puts = [e for e in log if e['method'] == 'PUT' and e['uri'] == self.upload['uri']]
             assert any(e['status'] in (201, 204) for e in puts), puts
+
+    def check_restored_bytes(self, events):
+        """What each launch restored: the bytes of the partial file, whole blocks (the body is
+        written a block at a time), never fewer than the launch before found."""
+        sizes = {f['name']: f['size'] for f in self.files}
+        last = {}
+        for e in events:
+            if e['event'] != 'started':
+                continue
+            for task in e['restored']:
+                name = task['description']
+                if name not in sizes:
+                    continue
+                received = task['bytes_received']
+                assert received % BLOCK_SIZE == 0 or received == sizes[name], task
+                assert received >= last.get(name, 0), '%s: restored %d bytes after %d' % (
+                    name, received, last.get(name, 0))
+                last[name] = received
 
     def check_deliveries(self, events):
         by_pid = {run.pid: run for run in self.runs}
