@@ -390,3 +390,22 @@ def test_identifiers_and_application_ids_are_separate(tmp_path, nginx):
     apps[1].observe('--invalidate', '--seconds', 0.5)
     assert apps[1].records() == {} and len(apps[0].records()) == 1 and len(apps[2].records()) == 1
     assert len(apps[0].partial_files()) == 1 and len(apps[2].partial_files()) == 1
+
+
+def test_unreferenced_partial_files_are_removed_at_restoration(tmp_path, nginx):
+    """A partial file no record refers to (a kill between creating it and recording it) is
+    removed when the session is made again; the recorded one, and other sessions' files, stay."""
+    f = slow_file(nginx, tmp_path, 'kept.bin', 3 * MiB, seed=50)
+    app = App(tmp_path, 'sweep')
+    other = App(tmp_path, 'sweep', identifier='other', env=app.env)
+    app.start('--download', '%s=%s' % (f['url'], f['dest']), '--wait-bytes', 1 * MiB + 1, '--suspend')
+    (kept,) = app.partial_files()
+    stray = os.path.join(app.env.partial_dir(app.app_id, app.identifier), '0a0b0c0d-stray.part')
+    foreign = os.path.join(app.env.partial_dir(other.app_id, other.identifier), 'foreign.part')
+    for path in (stray, foreign):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as out:
+            out.write(b'x' * 1000)
+    app.observe('--seconds', 0.5)
+    assert app.partial_files() == [kept]
+    assert os.path.exists(foreign)
