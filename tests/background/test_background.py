@@ -256,7 +256,7 @@ def test_form_upload_survives_kill_and_is_resent_whole(tmp_path):
     (record,) = app.records().values()
     assert record['kind'] == 'upload' and 'body-form' in record, record
 
-    with bg.servers.PhpServer(port=stalling.port) as php:
+    with bg.servers.PhpServer(port=stalling.port):
         run = app.observe('--until-idle')
     (task,) = event(run, 'restored')['tasks']
     assert task['description'] == 'form' and task['state'] == RUNNING
