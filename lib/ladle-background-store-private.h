@@ -39,6 +39,8 @@ GPtrArray             *_ladle_background_store_dup_records        (LadleBackgrou
 GPtrArray             *_ladle_background_store_dup_completions    (LadleBackgroundStore  *self);
 gboolean               _ladle_background_store_has_record         (LadleBackgroundStore  *self,
                                                                    guint64                identifier);
+gboolean               _ladle_background_store_has_completion     (LadleBackgroundStore  *self,
+                                                                   guint64                identifier);
 void                   _ladle_background_store_put_record         (LadleBackgroundStore  *self,
                                                                    const LadleTaskRecord *record);
 void                   _ladle_background_store_remove_record      (LadleBackgroundStore  *self,
@@ -64,6 +66,8 @@ gboolean               _ladle_background_store_commit_sync        (LadleBackgrou
                                                                    GError               **error);
 
 /* For the fuzz target and the tests: reads a store's value as the loader does. */
+GVariant              *_ladle_background_store_parse_text         (const char            *text,
+                                                                   GError               **error);
 gboolean               _ladle_background_store_parse_state        (GVariant              *state,
                                                                    guint64               *next_identifier,
                                                                    GHashTable            *records,

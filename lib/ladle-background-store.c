@@ -281,6 +281,22 @@ _ladle_background_store_parse_state (GVariant   *state,
 
 /* Loading */
 
+/* The key-file store's text: GLib's parser asserts on strings that are not UTF-8, which a file
+ * may hold, so they are refused first. */
+GVariant *
+_ladle_background_store_parse_text (const char  *text,
+                                    GError     **error)
+{
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, G_VARIANT_PARSE_ERROR, G_VARIANT_PARSE_ERROR_FAILED,
+                           _("The store is not valid UTF-8"));
+      return NULL;
+    }
+
+  return g_variant_parse (G_VARIANT_TYPE (STATE_TYPE), text, NULL, NULL, error);
+}
+
 static GVariant *
 read_keyfile_state (const char *path)
 {
@@ -298,7 +314,7 @@ read_keyfile_state (const char *path)
 
   text = g_key_file_get_value (keyfile, KEYFILE_GROUP, STATE_KEY, &error);
   if (text != NULL)
-    state = g_variant_parse (G_VARIANT_TYPE (STATE_TYPE), text, NULL, NULL, &error);
+    state = _ladle_background_store_parse_text (text, &error);
   if (state == NULL)
     {
       g_warning ("Ignoring the background session store %s: %s", path, error->message);
@@ -491,6 +507,13 @@ _ladle_background_store_has_record (LadleBackgroundStore *self,
   return g_hash_table_contains (self->records, &identifier);
 }
 
+gboolean
+_ladle_background_store_has_completion (LadleBackgroundStore *self,
+                                        guint64               identifier)
+{
+  return g_hash_table_contains (self->completions, &identifier);
+}
+
 void
 _ladle_background_store_put_record (LadleBackgroundStore  *self,
                                     const LadleTaskRecord *record)
@@ -676,7 +699,7 @@ write_snapshot (LadleBackgroundStore  *self,
                 Snapshot              *snapshot,
                 GError               **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->write_lock);
 
   if (snapshot->generation <= self->written_generation)
     return TRUE;

@@ -323,10 +323,16 @@ _ladle_background_delivered (LadleBackground *self,
                              LadleTask       *task)
 {
   guint64 identifier = ladle_task_get_identifier (task);
-  g_autofree char *uri = _ladle_background_store_dup_completion_location (self->store, identifier);
-  g_autoptr(GFile) location = uri != NULL ? g_file_new_for_uri (uri) : NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(GFile) location = NULL;
 
   g_signal_handlers_disconnect_by_data (task, self);
+  /* Data tasks, cancelled tasks: nothing was recorded. */
+  if (!_ladle_background_store_has_completion (self->store, identifier))
+    return;
+
+  uri = _ladle_background_store_dup_completion_location (self->store, identifier);
+  location = uri != NULL ? g_file_new_for_uri (uri) : NULL;
   _ladle_background_store_remove_completion (self->store, identifier);
   commit_quietly (self);
 

@@ -96,6 +96,41 @@ write('resume-data', 'record-upload', record('upload', [
 ]))
 write('resume-data', 'record-data', record('data'))
 
+# Background session stores: a mode byte (0: the binary GVariant GSettings keeps, 1: the text the
+# key-file store keeps), then the state (uta{ta{sv}}a{ta{sv}}).
+def store_state(tasks=(), completions=(), version=1, next_identifier=5):
+    def table(entries):
+        builder = GLib.VariantBuilder.new(GLib.VariantType.new('a{ta{sv}}'))
+        for identifier, value in entries:
+            builder.add_value(GLib.Variant.new_dict_entry(GLib.Variant('t', identifier), value))
+        return builder.end()
+    return GLib.Variant.new_tuple(GLib.Variant('u', version), GLib.Variant('t', next_identifier),
+                                  table(tasks), table(completions))
+
+
+def record_variant(kind, identifier, extra=()):
+    data = record(kind, [('identifier', GLib.Variant('t', identifier))] + list(extra))
+    return GLib.Variant.new_from_bytes(GLib.VariantType.new('a{sv}'), GLib.Bytes.new(data), False)
+
+
+def write_store(name, state):
+    binary = state.byteswap() if sys.byteorder == 'big' else state
+    write('background-store', name + '-binary', b'\x00' + binary.get_data_as_bytes().get_data())
+    write('background-store', name + '-text', b'\x01' + state.print_(True).encode())
+
+
+download_extra = [('destination', GLib.Variant('s', 'file:///tmp/out.iso')),
+                  ('partial-file', GLib.Variant('s', '0f3c.part')),
+                  ('etag', GLib.Variant('s', '"5e3f"'))]
+write_store('empty', store_state())
+write_store('one-download', store_state(tasks=[(3, record_variant('download', 3, download_extra))]))
+write_store('completion', store_state(completions=[(4, GLib.Variant('a{sv}', {
+    'record': record_variant('download', 4, download_extra),
+    'error': GLib.Variant('(sis)', ('g-io-error-quark', 24, 'Timed out')),
+    'location': GLib.Variant('s', 'file:///tmp/out.iso')}))]))
+write_store('wrong-identifier', store_state(tasks=[(9, record_variant('upload', 2, [('body-kind', GLib.Variant('u', 1))]))]))
+write_store('newer-version', store_state(version=2))
+
 # HTTP responses: one options byte (see fuzz-response.c), then the bytes the server writes.
 FRESH = b'\x00'
 RESUME_10 = bytes([1 | (2 << 1)])            # partial file of 10 bytes, total unknown
