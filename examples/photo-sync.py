@@ -153,6 +153,9 @@ class PhotoSync:
 
     def run(self):
         self.loop.run()
+        # Let the session go before exiting: the last store writes (the delivery just recorded)
+        # are flushed when it is finalized.
+        self.session = None
         failed = False
         for message in self.messages.data['messages']:
             print('message: %s %s %s' % (message['id'], message['state'], message.get('resource_path', '-')))

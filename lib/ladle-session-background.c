@@ -84,6 +84,10 @@ _ladle_background_free (LadleBackground *self)
       g_source_destroy (self->delivery_source);
       g_clear_pointer (&self->delivery_source, g_source_unref);
     }
+  /* A delivery recorded just before the application lets the session go and exits is still on
+   * its way to dconf: make it arrive, or the next launch delivers that completion again. */
+  if (_ladle_background_store_uses_settings (self->store))
+    g_settings_sync ();
   g_clear_object (&self->store);
   g_clear_object (&self->partial_directory);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);

@@ -233,6 +233,8 @@ def observe(args, out):
     else:
         run_for(loop, args.seconds)
     out('end', tasks=[describe(session.get_item(i)) for i in range(session.get_n_items())])
+    # As an application quits: the session goes, and with it its last store writes are flushed.
+    restored = session = None
     return 0
 
 
