@@ -47,6 +47,9 @@ typedef struct
   char         *path;
   char         *photos;
   gboolean      events_finished;
+  /* message id -> where ::download-finished said its file is (it comes right before the
+   * message's ::task-completed, for new and restored completions alike) */
+  GHashTable   *finished;
 } PhotoSync;
 
 static gboolean
@@ -129,6 +132,19 @@ check_done (gpointer user_data)
 }
 
 static void
+on_download_finished (LadleSession      *session,
+                      LadleDownloadTask *task,
+                      GFile             *location,
+                      gpointer           user_data)
+{
+  PhotoSync *self = user_data;
+  const char *message_id = ladle_task_get_description (LADLE_TASK (task));
+
+  if (message_id != NULL)
+    g_hash_table_replace (self->finished, g_strdup (message_id), g_file_get_path (location));
+}
+
+static void
 on_task_completed (LadleSession *session,
                    LadleTask    *task,
                    const GError *error,
@@ -138,6 +154,7 @@ on_task_completed (LadleSession *session,
   const char *message_id = ladle_task_get_description (task);
   g_autofree char *group = NULL;
   g_autofree char *destination = NULL;
+  const char *location;
   guint status;
 
   if (message_id == NULL)
@@ -152,11 +169,13 @@ on_task_completed (LadleSession *session,
     return;
 
   destination = destination_of (self, message_id);
+  location = g_hash_table_lookup (self->finished, message_id);
   status = ladle_task_get_status_code (task);
-  /* An HTTP error is not a GError: check the status too. A completion restored from an earlier
-   * run carries no response (status 0); its file was moved to the destination before the
-   * completion was recorded, so the file proves the success. */
-  if (error == NULL && ((status >= 200 && status < 300) || status == 0) &&
+  /* An HTTP error is not a GError: a 404 completes without one. A download that got its file
+   * gave it to ::download-finished at its destination; an error page does not go there. (The
+   * status alone does not tell: a completion restored from an earlier run has no response, and
+   * a relaunch that finds the partial file complete ends with the server's 416.) */
+  if (error == NULL && g_strcmp0 (location, destination) == 0 &&
       g_file_test (destination, G_FILE_TEST_IS_REGULAR))
     {
       g_key_file_set_string (self->messages, group, "state", "downloaded");
@@ -171,6 +190,7 @@ on_task_completed (LadleSession *session,
     }
   g_key_file_set_integer (self->messages, group, "updates",
                           g_key_file_get_integer (self->messages, group, "updates", NULL) + 1);
+  g_hash_table_remove (self->finished, message_id);
   save_messages (self);
   g_idle_add (check_done, self);
 }
@@ -266,6 +286,7 @@ main (int   argc,
   }
   self.photos = photos != NULL ? g_strdup (photos) : g_build_filename (directory, "photos", NULL);
   self.loop = g_main_loop_new (NULL, FALSE);
+  self.finished = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   configuration = ladle_session_configuration_new_background (SESSION_IDENTIFIER);
   if (state_dir != NULL)
@@ -274,6 +295,7 @@ main (int   argc,
     ladle_session_configuration_set_application_id (configuration, app_id);
   self.session = ladle_session_new (configuration);
   /* Right after ladle_session_new(): restored completions come from the main loop, later. */
+  g_signal_connect (self.session, "download-finished", G_CALLBACK (on_download_finished), &self);
   g_signal_connect (self.session, "task-completed", G_CALLBACK (on_task_completed), &self);
   g_signal_connect (self.session, "background-events-finished", G_CALLBACK (on_events_finished), &self);
   printf ("restored: %u\n", g_list_model_get_n_items (G_LIST_MODEL (self.session)));
@@ -299,6 +321,7 @@ main (int   argc,
   g_object_unref (self.session);
   g_main_loop_unref (self.loop);
   g_key_file_unref (self.messages);
+  g_hash_table_unref (self.finished);
   g_free (self.photos);
 
   return failed ? 1 : 0;

@@ -78,6 +78,9 @@ class PhotoSync:
         self.photos = args.photos or os.path.join(os.path.dirname(os.path.abspath(args.messages)), 'photos')
         self.loop = GLib.MainLoop()
         self.events_finished = False
+        # Where ::download-finished said each message's file is (it comes right before the
+        # message's ::task-completed, in this run, for new and restored completions alike).
+        self.finished = {}
 
         configuration = Ladle.SessionConfiguration.new_background(SESSION_IDENTIFIER)
         if args.state_dir:
@@ -86,6 +89,7 @@ class PhotoSync:
             configuration.set_application_id(args.app_id)
         self.session = Ladle.Session.new(configuration)
         # Right after new(): restored completions are emitted from the main loop, later.
+        self.session.connect('download-finished', self.on_download_finished)
         self.session.connect('task-completed', self.on_task_completed)
         self.session.connect('background-events-finished', self.on_events_finished)
         print('restored: %d' % self.session.get_n_items(), flush=True)
@@ -121,6 +125,9 @@ class PhotoSync:
             self.messages.save()
         self.check_done()
 
+    def on_download_finished(self, session, task, location):
+        self.finished[task.get_description()] = location.get_path()
+
     def on_task_completed(self, session, task, error):
         message_id = task.get_description()
         print('delivered: %s' % message_id, flush=True)
@@ -132,16 +139,18 @@ class PhotoSync:
             # Delivered again after a crash right after the update: already done.
             return
         destination = self.destination(message)
-        status = task.get_status_code()
-        # An HTTP error is no GLib.Error: check the status too. A completion restored from an
-        # earlier run carries no response (status 0); its file was moved to the destination
-        # before the completion was recorded, so the file proves the success.
-        if error is None and (200 <= status < 300 or status == 0) and os.path.exists(destination):
+        location = self.finished.pop(message_id, None)
+        # An HTTP error is no GLib.Error: a 404 completes without one. A download that got its
+        # file gave it to ::download-finished at its destination; an error page does not go
+        # there. (The status alone does not tell: a completion restored from an earlier run
+        # has no response, and a relaunch that finds the partial file complete ends with the
+        # server's 416.)
+        if error is None and location == destination and os.path.exists(destination):
             message['state'] = 'downloaded'
             message['resource_path'] = destination
         else:
             message['state'] = 'failed'
-            message['error'] = error.message if error is not None else 'HTTP %d' % status
+            message['error'] = error.message if error is not None else 'HTTP %d' % task.get_status_code()
         message['updates'] = message.get('updates', 0) + 1
         self.messages.save()
         GLib.idle_add(self.check_done)

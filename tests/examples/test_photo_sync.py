@@ -146,3 +146,27 @@ def test_photo_sync_killed_and_relaunched(flavour, demo_server, home, tmp_path):
     assert again['process'].returncode == 0, app.errors(again)
     assert 'restored: 0' in app.output(again) and 'delivered:' not in app.output(again)
     assert app.state() == state
+
+
+@pytest.mark.parametrize('flavour', ['python', 'c'])
+def test_photo_sync_http_error(flavour, demo_server, home, tmp_path):
+    """An HTTP error is not a GError: the message whose photo is gone is marked failed (once),
+    the others downloaded, and the program exits 1."""
+    app = App(flavour, home, tmp_path, demo_server)
+    app.messages[1]['photo_url'] = demo_server.url + 'status/404'
+    if flavour == 'python':
+        app.path.write_text(json.dumps({'messages': [
+            {'id': m['id'], 'photo_url': m['photo_url'], 'state': 'new'} for m in app.messages]}))
+    else:
+        app.path.write_text(''.join('[message %s]\nphoto-url=%s\nstate=new\n\n' % (m['id'], m['photo_url'])
+                                    for m in app.messages))
+    run = app.launch()
+    run['process'].wait(120 * TIMEOUT_MULTIPLIER)
+    assert run['process'].returncode == 1, app.output(run) + app.errors(run)
+    state = app.state()
+    failed = state[app.messages[1]['id']]
+    assert failed['state'] == 'failed' and failed['error'] == 'HTTP 404' and failed['updates'] == 1, failed
+    assert not os.path.exists(app.dir / 'photos' / ('%s.jpg' % failed['id']))
+    for m in app.messages[:1] + app.messages[2:]:
+        assert state[m['id']]['state'] == 'downloaded'
+        assert file_sha256(state[m['id']]['resource_path']) == pattern_sha256(m['size'])
