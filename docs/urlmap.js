@@ -4,4 +4,5 @@ baseURLs = [
     [ 'GObject', 'https://docs.gtk.org/gobject/' ],
     [ 'Gio', 'https://docs.gtk.org/gio/' ],
     [ 'Soup', 'https://libsoup.org/libsoup-3.0/' ],
+    [ 'Json', 'https://gnome.pages.gitlab.gnome.org/json-glib/' ],
 ]

@@ -15,6 +15,10 @@
  *                  describes what it received (see below)
  *   /private/...   the same paths behind Basic authentication (--user, --password; default
  *                  "demo" and "demo"), e.g. /private/upload or /private/bytes/N
+ *   /api/echo      a tiny JSON API for the REST examples: any method; answers 200 with
+ *                  {"method", "query": {name: value}, "content_type", "json": the JSON body or
+ *                  null, "form": the urlencoded body's fields or null} (bodies up to 1 MiB)
+ *   /api/status/CODE  CODE with {"status": CODE, "error": "reason phrase"} (application/problem+json)
  *
  * The byte at offset i of a /bytes or /slow body is (i % 251): a client can check what it
  * received without the server ever holding a body in memory, whatever N is.
@@ -45,6 +49,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #define PATTERN_PERIOD  251
@@ -743,6 +748,127 @@ serve_upload (SoupServerMessage *msg)
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, json->str, json->len);
 }
 
+#define API_MAX_BODY (1024 * 1024)
+
+static void
+serve_json (SoupServerMessage *msg,
+            guint              status,
+            const char        *content_type,
+            JsonBuilder       *builder)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  gsize length;
+  char *data;
+
+  json_generator_set_root (generator, root);
+  data = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_TAKE, data, length);
+}
+
+static void
+add_fields (JsonBuilder *builder,
+            GHashTable  *fields)
+{
+  GHashTableIter iter;
+  gpointer name, value;
+
+  json_builder_begin_object (builder);
+  if (fields != NULL)
+    {
+      g_hash_table_iter_init (&iter, fields);
+      while (g_hash_table_iter_next (&iter, &name, &value))
+        {
+          json_builder_set_member_name (builder, name);
+          json_builder_add_string_value (builder, value);
+        }
+    }
+  json_builder_end_object (builder);
+}
+
+/* /api/echo and /api/status/CODE: JSON written by json-glib, never by hand. */
+static void
+serve_api (SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
+  g_autoptr (GBytes) body = NULL;
+  guint64 code;
+
+  if (g_str_has_prefix (path, "/api/status/") &&
+      g_ascii_string_to_unsigned (path + strlen ("/api/status/"), 10, 200, 599, &code, NULL))
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "status");
+      json_builder_add_int_value (builder, (gint64) code);
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, soup_status_get_phrase ((guint) code));
+      json_builder_end_object (builder);
+      serve_json (msg, (guint) code, "application/problem+json", builder);
+      return;
+    }
+
+  if (strcmp (path, "/api/echo") != 0)
+    {
+      serve_text (msg, SOUP_STATUS_NOT_FOUND, "Not found.\n");
+      return;
+    }
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (g_bytes_get_size (body) > API_MAX_BODY)
+    {
+      serve_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "At most 1 MiB here.\n");
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "method");
+  json_builder_add_string_value (builder, soup_server_message_get_method (msg));
+  json_builder_set_member_name (builder, "query");
+  add_fields (builder, query);
+  json_builder_set_member_name (builder, "content_type");
+  if (content_type != NULL)
+    json_builder_add_string_value (builder, content_type);
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "json");
+  if (content_type != NULL && g_ascii_strcasecmp (content_type, "application/json") == 0)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      gsize length;
+      const char *data = g_bytes_get_data (body, &length);
+
+      if (!json_parser_load_from_data (parser, data, (gssize) length, NULL) ||
+          json_parser_get_root (parser) == NULL)
+        {
+          serve_text (msg, SOUP_STATUS_BAD_REQUEST, "The body is not JSON.\n");
+          return;
+        }
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "form");
+  if (content_type != NULL && g_ascii_strcasecmp (content_type, SOUP_FORM_MIME_TYPE_URLENCODED) == 0)
+    {
+      g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      g_autoptr (GHashTable) fields = soup_form_decode (text);
+
+      add_fields (builder, fields);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  serve_json (msg, SOUP_STATUS_OK, "application/json", builder);
+}
+
 static void
 handle_request (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -776,6 +902,12 @@ handle_request (SoupServer        *server,
       return;
     }
 
+  if (g_str_has_prefix (path, "/api/"))
+    {
+      serve_api (msg, path, query);
+      return;
+    }
+
   if (strcmp (method, SOUP_METHOD_GET) != 0 && strcmp (method, SOUP_METHOD_HEAD) != 0)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -799,7 +931,9 @@ handle_request (SoupServer        *server,
                 "/slow/N       the same bytes, dripped\n"
                 "/status/CODE  an empty response with that status\n"
                 "/upload       POST or PUT a body (multipart/form-data or anything): JSON of what arrived\n"
-                "/private/...  the same behind Basic authentication\n");
+                "/private/...  the same behind Basic authentication\n"
+                "/api/echo     JSON of the request (method, query, JSON or form body)\n"
+                "/api/status/CODE  a JSON error with that status\n");
   else if (g_str_has_prefix (path, "/bytes/") && parse_length (path + strlen ("/bytes/"), &length))
     serve_pattern (msg, length, FAST_CHUNK_SIZE, 0, rate);
   else if (g_str_has_prefix (path, "/slow/") && parse_length (path + strlen ("/slow/"), &length))

@@ -23,4 +23,7 @@ struct _LadleDataTaskClass
                          GBytes        *chunk);
 };
 
+gboolean _ladle_data_task_emit_will_cache_response (LadleDataTask *self,
+                                                    SoupMessage   *message);
+
 G_END_DECLS

@@ -49,6 +49,7 @@ enum {
 enum {
   DATA_RECEIVED,
   BECAME_DOWNLOAD_TASK,
+  WILL_CACHE_RESPONSE,
   N_SIGNALS
 };
 
@@ -188,6 +189,39 @@ ladle_data_task_set_property (GObject      *object,
     }
 }
 
+/* ::will-cache-response: the first handler that refuses decides; with none, the response is
+ * stored (the class handler allows). */
+static gboolean
+accumulate_allowed (GSignalInvocationHint *hint,
+                    GValue                *return_accu,
+                    const GValue          *handler_return,
+                    gpointer               data)
+{
+  gboolean allowed = g_value_get_boolean (handler_return);
+
+  g_value_set_boolean (return_accu, allowed);
+
+  return allowed;
+}
+
+static gboolean
+ladle_data_task_real_will_cache_response (LadleDataTask *self,
+                                          SoupMessage   *message)
+{
+  return TRUE;
+}
+
+gboolean
+_ladle_data_task_emit_will_cache_response (LadleDataTask *self,
+                                           SoupMessage   *message)
+{
+  gboolean allowed = TRUE;
+
+  g_signal_emit (self, signals[WILL_CACHE_RESPONSE], 0, message, &allowed);
+
+  return allowed;
+}
+
 static void
 ladle_data_task_class_init (LadleDataTaskClass *klass)
 {
@@ -268,6 +302,38 @@ ladle_data_task_class_init (LadleDataTaskClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 1, LADLE_TYPE_DOWNLOAD_TASK);
+
+  /**
+   * LadleDataTask::will-cache-response:
+   * @self: the task
+   * @message: the message, with the response's status and headers
+   *
+   * Emitted when the session's HTTP cache is about to store a response (libsoup found it
+   * cacheable: a `GET` answered with a storable status and no `no-store`), once its headers are
+   * in and before any of its body, on the session's main context. This comes before
+   * [signal@Ladle.Task::response], because the cache decides while the headers are read. Return
+   * false to refuse: the response is not stored, and a response stored earlier for the same URI
+   * is removed. The task itself goes on as usual.
+   *
+   * It is not emitted when the session has no cache
+   * ([property@Ladle.SessionConfiguration:cache-size] 0), for a response that libsoup does not
+   * store, for a response answered from the cache, or for a message that disables the cache
+   * (`soup_message_disable_feature (message, SOUP_TYPE_CACHE)`). Upload tasks are data tasks and
+   * have it too, but libsoup stores only responses to `GET`. Download tasks are never cached.
+   * The first handler that returns false decides. See [Caching](caching.html).
+   *
+   * Returns: true to let the cache store the response, false to refuse
+   *
+   * Since: 0.2
+   */
+  signals[WILL_CACHE_RESPONSE] =
+    g_signal_new_class_handler ("will-cache-response",
+                                G_TYPE_FROM_CLASS (klass),
+                                G_SIGNAL_RUN_LAST,
+                                G_CALLBACK (ladle_data_task_real_will_cache_response),
+                                accumulate_allowed, NULL,
+                                NULL,
+                                G_TYPE_BOOLEAN, 1, SOUP_TYPE_MESSAGE);
 }
 
 static void

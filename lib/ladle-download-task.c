@@ -320,6 +320,8 @@ ladle_download_task_prepare_message (LadleTask    *task,
 
   /* Byte counts and ranges must refer to the stored bytes. */
   soup_message_disable_feature (message, SOUP_TYPE_CONTENT_DECODER);
+  /* Never stored in the HTTP cache (nor answered from it: ladle-cache.c). */
+  soup_message_disable_feature (message, SOUP_TYPE_CACHE);
   soup_message_headers_remove (headers, "Accept-Encoding");
   soup_message_headers_remove (headers, "Range");
   soup_message_headers_remove (headers, "If-Range");
@@ -905,6 +907,47 @@ ladle_download_task_did_complete (LadleTask *task)
                            (GDestroyNotify)g_bytes_unref);
 }
 
+/* Another attempt follows (a retry, a pause for a metered network): with a validator, it
+ * continues the partial file with Range and If-Range, as a task made from resume data does;
+ * without one, the partial file is deleted and the download starts again from zero. */
+static void
+ladle_download_task_prepare_retry (LadleTask *task)
+{
+  LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+  LadleTaskRecord *record = record_of (self);
+
+  g_clear_pointer (&self->resume_data, g_bytes_unref);
+  self->announce_resumed = FALSE;
+  self->discard_body = FALSE;
+
+  /* No body was written by this task: the next attempt starts as this one did. */
+  if (self->partial == NULL || !self->owns_partial)
+    return;
+
+  if (record->bytes_on_disk > 0 && !self->ranges_refused &&
+      (is_strong_etag (record->etag) || record->last_modified != NULL))
+    {
+      if (self->resuming == NULL)
+        self->resuming = _ladle_task_record_new (LADLE_TASK_KIND_DOWNLOAD);
+      self->resuming->bytes_on_disk = record->bytes_on_disk;
+      self->resuming->expected_total = record->expected_total;
+      _ladle_set_str (&self->resuming->etag, is_strong_etag (record->etag) ? record->etag : NULL);
+      _ladle_set_str (&self->resuming->last_modified, record->last_modified);
+      /* Until the next attempt writes, the file stands as resume data would leave it: a task
+       * that fails (or is cancelled producing resume data) before that keeps it. */
+      self->owns_partial = FALSE;
+      g_debug ("Task %" G_GUINT64_FORMAT ": the next attempt continues from byte %" G_GINT64_FORMAT,
+               record->identifier, record->bytes_on_disk);
+      return;
+    }
+
+  g_debug ("Task %" G_GUINT64_FORMAT ": no validator to resume with: the next attempt starts from zero",
+           record->identifier);
+  delete_partial_file (self, NULL, NULL);
+  g_clear_pointer (&self->resuming, _ladle_task_record_free);
+  record->bytes_on_disk = 0;
+}
+
 static void
 ladle_download_task_dispose (GObject *object)
 {
@@ -973,6 +1016,7 @@ ladle_download_task_class_init (LadleDownloadTaskClass *klass)
   task_class->prepare_async = ladle_download_task_prepare_async;
   task_class->prepare_finish = ladle_download_task_prepare_finish;
   task_class->prepare_message = ladle_download_task_prepare_message;
+  task_class->prepare_retry = ladle_download_task_prepare_retry;
   task_class->body_begin_async = ladle_download_task_body_begin_async;
   task_class->body_begin_finish = ladle_download_task_body_begin_finish;
   task_class->body_chunk = ladle_download_task_body_chunk;

@@ -62,9 +62,24 @@ G_BEGIN_DECLS
  *   RFC 9110 token, or a header name is not a token, or a header value holds CR or LF; nothing
  *   was sent. Also returned by
  *   [method@Ladle.Session.create_download_task_from_resume_data_with_request] for a request
- *   that is not a GET
+ *   that is not a GET; and by [class@Ladle.HttpClient] for a path that does not resolve to an
+ *   http or https URI, or parameters its request serializer cannot encode (Since: 0.2 for the
+ *   client)
  * @LADLE_ERROR_BODY_TOO_LARGE: the body of an accumulating [class@Ladle.DataTask] grew past its
  *   [property@Ladle.DataTask:max-body-size]
+ * @LADLE_ERROR_UNACCEPTABLE_STATUS: the response's status is not one the
+ *   [class@Ladle.HttpClient] accepts (see
+ *   [method@Ladle.HttpClient.set_acceptable_status_codes]); also
+ *   [method@Ladle.Session.download_async] for a final status other than 2xx, when nothing was
+ *   saved. Since: 0.2
+ * @LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE: the response's media type is not one the
+ *   [class@Ladle.HttpClient] accepts (see
+ *   [property@Ladle.HttpClient:acceptable-content-types]). Since: 0.2
+ * @LADLE_ERROR_INVALID_JSON: the response body of a [class@Ladle.HttpClient] request is not
+ *   valid JSON. Since: 0.2
+ * @LADLE_ERROR_RETRIED_STATUS: the server answered with an HTTP status that the task's
+ *   [class@Ladle.RetryPolicy] retries (the @why of [signal@Ladle.Task::will-retry]; a task never
+ *   completes with it). Since: 0.2
  * @LADLE_ERROR_NOT_IN_BACKGROUND: a background session cannot run the task, because it could not
  *   make it again after a restart of the application: a streamed upload, or a form with a
  *   stream part or too many bytes in memory. Since: 0.2
@@ -88,6 +103,10 @@ typedef enum
   LADLE_ERROR_INVALID_RESPONSE,
   LADLE_ERROR_INVALID_REQUEST,
   LADLE_ERROR_BODY_TOO_LARGE,
+  LADLE_ERROR_UNACCEPTABLE_STATUS,
+  LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE,
+  LADLE_ERROR_INVALID_JSON,
+  LADLE_ERROR_RETRIED_STATUS,
   LADLE_ERROR_NOT_IN_BACKGROUND,
 } LadleError;
 

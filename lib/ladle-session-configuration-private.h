@@ -20,4 +20,6 @@ void   _ladle_session_configuration_remove_sensitive  (LadleSessionConfiguration
 char **_ladle_session_configuration_dup_sensitive     (LadleSessionConfiguration *self);
 gboolean _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self);
 
+LadleRetryPolicy *_ladle_session_configuration_get_retry_policy (LadleSessionConfiguration *self);
+
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include "ladle-origin-private.h"
 #include "ladle-session-configuration-private.h"
 #include "ladle-enum-types.h"
+#include "ladle-retry-policy.h"
 
 #define DEFAULT_TIMEOUT                  60
 #define DEFAULT_MAX_CONNECTIONS_PER_HOST 6
@@ -31,6 +32,9 @@
 #define DEFAULT_LOW_SPEED_TIME  60
 /* A partial file nobody resumed for a week is swept away. */
 #define DEFAULT_PARTIAL_FILE_MAX_AGE (7 * 24 * 60 * 60)
+/* HTTP cache sizes: libsoup's default on disk; less for an ephemeral session's temporary one. */
+#define DEFAULT_CACHE_SIZE           (50 * 1024 * 1024)
+#define DEFAULT_EPHEMERAL_CACHE_SIZE (10 * 1024 * 1024)
 
 struct _LadleSessionConfiguration
 {
@@ -52,6 +56,11 @@ struct _LadleSessionConfiguration
   char             *state_directory;
   gboolean          state_directory_set;   /* by the application, not the default */
   guint64           partial_file_max_age;
+  /* Retries and connectivity (ladle-retry-policy.c, ladle-admission.c) */
+  LadleRetryPolicy *retry_policy;
+  gboolean          waits_for_connectivity;
+  guint             connectivity_timeout;
+  guint64           cache_size;
   char             *application_id;        /* NULL: the default, resolved when read */
 };
 
@@ -72,6 +81,10 @@ enum {
   PROP_NETWORK_MONITOR,
   PROP_STATE_DIRECTORY,
   PROP_PARTIAL_FILE_MAX_AGE,
+  PROP_RETRY_POLICY,
+  PROP_WAITS_FOR_CONNECTIVITY,
+  PROP_CONNECTIVITY_TIMEOUT,
+  PROP_CACHE_SIZE,
   PROP_APPLICATION_ID,
   N_PROPS
 };
@@ -107,6 +120,7 @@ ladle_session_configuration_finalize (GObject *object)
   g_clear_object (&self->proxy_resolver);
   g_clear_object (&self->network_monitor);
   g_clear_pointer (&self->state_directory, g_free);
+  g_clear_object (&self->retry_policy);
   g_clear_pointer (&self->application_id, g_free);
 
   G_OBJECT_CLASS (ladle_session_configuration_parent_class)->finalize (object);
@@ -155,6 +169,15 @@ ladle_session_configuration_get_property (GObject    *object,
     case PROP_NETWORK_MONITOR:
       g_value_set_object (value, self->network_monitor);
       break;
+    case PROP_RETRY_POLICY:
+      g_value_take_object (value, ladle_session_configuration_dup_retry_policy (self));
+      break;
+    case PROP_WAITS_FOR_CONNECTIVITY:
+      g_value_set_boolean (value, self->waits_for_connectivity);
+      break;
+    case PROP_CONNECTIVITY_TIMEOUT:
+      g_value_set_uint (value, self->connectivity_timeout);
+      break;
     case PROP_STATE_DIRECTORY:
       g_value_set_string (value, ladle_session_configuration_get_state_directory (self));
       break;
@@ -163,6 +186,9 @@ ladle_session_configuration_get_property (GObject    *object,
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       g_value_set_uint64 (value, self->partial_file_max_age);
+      break;
+    case PROP_CACHE_SIZE:
+      g_value_set_uint64 (value, self->cache_size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -181,6 +207,8 @@ ladle_session_configuration_set_property (GObject      *object,
     {
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
+      self->cache_size = self->kind == LADLE_SESSION_KIND_EPHEMERAL ? DEFAULT_EPHEMERAL_CACHE_SIZE
+                                                                    : DEFAULT_CACHE_SIZE;
       break;
     case PROP_IDENTIFIER:
       self->identifier = g_value_dup_string (value);
@@ -212,6 +240,15 @@ ladle_session_configuration_set_property (GObject      *object,
     case PROP_NETWORK_MONITOR:
       ladle_session_configuration_set_network_monitor (self, g_value_get_object (value));
       break;
+    case PROP_RETRY_POLICY:
+      ladle_session_configuration_set_retry_policy (self, g_value_get_object (value));
+      break;
+    case PROP_WAITS_FOR_CONNECTIVITY:
+      ladle_session_configuration_set_waits_for_connectivity (self, g_value_get_boolean (value));
+      break;
+    case PROP_CONNECTIVITY_TIMEOUT:
+      ladle_session_configuration_set_connectivity_timeout (self, g_value_get_uint (value));
+      break;
     case PROP_STATE_DIRECTORY:
       ladle_session_configuration_set_state_directory (self, g_value_get_string (value));
       break;
@@ -220,6 +257,9 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       ladle_session_configuration_set_partial_file_max_age (self, g_value_get_uint64 (value));
+      break;
+    case PROP_CACHE_SIZE:
+      ladle_session_configuration_set_cache_size (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -324,10 +364,11 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
    * Whether tasks may start while the network monitor reports a metered network. When false,
    * a task resumed for the first time while [property@Gio.NetworkMonitor:network-metered] is
    * true waits, before anything is sent and without any signal, until the monitor reports an
-   * unmetered network; then it starts. Only the start waits: a task that is already running
-   * when the network becomes metered goes on, and so does a task suspended and resumed after it
-   * started. Its [property@Ladle.Task:total-timeout] counts the time spent waiting. The default
-   * is true.
+   * unmetered network; then it starts. Retries wait the same way. A download that is running
+   * when the network becomes metered pauses: it stops reading, keeps its partial file, waits,
+   * and continues with a Range request once the network is unmetered (see the "Retries and
+   * connectivity" page); data and upload tasks that are already sending finish. Its
+   * [property@Ladle.Task:total-timeout] counts the time spent waiting. The default is true.
    */
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,
@@ -357,8 +398,10 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
   /**
    * LadleSessionConfiguration:network-monitor:
    *
-   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered], or
-   * %NULL for the system's default.
+   * The network monitor consulted for [property@Ladle.SessionConfiguration:allow-metered] and
+   * [property@Ladle.SessionConfiguration:waits-for-connectivity], or %NULL for the system's
+   * default (which is not consulted about connectivity for requests to loopback addresses: it
+   * knows nothing of them).
    */
   properties[PROP_NETWORK_MONITOR] =
     g_param_spec_object ("network-monitor", NULL, NULL,
@@ -411,6 +454,72 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
                          0, G_MAXUINT64, DEFAULT_PARTIAL_FILE_MAX_AGE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * LadleSessionConfiguration:retry-policy:
+   *
+   * How the tasks of the session retry a failed attempt (a copy of the policy that was set), or
+   * %NULL, the default of default and ephemeral configurations: nothing is retried. Background
+   * configurations start with a backoff policy (5 attempts, 1 s doubling up to 60 s). A task's
+   * own [property@Ladle.Task:retry-policy] overrides it.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RETRY_POLICY] =
+    g_param_spec_object ("retry-policy", NULL, NULL,
+                         LADLE_TYPE_RETRY_POLICY,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:waits-for-connectivity:
+   *
+   * Whether a task resumed while the [property@Ladle.SessionConfiguration:network-monitor]
+   * reports no usable network (#GNetworkMonitor:network-available false) waits for one, emitting
+   * [signal@Ladle.Task::waiting-for-connectivity] once, instead of failing at once with
+   * %G_IO_ERROR_NETWORK_UNREACHABLE. The default is false, true for background configurations.
+   * The session's timeouts do not run while a task waits; the
+   * [property@Ladle.SessionConfiguration:connectivity-timeout] does.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_WAITS_FOR_CONNECTIVITY] =
+    g_param_spec_boolean ("waits-for-connectivity", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:connectivity-timeout:
+   *
+   * The seconds a task may wait for a usable network (with
+   * [property@Ladle.SessionConfiguration:waits-for-connectivity]) before it fails with
+   * %G_IO_ERROR_TIMED_OUT; 0, the default, waits as long as it takes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CONNECTIVITY_TIMEOUT] =
+    g_param_spec_uint ("connectivity-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:cache-size:
+   *
+   * The size of the session's HTTP cache in bytes; 0 turns caching off. A default or
+   * background session caches on disk, in the `cache` subdirectory of its
+   * [property@Ladle.SessionConfiguration:state-directory], and finds it again in a later
+   * session (or process) with the same state directory; an ephemeral session caches in a
+   * private temporary directory removed when the session is finalized. The default is 50 MiB
+   * (52428800) for default and background configurations and 10 MiB (10485760) for ephemeral
+   * ones. libsoup sizes caches with 32 bits: sizes above 4 GiB count as 4 GiB, and a single
+   * response is stored only when it is at most a tenth of the size. Download tasks are never
+   * cached. See [Caching](caching.html).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CACHE_SIZE] =
+    g_param_spec_uint64 ("cache-size", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -421,6 +530,7 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
   self->low_speed_limit = DEFAULT_LOW_SPEED_LIMIT;
   self->low_speed_time = DEFAULT_LOW_SPEED_TIME;
   self->partial_file_max_age = DEFAULT_PARTIAL_FILE_MAX_AGE;
+  self->cache_size = DEFAULT_CACHE_SIZE;
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
   self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
@@ -469,6 +579,14 @@ ladle_session_configuration_new_ephemeral (void)
  *
  * Creates a configuration of the background kind, named @identifier.
  *
+ * Background sessions persist nothing yet: this version of Ladle records no task, restores no
+ * task when a session with the same @identifier is made in a later run, and delivers no
+ * completion after a restart. A background session behaves exactly like a default one (cookies
+ * and partial downloads in the state directory); @identifier is only stored. A download
+ * survives a restart only through resume data the application keeps
+ * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]). Its tasks wait for
+ * connectivity and retry with a backoff policy (see
+ * [property@Ladle.SessionConfiguration:retry-policy]).
  * A session made from it keeps its download tasks, and its uploads of a file or a form, in a
  * store (GSettings, schema `org.gnome.Ladle.BackgroundSession`, at
  * `/org/gnome/ladle/sessions/<application-id>/<identifier>/`; a key file in the state directory
@@ -488,12 +606,18 @@ ladle_session_configuration_new_ephemeral (void)
 LadleSessionConfiguration *
 ladle_session_configuration_new_background (const char *identifier)
 {
+  LadleSessionConfiguration *self;
+
   g_return_val_if_fail (identifier != NULL && *identifier != '\0', NULL);
 
-  return g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
+  self = g_object_new (LADLE_TYPE_SESSION_CONFIGURATION,
                        "kind", LADLE_SESSION_KIND_BACKGROUND,
                        "identifier", identifier,
+                       "waits-for-connectivity", TRUE,
                        NULL);
+  self->retry_policy = ladle_retry_policy_new_backoff (5, 1000, 60000);
+
+  return self;
 }
 
 /**
@@ -525,10 +649,14 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
                        "tls-database", self->tls_database,
                        "proxy-resolver", self->proxy_resolver,
                        "network-monitor", self->network_monitor,
+                       "retry-policy", self->retry_policy,
+                       "waits-for-connectivity", self->waits_for_connectivity,
+                       "connectivity-timeout", self->connectivity_timeout,
                        NULL);
   copy->state_directory = g_strdup (self->state_directory);
   copy->state_directory_set = self->state_directory_set;
   copy->partial_file_max_age = self->partial_file_max_age;
+  copy->cache_size = self->cache_size;
   copy->application_id = g_strdup (self->application_id);
 
   g_hash_table_iter_init (&iter, self->headers);
@@ -1220,4 +1348,165 @@ gboolean
 _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *self)
 {
   return self->state_directory_set;
+}
+
+/**
+ * ladle_session_configuration_dup_retry_policy:
+ * @self: a configuration
+ *
+ * Returns: (transfer full) (nullable): a copy of the retry policy, or %NULL when nothing is
+ *   retried
+ *
+ * Since: 0.2
+ */
+LadleRetryPolicy *
+ladle_session_configuration_dup_retry_policy (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
+
+  return self->retry_policy ? ladle_retry_policy_copy (self->retry_policy) : NULL;
+}
+
+/* The configuration's own policy (a session's configuration never changes). */
+LadleRetryPolicy *
+_ladle_session_configuration_get_retry_policy (LadleSessionConfiguration *self)
+{
+  return self->retry_policy;
+}
+
+/**
+ * ladle_session_configuration_set_retry_policy:
+ * @self: a configuration
+ * @policy: (nullable): a retry policy, copied; %NULL retries nothing
+ *
+ * Sets [property@Ladle.SessionConfiguration:retry-policy].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_retry_policy (LadleSessionConfiguration *self,
+                                              LadleRetryPolicy          *policy)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (policy == NULL || LADLE_IS_RETRY_POLICY (policy));
+
+  if (policy == NULL && self->retry_policy == NULL)
+    return;
+  g_clear_object (&self->retry_policy);
+  if (policy != NULL)
+    self->retry_policy = ladle_retry_policy_copy (policy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
+}
+
+/**
+ * ladle_session_configuration_get_waits_for_connectivity:
+ * @self: a configuration
+ *
+ * Returns: [property@Ladle.SessionConfiguration:waits-for-connectivity]
+ *
+ * Since: 0.2
+ */
+gboolean
+ladle_session_configuration_get_waits_for_connectivity (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
+
+  return self->waits_for_connectivity;
+}
+
+/**
+ * ladle_session_configuration_set_waits_for_connectivity:
+ * @self: a configuration
+ * @waits: whether tasks wait for a usable network
+ *
+ * Sets [property@Ladle.SessionConfiguration:waits-for-connectivity].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_waits_for_connectivity (LadleSessionConfiguration *self,
+                                                        gboolean                   waits)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  waits = !!waits;
+  if (self->waits_for_connectivity == waits)
+    return;
+  self->waits_for_connectivity = waits;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITS_FOR_CONNECTIVITY]);
+}
+
+/**
+ * ladle_session_configuration_get_connectivity_timeout:
+ * @self: a configuration
+ *
+ * Returns: [property@Ladle.SessionConfiguration:connectivity-timeout]
+ *
+ * Since: 0.2
+ */
+guint
+ladle_session_configuration_get_connectivity_timeout (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->connectivity_timeout;
+}
+
+/**
+ * ladle_session_configuration_set_connectivity_timeout:
+ * @self: a configuration
+ * @seconds: the longest wait for a usable network, 0 for no limit
+ *
+ * Sets [property@Ladle.SessionConfiguration:connectivity-timeout].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
+                                                      guint                      seconds)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->connectivity_timeout == seconds)
+    return;
+  self->connectivity_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIVITY_TIMEOUT]);
+}
+
+/**
+ * ladle_session_configuration_get_cache_size:
+ * @self: a configuration
+ *
+ * Returns: the size of the HTTP cache in bytes, 0 when caching is off
+ *
+ * Since: 0.2
+ */
+guint64
+ladle_session_configuration_get_cache_size (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
+
+  return self->cache_size;
+}
+
+/**
+ * ladle_session_configuration_set_cache_size:
+ * @self: a configuration
+ * @size: a size in bytes, 0 to turn caching off
+ *
+ * Sets [property@Ladle.SessionConfiguration:cache-size].
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_cache_size (LadleSessionConfiguration *self,
+                                            guint64                    size)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+
+  if (self->cache_size == size)
+    return;
+
+  self->cache_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CACHE_SIZE]);
 }

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "ladle-enums.h"
+#include "ladle-retry-policy.h"
 #include "ladle-version-macros.h"
 
 G_BEGIN_DECLS
@@ -105,6 +106,27 @@ guint64                    ladle_session_configuration_get_partial_file_max_age 
 LADLE_AVAILABLE_IN_ALL
 void                       ladle_session_configuration_set_partial_file_max_age (LadleSessionConfiguration *self,
                                                                                  guint64                    seconds);
+LADLE_AVAILABLE_IN_0_2
+guint64                    ladle_session_configuration_get_cache_size     (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_cache_size     (LadleSessionConfiguration *self,
+                                                                           guint64                    size);
+
+LADLE_AVAILABLE_IN_0_2
+LadleRetryPolicy          *ladle_session_configuration_dup_retry_policy   (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_retry_policy   (LadleSessionConfiguration *self,
+                                                                           LadleRetryPolicy          *policy);
+LADLE_AVAILABLE_IN_0_2
+gboolean                   ladle_session_configuration_get_waits_for_connectivity (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_waits_for_connectivity (LadleSessionConfiguration *self,
+                                                                                   gboolean                   waits);
+LADLE_AVAILABLE_IN_0_2
+guint                      ladle_session_configuration_get_connectivity_timeout (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
+                                                                                 guint                      seconds);
 
 LADLE_AVAILABLE_IN_0_2
 char                      *ladle_session_configuration_dup_application_id (LadleSessionConfiguration *self);

@@ -25,6 +25,12 @@ void               _ladle_session_admit                        (LadleSession    
 void               _ladle_session_prepare_message              (LadleSession         *self,
                                                                 SoupMessage          *message,
                                                                 GUri                 *first_uri);
+void               _ladle_session_send_message                 (LadleSession         *self,
+                                                                LadleTask            *task,
+                                                                SoupMessage          *message,
+                                                                GCancellable         *cancellable,
+                                                                GAsyncReadyCallback   callback,
+                                                                gpointer              user_data);
 void               _ladle_session_remove_sensitive_headers     (LadleSession         *self,
                                                                 SoupMessage          *message);
 char             **_ladle_session_dup_sensitive_headers        (LadleSession         *self);

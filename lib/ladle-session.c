@@ -30,6 +30,9 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
+#include "ladle-admission-private.h"
+#include "ladle-cache-private.h"
+#include "ladle-cookie-jar-private.h"
 #include "ladle-data-task.h"
 #include "ladle-download-task-private.h"
 #include "ladle-multipart-form.h"
@@ -51,11 +54,12 @@ struct _LadleSession
   SoupSession               *soup_session;
   GMainContext              *context;
   GPtrArray                 *tasks;           /* unfinished tasks, in creation order, strong */
-  GPtrArray                 *waiting;         /* tasks waiting for an unmetered network, strong */
-  GNetworkMonitor           *monitor;
+  LadleAdmission            *admission;       /* when tasks may start (ladle-admission.c) */
   LadleTlsTrust             *tls_trust;
   GFile                     *partial_directory;  /* where downloads keep their partial files */
   gboolean                   private_partials;   /* an ephemeral session's own temporary directory */
+  GFile                     *private_directory;  /* an ephemeral session's $TMPDIR/ladle-<uuid> */
+  LadleCache                *cache;              /* NULL when cache-size is 0 */
   guint64                    next_identifier;
   LadleBackground           *background;         /* background sessions only */
   guint                      invalidated_source;
@@ -120,36 +124,6 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = list_model_get_item;
 }
 
-/* Whether the network lets tasks start now. */
-static gboolean
-network_allows_start (LadleSession *self)
-{
-  return self->monitor == NULL || !g_network_monitor_get_network_metered (self->monitor);
-}
-
-static void
-on_network_metered_changed (GNetworkMonitor *monitor,
-                            GParamSpec      *pspec,
-                            LadleSession    *self)
-{
-  g_autoptr(GPtrArray) ready = NULL;
-
-  if (!network_allows_start (self) || self->waiting->len == 0)
-    return;
-
-  ready = g_steal_pointer (&self->waiting);
-  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_debug ("The network is unmetered: starting %u waiting tasks", ready->len);
-  for (guint i = 0; i < ready->len; i++)
-    {
-      LadleTask *task = g_ptr_array_index (ready, i);
-
-      if (ladle_task_get_state (task) == LADLE_TASK_STATE_RUNNING)
-        _ladle_task_start (task, NULL);
-    }
-}
-
 static char *
 default_user_agent (const char *configured)
 {
@@ -161,28 +135,15 @@ default_user_agent (const char *configured)
   return g_strdup (configured);
 }
 
-static SoupCookieJar *
-create_cookie_jar (LadleSessionConfiguration *configuration)
+static LadleCache *
+create_cache (LadleSession *self)
 {
-  const char *directory;
-  g_autofree char *path = NULL;
+  g_autofree char *private = NULL;
 
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
-    return soup_cookie_jar_new ();
+  if (self->private_directory != NULL)
+    private = g_file_get_path (self->private_directory);
 
-  directory = ladle_session_configuration_get_state_directory (configuration);
-  if (g_mkdir_with_parents (directory, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_warning ("Cannot create the state directory %s (%s): cookies are kept in memory only",
-                 directory, g_strerror (saved_errno));
-      return soup_cookie_jar_new ();
-    }
-
-  path = g_build_filename (directory, "cookies.txt", NULL);
-
-  return soup_cookie_jar_text_new (path, FALSE);
+  return _ladle_cache_new_for_configuration (self->soup_session, self->configuration, private);
 }
 
 static void
@@ -219,6 +180,14 @@ ladle_session_constructed (GObject *object)
   /* Ephemeral sessions keep partial downloads in a private temporary directory (created, 0700,
    * by the first download) removed with the session, unless the application chose a state
    * directory; the others in the state directory, swept of what killed downloads left behind. */
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *name = g_strconcat ("ladle-", uuid, NULL);
+
+      /* Its HTTP cache lives here too, whatever the state directory. */
+      self->private_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
+    }
   if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
     {
       self->background = _ladle_background_new (self, configuration);
@@ -227,10 +196,7 @@ ladle_session_constructed (GObject *object)
   else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
            !_ladle_session_configuration_has_state_directory (configuration))
     {
-      g_autofree char *uuid = g_uuid_string_random ();
-      g_autofree char *name = g_strconcat ("ladle-", uuid, NULL);
-
-      self->partial_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
+      self->partial_directory = g_object_ref (self->private_directory);
       self->private_partials = TRUE;
     }
   else
@@ -245,18 +211,11 @@ ladle_session_constructed (GObject *object)
     }
 
   soup_session_add_feature_by_type (self->soup_session, SOUP_TYPE_AUTH_NTLM);
-  jar = create_cookie_jar (configuration);
+  jar = _ladle_cookie_jar_new (configuration);
   soup_session_add_feature (self->soup_session, SOUP_SESSION_FEATURE (jar));
+  self->cache = create_cache (self);
 
-  if (!ladle_session_configuration_get_allow_metered (configuration))
-    {
-      self->monitor = ladle_session_configuration_get_network_monitor (configuration);
-      if (self->monitor == NULL)
-        self->monitor = g_network_monitor_get_default ();
-      g_object_ref (self->monitor);
-      g_signal_connect_object (self->monitor, "notify::network-metered",
-                               G_CALLBACK (on_network_metered_changed), self, 0);
-    }
+  self->admission = _ladle_admission_new (configuration, self->tasks, self->context);
 
   /* Last: restored tasks need all of the above. */
   if (self->background != NULL)
@@ -271,34 +230,15 @@ ladle_session_dispose (GObject *object)
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   if (self->tasks != NULL)
     g_ptr_array_set_size (self->tasks, 0);
-  if (self->waiting != NULL)
-    g_ptr_array_set_size (self->waiting, 0);
+  _ladle_admission_clear (self->admission);
   if (self->soup_session != NULL)
     soup_session_abort (self->soup_session);
+  /* Its index written: what the next session with this state directory finds. */
+  g_clear_pointer (&self->cache, _ladle_cache_close);
   g_clear_object (&self->soup_session);
-  g_clear_object (&self->monitor);
+  g_clear_pointer (&self->admission, _ladle_admission_free);
 
   G_OBJECT_CLASS (ladle_session_parent_class)->dispose (object);
-}
-
-/* An ephemeral session's partial files go with it. Its tasks are gone (each held the session),
- * so no worker writes there any more; the directory holds only its own flat files. */
-static void
-remove_private_directory (GFile *directory)
-{
-  g_autofree char *path = g_file_get_path (directory);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static void
@@ -306,13 +246,19 @@ ladle_session_finalize (GObject *object)
 {
   LadleSession *self = (LadleSession *)object;
 
-  if (self->private_partials)
-    remove_private_directory (self->partial_directory);
+  /* An ephemeral session's partial files and cache go with it. Its tasks are gone (each held
+   * the session), so no worker writes there any more. */
+  if (self->private_directory != NULL)
+    {
+      g_autofree char *path = g_file_get_path (self->private_directory);
+
+      _ladle_cache_remove_directory (path);
+    }
+  g_clear_object (&self->private_directory);
   g_clear_object (&self->partial_directory);
   g_clear_object (&self->configuration);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->tasks, g_ptr_array_unref);
-  g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_pointer (&self->tls_trust, _ladle_tls_trust_free);
   g_clear_pointer (&self->background, _ladle_background_free);
 
@@ -521,7 +467,6 @@ ladle_session_init (LadleSession *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->tls_trust = _ladle_tls_trust_new ();
   self->next_identifier = 1;
 }
@@ -1063,6 +1008,7 @@ emit_invalidated (LadleSession *self)
   self->invalidated = TRUE;
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
   soup_session_abort (self->soup_session);
+  _ladle_cache_dump (self->cache);
   g_signal_emit (self, signals[INVALIDATED], 0);
 }
 
@@ -1189,7 +1135,8 @@ void
 _ladle_session_admit (LadleSession *self,
                       LadleTask    *task)
 {
-  if (self->invalidated || (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
+  if (self->invalidated || self->admission == NULL ||
+      (self->invalidating && !g_ptr_array_find (self->tasks, task, NULL)))
     {
       _ladle_task_start (task, g_error_new (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
                                             "The session was invalidated"));
@@ -1209,17 +1156,11 @@ static void
 admit_now (LadleSession *self,
            LadleTask    *task)
 {
+  /* Disposed while a background session wrote its store. */
+  if (self->admission == NULL)
+    return;
 
-  if (!network_allows_start (self))
-    {
-      g_debug ("Task %" G_GUINT64_FORMAT ": waiting for an unmetered network",
-               ladle_task_get_identifier (task));
-      if (!g_ptr_array_find (self->waiting, task, NULL))
-        g_ptr_array_add (self->waiting, g_object_ref (task));
-      return;
-    }
-
-  _ladle_task_start (task, NULL);
+  _ladle_admission_admit (self->admission, task);
 }
 
 /* The configuration's headers, its credentials only to the origin of @first_uri (the task's
@@ -1238,6 +1179,19 @@ _ladle_session_prepare_message (LadleSession *self,
 }
 
 /* A redirect left the original origin: no credential goes with it. */
+/* Every send of the session's tasks: through its HTTP cache, when it has one. */
+void
+_ladle_session_send_message (LadleSession        *self,
+                             LadleTask           *task,
+                             SoupMessage         *message,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  _ladle_cache_send_async (self->cache, self->soup_session, task, message, G_PRIORITY_DEFAULT,
+                           cancellable, callback, user_data);
+}
+
 void
 _ladle_session_remove_sensitive_headers (LadleSession *self,
                                          SoupMessage  *message)
@@ -1290,7 +1244,8 @@ _ladle_session_task_completed (LadleSession *self,
   G_GNUC_UNUSED g_autoptr(LadleTask) task_hold = g_object_ref (task);
   gboolean was_listed;
 
-  g_ptr_array_remove (self->waiting, task);
+  if (self->admission != NULL)
+    _ladle_admission_forget (self->admission, task);
 
   /* The task leaves the model first, so that task-completed handlers see the model as it is.
    * Tasks made after invalidation were never listed, but task-completed follows them too. */

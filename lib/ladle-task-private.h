@@ -128,6 +128,10 @@ struct _LadleTaskClass
   void                     (*will_complete_finish) (LadleTask          *self,
                                                     GAsyncResult       *result);
   void                     (*did_complete)       (LadleTask            *self);
+
+  /* Before another attempt (a retry, or a download paused by a metered network): the kind
+   * keeps what the next attempt continues from (a download's partial file and validators). */
+  void                     (*prepare_retry)      (LadleTask            *self);
 };
 
 /* For the session */
@@ -166,6 +170,7 @@ gboolean         _ladle_task_emit_accept_certificate    (LadleTask          *sel
                                                          GTlsCertificate    *certificate,
                                                          GTlsCertificateFlags errors);
 void             _ladle_task_emit_completed             (LadleTask          *self);
+void             _ladle_task_emit_metrics_collected     (LadleTask          *self);
 void             _ladle_task_report_download_progress   (LadleTask          *self,
                                                          gboolean            final);
 void             _ladle_task_report_upload_progress     (LadleTask          *self,
@@ -173,6 +178,14 @@ void             _ladle_task_report_upload_progress     (LadleTask          *sel
 void             _ladle_task_reset_download_progress    (LadleTask          *self,
                                                          gint64              base);
 void             _ladle_task_notify_expected_to_receive (LadleTask          *self);
+
+/* Retries and connectivity */
+LadleRetryPolicy *_ladle_task_get_retry_policy          (LadleTask          *self);
+gboolean         _ladle_task_emit_will_retry            (LadleTask          *self,
+                                                         guint               attempt,
+                                                         guint               delay_ms,
+                                                         const GError       *why);
+void             _ladle_task_emit_waiting_for_connectivity (LadleTask       *self);
 
 /* Calls that go straight to the task's transfer engine (ladle-transfer.c) */
 
@@ -220,6 +233,12 @@ _ladle_task_buffer_consumed (LadleTask       *self,
                              GError          *error)
 {
   _ladle_transfer_buffer_consumed (_ladle_task_get_transfer (self), buffer, error);
+}
+
+static inline void
+_ladle_task_pause_for_network (LadleTask *self)
+{
+  _ladle_transfer_pause_for_network (_ladle_task_get_transfer (self));
 }
 
 static inline void

@@ -17,6 +17,7 @@
  *   server asks for credentials or presents a certificate that is not trusted;
  * - [signal@Ladle.Task::response] once the final response headers are in;
  * - [signal@Ladle.Task::upload-progress] and [signal@Ladle.Task::download-progress];
+ * - [signal@Ladle.Task::metrics-collected], once, with the task's [class@Ladle.TaskMetrics];
  * - [signal@Ladle.Task::completed], exactly once, always the task's last signal.
  *
  * HTTP error statuses are not errors: a 404 completes without a #GError and the status is read
@@ -31,6 +32,7 @@
 #include "ladle-enum-types.h"
 #include "ladle-error.h"
 #include "ladle-progress-private.h"
+#include "ladle-retry-policy.h"
 #include "ladle-session-private.h"
 #include "ladle-task-private.h"
 #include "ladle-transfer-private.h"
@@ -50,6 +52,8 @@ typedef struct
   SoupMessagePriority  priority;
   guint                max_redirects;
   guint                total_timeout;
+  LadleRetryPolicy    *retry_policy;    /* overrides the session's; NULL: the session's */
+  gboolean             announced_waiting;
   LadleProgressMeter   download_meter;
   LadleProgressMeter   upload_meter;
 } LadleTaskPrivate;
@@ -73,6 +77,7 @@ enum {
   PROP_PRIORITY,
   PROP_MAX_REDIRECTS,
   PROP_TOTAL_TIMEOUT,
+  PROP_RETRY_POLICY,
   N_PROPS
 };
 
@@ -84,6 +89,9 @@ enum {
   UPLOAD_PROGRESS,
   DOWNLOAD_PROGRESS,
   COMPLETED,
+  WILL_RETRY,
+  WAITING_FOR_CONNECTIVITY,
+  METRICS_COLLECTED,
   N_SIGNALS
 };
 
@@ -126,6 +134,8 @@ ladle_task_finalize (GObject *object)
   g_clear_object (&priv->original_request);
   g_clear_error (&priv->error);
   g_clear_pointer (&priv->record, _ladle_task_record_free);
+
+  g_clear_object (&priv->retry_policy);
 
   G_OBJECT_CLASS (ladle_task_parent_class)->finalize (object);
 }
@@ -186,6 +196,9 @@ ladle_task_get_property (GObject    *object,
     case PROP_TOTAL_TIMEOUT:
       g_value_set_uint (value, priv->total_timeout);
       break;
+    case PROP_RETRY_POLICY:
+      g_value_take_object (value, ladle_task_dup_retry_policy (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -212,6 +225,9 @@ ladle_task_set_property (GObject      *object,
       break;
     case PROP_TOTAL_TIMEOUT:
       ladle_task_set_total_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_RETRY_POLICY:
+      ladle_task_set_retry_policy (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -244,6 +260,29 @@ redirect_accumulator (GSignalInvocationHint *ihint,
   g_value_set_boolean (return_accu, accepted);
 
   return accepted;
+}
+
+/* ::will-retry: the first handler that returns false vetoes, and stops the emission. */
+static gboolean
+veto_accumulator (GSignalInvocationHint *hint,
+                  GValue                *return_accu,
+                  const GValue          *handler_return,
+                  gpointer               user_data)
+{
+  gboolean retry = g_value_get_boolean (handler_return);
+
+  g_value_set_boolean (return_accu, retry);
+
+  return retry;
+}
+
+static gboolean
+ladle_task_real_will_retry (LadleTask    *self,
+                            guint         attempt,
+                            guint         delay_ms,
+                            const GError *why)
+{
+  return TRUE;
 }
 
 static void
@@ -418,7 +457,73 @@ ladle_task_class_init (LadleTaskClass *klass)
                        0, G_MAXUINT, 0,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * LadleTask:retry-policy:
+   *
+   * The retry policy of this task (a copy of the one set), overriding the session's
+   * [property@Ladle.SessionConfiguration:retry-policy]; %NULL, the default, uses the
+   * session's. A policy whose [property@Ladle.RetryPolicy:max-attempts] is 1 turns retries
+   * off for this task. Set it before resuming the task.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RETRY_POLICY] =
+    g_param_spec_object ("retry-policy", NULL, NULL,
+                         LADLE_TYPE_RETRY_POLICY,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LadleTask::will-retry:
+   * @self: the task
+   * @attempt: the attempt that comes next (2 for the first retry)
+   * @delay_ms: the milliseconds before it is made
+   * @why: why the previous attempt failed: its error, or, for an HTTP status the retry policy
+   *   retries, a %LADLE_ERROR_RETRIED_STATUS error that names the status
+   *
+   * Emitted when the task's retry policy ([property@Ladle.Task:retry-policy], else the
+   * session's) retries a failed attempt, before the delay starts. A handler that returns false
+   * vetoes the retry: the task completes with @why (for a status: with the response, as
+   * without a policy), and no later handler runs. When no handler returns false (or none is
+   * connected) the task retries: the default is to retry.
+   *
+   * The delay is a main-loop timer: [method@Ladle.Task.cancel] ends it (the task completes
+   * cancelled) and [method@Ladle.Task.suspend] holds it (the rest of the delay runs once the
+   * task is resumed). A download continues from its partial file (see the "Retries and
+   * connectivity" page).
+   *
+   * Returns: false to veto the retry
+   *
+   * Since: 0.2
+   */
+  signals[WILL_RETRY] =
+    g_signal_new_class_handler ("will-retry",
+                                G_TYPE_FROM_CLASS (klass),
+                                G_SIGNAL_RUN_LAST,
+                                G_CALLBACK (ladle_task_real_will_retry),
+                                veto_accumulator, NULL,
+                                NULL,
+                                G_TYPE_BOOLEAN, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
+
+  /**
+   * LadleTask::waiting-for-connectivity:
+   * @self: the task
+   *
+   * Emitted once, the first time the task waits for a usable network
+   * ([property@Ladle.SessionConfiguration:waits-for-connectivity]) instead of starting or
+   * retrying. The task starts by itself when the network returns.
+   *
+   * Since: 0.2
+   */
+  signals[WAITING_FOR_CONNECTIVITY] =
+    g_signal_new ("waiting-for-connectivity",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
 
   /**
    * LadleTask::response:
@@ -564,6 +669,29 @@ ladle_task_class_init (LadleTaskClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * LadleTask::metrics-collected:
+   * @self: the task
+   * @metrics: what the task measured
+   *
+   * Emitted exactly once, just before [signal@Ladle.Task::completed]: for tasks that
+   * succeeded, failed or were cancelled (even before they sent anything), as
+   * `URLSession:task:didFinishCollectingMetrics:` is. By then [property@Ladle.Task:state] is
+   * %LADLE_TASK_STATE_COMPLETED and [property@Ladle.Task:error] is set; @metrics are final
+   * ([property@Ladle.TaskMetrics:complete] is true) and are what
+   * [method@Ladle.Task.dup_metrics] returns from then on.
+   *
+   * Since: 0.2
+   */
+  signals[METRICS_COLLECTED] =
+    g_signal_new ("metrics-collected",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, LADLE_TYPE_TASK_METRICS);
 }
 
 static void
@@ -774,6 +902,49 @@ _ladle_task_emit_accept_certificate (LadleTask            *self,
     accepted = _ladle_session_delegate_accept_certificate (session, self, certificate, errors);
 
   return accepted;
+}
+
+void
+_ladle_task_emit_metrics_collected (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+  g_autoptr(LadleTaskMetrics) metrics = NULL;
+
+  /* Nobody listens: the metrics objects are made only if dup_metrics() asks for them. */
+  if (!g_signal_has_handler_pending (self, signals[METRICS_COLLECTED], 0, FALSE))
+    return;
+
+  metrics = _ladle_transfer_dup_metrics (priv->transfer);
+  g_signal_emit (self, signals[METRICS_COLLECTED], 0, metrics);
+}
+
+/**
+ * ladle_task_dup_metrics:
+ * @self: a task
+ *
+ * Gets what the task measured: its interval, its redirect count, and one
+ * [class@Ladle.TransactionMetrics] per request it sent.
+ *
+ * Once the task completed, these are the final metrics, the object that
+ * [signal@Ladle.Task::metrics-collected] carried. Before, each call returns a new snapshot
+ * of what was measured so far: [property@Ladle.TaskMetrics:complete] is false,
+ * [property@Ladle.TaskMetrics:end-time] -1, and the request in flight is there with the
+ * steps it reached. A task that was never resumed has metrics with no transaction.
+ *
+ * Returns: (transfer full): the task's metrics
+ *
+ * Since: 0.2
+ */
+LadleTaskMetrics *
+ladle_task_dup_metrics (LadleTask *self)
+{
+  LadleTaskPrivate *priv;
+
+  g_return_val_if_fail (LADLE_IS_TASK (self), NULL);
+
+  priv = ladle_task_get_instance_private (self);
+
+  return _ladle_transfer_dup_metrics (priv->transfer);
 }
 
 void
@@ -1279,4 +1450,84 @@ ladle_task_set_total_timeout (LadleTask *self,
 
   priv->total_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_TIMEOUT]);
+}
+
+/**
+ * ladle_task_dup_retry_policy:
+ * @self: a task
+ *
+ * Returns: (transfer full) (nullable): a copy of the task's own retry policy, or %NULL when the
+ *   task uses its session's
+ *
+ * Since: 0.2
+ */
+LadleRetryPolicy *
+ladle_task_dup_retry_policy (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_TASK (self), NULL);
+
+  return priv->retry_policy ? ladle_retry_policy_copy (priv->retry_policy) : NULL;
+}
+
+/**
+ * ladle_task_set_retry_policy:
+ * @self: a task
+ * @policy: (nullable): a retry policy (copied), or %NULL for the session's
+ *
+ * Sets [property@Ladle.Task:retry-policy].
+ *
+ * Since: 0.2
+ */
+void
+ladle_task_set_retry_policy (LadleTask        *self,
+                             LadleRetryPolicy *policy)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  g_return_if_fail (LADLE_IS_TASK (self));
+  g_return_if_fail (policy == NULL || LADLE_IS_RETRY_POLICY (policy));
+
+  if (policy == NULL && priv->retry_policy == NULL)
+    return;
+  g_clear_object (&priv->retry_policy);
+  if (policy != NULL)
+    priv->retry_policy = ladle_retry_policy_copy (policy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
+}
+
+/* Retries and connectivity (ladle-retry.c, ladle-admission.c) */
+
+LadleRetryPolicy *
+_ladle_task_get_retry_policy (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  return priv->retry_policy;
+}
+
+gboolean
+_ladle_task_emit_will_retry (LadleTask    *self,
+                             guint         attempt,
+                             guint         delay_ms,
+                             const GError *why)
+{
+  gboolean retry = TRUE;
+
+  g_signal_emit (self, signals[WILL_RETRY], 0, attempt, delay_ms, why, &retry);
+
+  return retry;
+}
+
+/* Once per task. */
+void
+_ladle_task_emit_waiting_for_connectivity (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  if (priv->announced_waiting)
+    return;
+  priv->announced_waiting = TRUE;
+  g_signal_emit (self, signals[WAITING_FOR_CONNECTIVITY], 0);
 }

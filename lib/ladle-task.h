@@ -13,7 +13,9 @@
 #include <libsoup/soup.h>
 
 #include "ladle-enums.h"
+#include "ladle-retry-policy.h"
 #include "ladle-session.h"
+#include "ladle-task-metrics.h"
 #include "ladle-version-macros.h"
 
 G_BEGIN_DECLS
@@ -99,5 +101,13 @@ guint                ladle_task_get_total_timeout            (LadleTask         
 LADLE_AVAILABLE_IN_ALL
 void                 ladle_task_set_total_timeout            (LadleTask           *self,
                                                               guint                seconds);
+
+LADLE_AVAILABLE_IN_0_2
+LadleTaskMetrics    *ladle_task_dup_metrics                  (LadleTask           *self);
+LADLE_AVAILABLE_IN_0_2
+LadleRetryPolicy    *ladle_task_dup_retry_policy             (LadleTask           *self);
+LADLE_AVAILABLE_IN_0_2
+void                 ladle_task_set_retry_policy             (LadleTask           *self,
+                                                              LadleRetryPolicy    *policy);
 
 G_END_DECLS

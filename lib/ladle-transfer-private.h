@@ -45,8 +45,13 @@ void           _ladle_transfer_set_receive_offset  (LadleTransfer   *self,
                                                     gint64           expected_total);
 void           _ladle_transfer_note_sent           (LadleTransfer   *self,
                                                     gsize            n_bytes);
+void           _ladle_transfer_pause_for_network   (LadleTransfer   *self);
 void           _ladle_transfer_buffer_consumed     (LadleTransfer   *self,
                                                     LadleBodyBuffer *buffer,
                                                     GError          *error);
+/* Metrics (ladle-metrics-collector.c) */
+LadleTaskMetrics *_ladle_transfer_dup_metrics           (LadleTransfer   *self);
+void              _ladle_transfer_note_direct_body_sent (LadleTransfer   *self,
+                                                         gsize            n_bytes);
 
 G_END_DECLS

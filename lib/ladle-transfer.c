@@ -24,11 +24,15 @@
 
 #include "config.h"
 
+#include "ladle-i18n-private.h"
+
 #include "ladle-error.h"
 #include "ladle-framing-private.h"
+#include "ladle-metrics-collector-private.h"
 #include "ladle-origin-private.h"
 #include "ladle-redirect-private.h"
 #include "ladle-request-watch-private.h"
+#include "ladle-retry-private.h"
 #include "ladle-session-configuration.h"
 #include "ladle-session-private.h"
 #include "ladle-session-background-private.h"
@@ -82,6 +86,7 @@ struct _LadleTransfer
   GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
 
   LadleWatchdog       *watchdog;        /* the low-speed limit and the total deadline */
+  LadleMetricsCollector *metrics;       /* ladle-metrics-collector.c */
 
   /* The body */
   Buffer               buffers[MAX_BUFFERS];
@@ -97,6 +102,14 @@ struct _LadleTransfer
   gint64               body_length;     /* the bytes it must have, -1 unknown */
   gint64               framed_length;   /* what the response's framing says (ladle-framing.c) */
   gint64               receive_offset;
+
+  /* Another attempt (ladle-retry.c): a retry, or a download paused by a metered network */
+  guint                attempt;         /* 1 for the first send */
+  gboolean             restarting;      /* the interruption in progress ends in restart() */
+  gboolean             network_pause;   /* …for a metered network, not a retry */
+  guint                retry_delay;     /* ms */
+  GSource             *retry_source;    /* the delay before the next attempt */
+  gint64               retry_due;       /* monotonic µs; 0 when no delay is pending */
 };
 
 static void send_message    (LadleTransfer *self);
@@ -110,6 +123,12 @@ static void deliver        (LadleTransfer *self,
 static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
+static void restart        (LadleTransfer *self);
+static gboolean try_retry  (LadleTransfer *self,
+                            GError       **error);
+static gboolean retry_status (LadleTransfer *self,
+                              GInputStream  *stream);
+static gboolean arm_retry_timer (LadleTransfer *self);
 
 /* Phases */
 
@@ -117,11 +136,15 @@ static const guint legal_next[] = {
   [LADLE_TASK_PHASE_IDLE]      = 1 << LADLE_TASK_PHASE_ADMITTING | 1 << LADLE_TASK_PHASE_BODY |
                                  1 << LADLE_TASK_PHASE_DONE,
   [LADLE_TASK_PHASE_ADMITTING] = 1 << LADLE_TASK_PHASE_PREPARING | 1 << LADLE_TASK_PHASE_DONE,
-  [LADLE_TASK_PHASE_PREPARING] = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_DONE,
-  [LADLE_TASK_PHASE_SENDING]   = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_RESPONSE |
+  [LADLE_TASK_PHASE_PREPARING] = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_ADMITTING |
                                  1 << LADLE_TASK_PHASE_DONE,
-  [LADLE_TASK_PHASE_RESPONSE]  = 1 << LADLE_TASK_PHASE_BODY | 1 << LADLE_TASK_PHASE_DONE,
-  [LADLE_TASK_PHASE_BODY]      = 1 << LADLE_TASK_PHASE_FINISHING | 1 << LADLE_TASK_PHASE_DONE,
+  /* Back to ADMITTING: another attempt (a retry, a pause for a metered network). */
+  [LADLE_TASK_PHASE_SENDING]   = 1 << LADLE_TASK_PHASE_SENDING | 1 << LADLE_TASK_PHASE_RESPONSE |
+                                 1 << LADLE_TASK_PHASE_ADMITTING | 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_RESPONSE]  = 1 << LADLE_TASK_PHASE_BODY | 1 << LADLE_TASK_PHASE_ADMITTING |
+                                 1 << LADLE_TASK_PHASE_DONE,
+  [LADLE_TASK_PHASE_BODY]      = 1 << LADLE_TASK_PHASE_FINISHING | 1 << LADLE_TASK_PHASE_ADMITTING |
+                                 1 << LADLE_TASK_PHASE_DONE,
   [LADLE_TASK_PHASE_FINISHING] = 1 << LADLE_TASK_PHASE_DONE,
   [LADLE_TASK_PHASE_DONE]      = 0,
 };
@@ -216,6 +239,8 @@ emit_completion (LadleTransfer *self)
     g_debug ("Task %" G_GUINT64_FORMAT ": failed: %s", self->record->identifier, error->message);
   _ladle_task_set_error (self->task, error);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_COMPLETED);
+  _ladle_metrics_collector_finish (self->metrics, self->record->n_redirects);
+  _ladle_task_emit_metrics_collected (self->task);
   _ladle_task_emit_completed (self->task);
 
   session = _ladle_task_steal_session_hold (self->task);
@@ -275,7 +300,10 @@ finish_completion (LadleTransfer *self)
 {
   LadleTaskClass *klass = task_class (self);
 
-  _ladle_watchdog_stop (self->watchdog);
+  if (self->restarting)
+    _ladle_watchdog_stop_speed (self->watchdog);
+  else
+    _ladle_watchdog_stop (self->watchdog);
 
   if (self->body_stream != NULL)
     {
@@ -290,6 +318,12 @@ finish_completion (LadleTransfer *self)
     }
   _ladle_request_watch_detach (self->watch);
   free_idle_buffers (self);
+
+  if (self->restarting)
+    {
+      restart (self);
+      return;
+    }
 
   if (klass->will_complete != NULL)
     klass->will_complete (self->task, self->final_error);
@@ -314,9 +348,12 @@ complete (LadleTransfer *self,
       g_clear_error (&error);
       return;
     }
+  if (error != NULL && try_retry (self, &error))
+    return;
 
   _ladle_clear_source (&self->completion_source);
   _ladle_clear_source (&self->continue_source);
+  _ladle_clear_source (&self->retry_source);
   self->final_error = error;
   self->completing = TRUE;
 
@@ -333,17 +370,25 @@ settle (LadleTransfer *self)
 {
   Buffer *last;
 
-  if (!self->completing || self->n_busy > 0 || self->beginning || self->dispatching)
+  if (!self->completing || self->n_busy > 0 || self->beginning || self->dispatching ||
+      self->sending || self->preparing)
     return;
 
-  last = self->n_buffers > 0 ? &self->buffers[self->next_read] : NULL;
+  /* A block held at the end of a body found short, then the one being filled. Delivering it
+   * settles again: from deliver() itself when the kind consumed it at once, else once the kind
+   * gives it back. */
+  last = self->n_buffers > 0 ? &self->buffers[self->next_delivery] : NULL;
+  if (last != NULL && last->state == BUFFER_HELD && self->record->phase == LADLE_TASK_PHASE_BODY)
+    {
+      deliver (self, last);
+      return;
+    }
   if (last != NULL && last->state == BUFFER_FILLING && self->record->phase == LADLE_TASK_PHASE_BODY &&
-      last == &self->buffers[self->next_delivery])
+      last == &self->buffers[self->next_read])
     {
       hold_block (self, last);
       deliver (self, last);
-      if (self->n_busy > 0)
-        return;
+      return;
     }
 
   finish_completion (self);
@@ -390,6 +435,12 @@ check_interrupted (LadleTransfer *self)
 {
   if (self->record->phase == LADLE_TASK_PHASE_DONE)
     return TRUE;
+  /* Another attempt (or the completion) waited for this operation. */
+  if (self->completing)
+    {
+      settle (self);
+      return TRUE;
+    }
   if (self->abort_error != NULL)
     {
       complete (self, g_steal_pointer (&self->abort_error));
@@ -972,6 +1023,8 @@ send_cb (GObject      *object,
   if (_ladle_redirect_is_redirect_status (soup_message_get_status (self->current_request)) &&
       handle_redirect (self, stream))
     return;
+  if (retry_status (self, stream))
+    return;
 
   self->body_stream = g_steal_pointer (&stream);
   set_phase (self, LADLE_TASK_PHASE_RESPONSE);
@@ -1057,11 +1110,13 @@ send_message (LadleTransfer *self)
   self->record->bytes_sent = 0;
   _ladle_request_watch_attach (self->watch, message);
 
+  if (self->attempt == 0)
+    self->attempt = 1;
   set_phase (self, LADLE_TASK_PHASE_SENDING);
   self->sending = TRUE;
-  soup_session_send_async (ladle_session_get_soup_session (session), message,
-                           G_PRIORITY_DEFAULT, self->cancellable,
-                           send_cb, g_object_ref (self->task));
+  _ladle_metrics_collector_will_send (self->metrics, message);
+  _ladle_session_send_message (session, self->task, message, self->cancellable,
+                               send_cb, g_object_ref (self->task));
 }
 
 static void
@@ -1122,6 +1177,211 @@ _ladle_transfer_start (LadleTransfer *self,
 
   self->preparing = TRUE;
   klass->prepare_async (self->task, self->cancellable, prepare_cb, NULL);
+}
+
+/* Another attempt: a retry (ladle-retry.c) or a pause for a metered network. The attempt in
+ * flight is interrupted as a completion would be (a download's last bytes reach its partial
+ * file first), then restart() sends the task back to the session's admission with a new
+ * message, after the retry's delay. */
+
+static void
+interrupt_for_restart (LadleTransfer *self,
+                       gboolean       network_pause,
+                       guint          delay_ms)
+{
+  self->restarting = TRUE;
+  self->network_pause = network_pause;
+  self->retry_delay = delay_ms;
+  _ladle_clear_source (&self->continue_source);
+  self->completing = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  settle (self);
+}
+
+static gboolean
+retry_timer_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+  g_autoptr(LadleSession) session = NULL;
+
+  g_clear_pointer (&self->retry_source, g_source_unref);
+  /* Suspended: resume() runs the rest of the delay (continue_cb). */
+  if (state (self) != LADLE_TASK_STATE_RUNNING || self->record->phase != LADLE_TASK_PHASE_ADMITTING)
+    return G_SOURCE_REMOVE;
+
+  self->retry_due = 0;
+  session = _ladle_task_dup_session (self->task);
+  if (session == NULL)
+    complete (self, g_error_new_literal (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
+                                         _("The task's session no longer exists")));
+  else
+    _ladle_session_admit (session, self->task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Arms the timer for what is left of a retry's delay; FALSE when none is left. */
+static gboolean
+arm_retry_timer (LadleTransfer *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GSource *source;
+
+  if (self->retry_due == 0)
+    return FALSE;
+  if (self->retry_due <= now)
+    {
+      self->retry_due = 0;
+      return FALSE;
+    }
+
+  source = _ladle_retry_timer_new (session_context (self), self->retry_due - now, retry_timer_cb, self->task);
+  self->retry_source = source;
+
+  return TRUE;
+}
+
+static void
+restart (LadleTransfer *self)
+{
+  LadleTaskClass *klass = task_class (self);
+  g_autoptr(SoupMessage) next = NULL;
+  g_autoptr(LadleSession) session = NULL;
+  gboolean network_pause = self->network_pause;
+
+  self->restarting = FALSE;
+  self->network_pause = FALSE;
+  self->completing = FALSE;
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->eof = FALSE;
+  self->body_received = 0;
+  self->body_length = -1;
+  self->framed_length = -1;
+  /* Bytes read but never handed to the kind are not in its file: the next attempt asks for
+   * them again. */
+  for (guint i = 0; i < MAX_BUFFERS; i++)
+    {
+      self->buffers[i].state = BUFFER_FREE;
+      self->buffers[i].public.length = 0;
+      self->buffers[i].counted = 0;
+      g_clear_pointer (&self->buffers[i].public.data, g_free);
+    }
+  self->next_read = self->next_delivery = 0;
+
+  set_phase (self, LADLE_TASK_PHASE_ADMITTING);
+  /* The kind keeps what the next attempt continues from (a download's partial file). */
+  if (klass->prepare_retry != NULL)
+    klass->prepare_retry (self->task);
+
+  /* Each attempt is a message of its own (one transaction each in the metrics). */
+  next = _ladle_retry_copy_message (self->current_request);
+  g_set_object (&self->current_request, next);
+  _ladle_task_current_request_changed (self->task);
+
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      complete (self, cancelled_error ());
+      return;
+    }
+  /* The task's deadline passed while the attempt was being interrupted. */
+  if (_ladle_watchdog_deadline_fired (self->watchdog))
+    {
+      complete (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                   _("The task did not complete within %u seconds"),
+                                   ladle_task_get_total_timeout (self->task)));
+      return;
+    }
+
+  if (network_pause)
+    {
+      g_debug ("Task %" G_GUINT64_FORMAT ": paused: the network became metered; %" G_GINT64_FORMAT
+               " bytes kept", self->record->identifier, self->record->bytes_on_disk);
+      session = _ladle_task_dup_session (self->task);
+      if (session != NULL && state (self) == LADLE_TASK_STATE_RUNNING)
+        _ladle_session_admit (session, self->task);
+      return;
+    }
+
+  self->retry_due = g_get_monotonic_time () + (gint64)self->retry_delay * 1000;
+  if (state (self) == LADLE_TASK_STATE_RUNNING && !arm_retry_timer (self))
+    retry_timer_cb (self->task);
+}
+
+/* Whether @error (kept on FALSE, taken on TRUE) ends this attempt only: the policy retries it
+ * and no ::will-retry handler vetoed. Called from complete(). */
+static gboolean
+try_retry (LadleTransfer  *self,
+           GError        **error)
+{
+  LadleTaskPhase phase = self->record->phase;
+  guint delay_ms = 0;
+
+  if (phase != LADLE_TASK_PHASE_SENDING && phase != LADLE_TASK_PHASE_RESPONSE &&
+      phase != LADLE_TASK_PHASE_BODY)
+    return FALSE;
+  if (state (self) != LADLE_TASK_STATE_RUNNING || self->abort_error != NULL ||
+      _ladle_watchdog_deadline_fired (self->watchdog))
+    return FALSE;
+  /* A data or upload task's body already reached the application (::data-received): only a
+   * download, whose body is in its partial file, can continue it. */
+  if (phase == LADLE_TASK_PHASE_BODY && self->record->kind != LADLE_TASK_KIND_DOWNLOAD &&
+      self->body_received > 0)
+    return FALSE;
+  if (!_ladle_retry_ask (self->task, &self->attempt, self->current_request, *error, &delay_ms))
+    return FALSE;
+  if (self->record->phase == LADLE_TASK_PHASE_DONE || self->completing)
+    return FALSE;
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      g_clear_error (error);
+      *error = cancelled_error ();
+      return FALSE;
+    }
+
+  g_clear_error (error);
+  interrupt_for_restart (self, FALSE, delay_ms);
+
+  return TRUE;
+}
+
+/* A final response whose status the policy retries: the task retries instead of delivering it
+ * (unless no attempt is left, or a handler vetoes). */
+static gboolean
+retry_status (LadleTransfer *self,
+              GInputStream  *stream)
+{
+  guint delay_ms = 0;
+
+  if (state (self) != LADLE_TASK_STATE_RUNNING ||
+      !_ladle_retry_ask (self->task, &self->attempt, self->current_request, NULL, &delay_ms))
+    return FALSE;
+
+  /* The error page is read to its end, so the connection can serve the next attempt. */
+  _ladle_drain_and_close_stream (stream);
+  if (state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      complete (self, cancelled_error ());
+      return TRUE;
+    }
+  interrupt_for_restart (self, FALSE, delay_ms);
+
+  return TRUE;
+}
+
+/* The network became metered and the task may not use it: a download stops reading its body,
+ * keeps its partial file, and waits in the session's admission (ladle-admission.c). */
+void
+_ladle_transfer_pause_for_network (LadleTransfer *self)
+{
+  LadleTaskPhase phase = self->record->phase;
+
+  if (self->completing || state (self) != LADLE_TASK_STATE_RUNNING ||
+      (phase != LADLE_TASK_PHASE_PREPARING && phase != LADLE_TASK_PHASE_SENDING &&
+       phase != LADLE_TASK_PHASE_RESPONSE && phase != LADLE_TASK_PHASE_BODY))
+    return;
+
+  interrupt_for_restart (self, TRUE, 0);
 }
 
 /* The application's calls */
@@ -1185,6 +1445,9 @@ continue_cb (gpointer user_data)
          * starts it, or keeps it waiting once). */
         g_autoptr(LadleSession) session = _ladle_task_dup_session (self->task);
 
+        /* …or the rest of a retry's delay runs first. */
+        if (self->retry_source != NULL || arm_retry_timer (self))
+          break;
         if (session != NULL)
           _ladle_session_admit (session, self->task);
       }
@@ -1222,7 +1485,7 @@ _ladle_transfer_resume (LadleTransfer *self)
 gboolean
 _ladle_transfer_is_finishing (LadleTransfer *self)
 {
-  return self->record->phase == LADLE_TASK_PHASE_FINISHING || self->completing;
+  return self->record->phase == LADLE_TASK_PHASE_FINISHING || (self->completing && !self->restarting);
 }
 
 void
@@ -1273,6 +1536,7 @@ _ladle_transfer_start_with_response (LadleTransfer *self,
 {
   g_set_object (&self->current_request, message);
   self->body_stream = g_object_ref (stream);
+  _ladle_metrics_collector_adopt (self->metrics, message);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_RUNNING);
   begin_body (self);
 }
@@ -1301,6 +1565,7 @@ _ladle_transfer_new (LadleTask       *task,
   self->cancellable = g_cancellable_new ();
   self->watch = _ladle_request_watch_new (task);
   self->watchdog = _ladle_watchdog_new (G_OBJECT (task), watchdog_counts, watchdog_fired);
+  self->metrics = _ladle_metrics_collector_new ();
   self->body_length = -1;
   self->framed_length = -1;
 
@@ -1315,8 +1580,10 @@ _ladle_transfer_free (LadleTransfer *self)
 
   _ladle_clear_source (&self->completion_source);
   _ladle_clear_source (&self->continue_source);
+  _ladle_clear_source (&self->retry_source);
   g_clear_pointer (&self->watchdog, _ladle_watchdog_free);
   g_clear_pointer (&self->watch, _ladle_request_watch_free);
+  g_clear_pointer (&self->metrics, _ladle_metrics_collector_free);
   if (self->body_stream != NULL)
     {
       _ladle_close_stream (self->body_stream);
@@ -1372,4 +1639,19 @@ GCancellable *
 _ladle_transfer_get_cancellable (LadleTransfer *self)
 {
   return self->cancellable;
+}
+
+/* The task's metrics: final once it completed, a snapshot before (ladle-metrics-collector.c). */
+LadleTaskMetrics *
+_ladle_transfer_dup_metrics (LadleTransfer *self)
+{
+  return _ladle_metrics_collector_dup (self->metrics, self->record->n_redirects);
+}
+
+/* A request body Ladle wrote to the connection itself (ladle-direct-body.c). */
+void
+_ladle_transfer_note_direct_body_sent (LadleTransfer *self,
+                                       gsize          n_bytes)
+{
+  _ladle_metrics_collector_note_body_sent (self->metrics, n_bytes);
 }

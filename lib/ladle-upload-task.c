@@ -94,8 +94,11 @@ on_direct_body_progress (gsize    n_written,
 {
   g_autoptr(LadleTask) task = g_weak_ref_get (user_data);
 
-  if (task != NULL)
-    _ladle_task_add_bytes_sent (task, n_written);
+  if (task == NULL)
+    return;
+  /* libsoup's metrics do not see these bytes. */
+  _ladle_transfer_note_direct_body_sent (_ladle_task_get_transfer (task), n_written);
+  _ladle_task_add_bytes_sent (task, n_written);
 }
 
 static void
@@ -300,6 +303,15 @@ first_stream_accumulator (GSignalInvocationHint *ihint,
   return stream == NULL;
 }
 
+/* Another attempt has a new cancellable: the direct body copy is made again for it. */
+static void
+ladle_upload_task_prepare_retry (LadleTask *task)
+{
+  LadleUploadTask *self = LADLE_UPLOAD_TASK (task);
+
+  g_clear_object (&self->direct_body);
+}
+
 static void
 ladle_upload_task_class_init (LadleUploadTaskClass *klass)
 {
@@ -312,6 +324,7 @@ ladle_upload_task_class_init (LadleUploadTaskClass *klass)
   LADLE_TASK_CLASS (klass)->prepare_message = upload_prepare_message;
   LADLE_TASK_CLASS (klass)->can_resend_body = upload_can_resend_body;
   LADLE_TASK_CLASS (klass)->message_restarted = upload_message_restarted;
+  LADLE_TASK_CLASS (klass)->prepare_retry = ladle_upload_task_prepare_retry;
 
   /**
    * LadleUploadTask:body-kind:

@@ -33,5 +33,7 @@ void           _ladle_watchdog_start_deadline (LadleWatchdog       *self,
 void           _ladle_watchdog_note_progress  (LadleWatchdog       *self,
                                                guint64              n_bytes);
 void           _ladle_watchdog_stop           (LadleWatchdog       *self);
+void           _ladle_watchdog_stop_speed     (LadleWatchdog       *self);
+gboolean       _ladle_watchdog_deadline_fired (LadleWatchdog       *self);
 
 G_END_DECLS

@@ -40,6 +40,7 @@ struct _LadleWatchdog
 
   GSource             *deadline_source;
   guint                deadline;
+  gboolean             deadline_fired;
 };
 
 static void
@@ -64,11 +65,19 @@ release_if_idle (LadleWatchdog *self)
 
 static void
 fire (LadleWatchdog *self,
+      gboolean       deadline,
       GError        *error)
 {
   g_autoptr(GObject) owner = g_object_ref (self->owner);
 
-  _ladle_watchdog_stop (self);
+  /* A low-speed failure may be retried: the task's deadline keeps running. */
+  if (deadline)
+    {
+      self->deadline_fired = TRUE;
+      _ladle_watchdog_stop (self);
+    }
+  else
+    _ladle_watchdog_stop_speed (self);
   self->fired (owner, error);
 }
 
@@ -97,7 +106,7 @@ speed_tick_cb (gpointer user_data)
   if (self->progress - self->window_bytes < (guint64)self->limit * self->seconds)
     {
       g_debug ("%" G_GUINT64_FORMAT " bytes in %u s: stalled", self->progress - self->window_bytes, self->seconds);
-      fire (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+      fire (self, FALSE, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                "The transfer was slower than %u bytes per second for %u seconds",
                                self->limit, self->seconds));
       return G_SOURCE_REMOVE;
@@ -112,7 +121,7 @@ deadline_cb (gpointer user_data)
 {
   LadleWatchdog *self = user_data;
 
-  fire (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+  fire (self, TRUE, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                            "The task did not complete within %u seconds", self->deadline));
 
   return G_SOURCE_REMOVE;
@@ -201,4 +210,19 @@ _ladle_watchdog_stop (LadleWatchdog *self)
   _ladle_clear_source (&self->speed_source);
   _ladle_clear_source (&self->deadline_source);
   release_if_idle (self);
+}
+
+/* The low-speed check only: between two attempts of a task. */
+void
+_ladle_watchdog_stop_speed (LadleWatchdog *self)
+{
+  _ladle_clear_source (&self->speed_source);
+  release_if_idle (self);
+}
+
+/* The task's total deadline passed: nothing is retried after it. */
+gboolean
+_ladle_watchdog_deadline_fired (LadleWatchdog *self)
+{
+  return self->deadline_fired;
 }

@@ -227,99 +227,13 @@ test_main_context_not_blocked (void)
   ladle_test_remove_tree (tmp);
 }
 
-/* A network monitor the test drives: its "network-metered" is what the test says. */
-#define TEST_TYPE_MONITOR (test_monitor_get_type ())
-G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
-
-struct _TestMonitor
-{
-  GObject  parent_instance;
-  gboolean metered;
-};
-
-enum { MONITOR_PROP_0, MONITOR_PROP_AVAILABLE, MONITOR_PROP_METERED, MONITOR_PROP_CONNECTIVITY };
-
-static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
-static void test_monitor_initable_init (GInitableIface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
-
-static void
-test_monitor_get_property (GObject    *object,
-                           guint       prop_id,
-                           GValue     *value,
-                           GParamSpec *pspec)
-{
-  TestMonitor *self = TEST_MONITOR (object);
-
-  switch (prop_id)
-    {
-    case MONITOR_PROP_AVAILABLE:
-      g_value_set_boolean (value, TRUE);
-      break;
-    case MONITOR_PROP_METERED:
-      g_value_set_boolean (value, self->metered);
-      break;
-    case MONITOR_PROP_CONNECTIVITY:
-      g_value_set_enum (value, G_NETWORK_CONNECTIVITY_FULL);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-test_monitor_class_init (TestMonitorClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = test_monitor_get_property;
-  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
-  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-test_monitor_init (TestMonitor *self)
-{
-}
-
-static gboolean
-test_monitor_initable_init_fn (GInitable     *initable,
-                               GCancellable  *cancellable,
-                               GError       **error)
-{
-  return TRUE;
-}
-
-static void
-test_monitor_initable_init (GInitableIface *iface)
-{
-  iface->init = test_monitor_initable_init_fn;
-}
-
-static void
-test_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-}
-
-static void
-test_monitor_set_metered (TestMonitor *self,
-                          gboolean     metered)
-{
-  self->metered = metered;
-  g_object_notify (G_OBJECT (self), "network-metered");
-}
-
 /* With allow-metered off, a task resumed on a metered network waits without sending; one that
  * was suspended meanwhile starts when resumed on an unmetered network, and only then. */
 static void
 test_metered_waits (void)
 {
   g_autoptr(LadleTestServer) server = ladle_test_server_new ();
-  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LadleTestMonitor) monitor = ladle_test_monitor_new (TRUE, TRUE);
   g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
   g_autoptr(LadleSession) session = NULL;
   g_autofree char *uri = ladle_test_server_dup_uri (server, "/bytes/1000");
@@ -328,7 +242,6 @@ test_metered_waits (void)
   Completion waiting_done = { 0 };
   Completion suspended_done = { 0 };
 
-  monitor->metered = TRUE;
   ladle_session_configuration_set_allow_metered (configuration, FALSE);
   ladle_session_configuration_set_network_monitor (configuration, G_NETWORK_MONITOR (monitor));
   session = ladle_session_new (configuration);
@@ -345,7 +258,7 @@ test_metered_waits (void)
 
   /* Suspended while it waits: the network becoming unmetered starts only the other one. */
   ladle_task_suspend (LADLE_TASK (suspended));
-  test_monitor_set_metered (monitor, FALSE);
+  ladle_test_monitor_set_metered (monitor, FALSE);
   ladle_test_wait_for_flag (&waiting_done.done, 30, "the waiting task completes");
   g_assert_no_error (waiting_done.error);
   g_assert_cmpuint (ladle_task_get_status_code (LADLE_TASK (waiting)), ==, 200);

@@ -94,6 +94,14 @@ LD_LIBRARY_PATH=$libdir ldd "$tmp/installed-program" >"$tmp/ldd.txt"
 grep -F "$libdir/libladle-1.so.0" "$tmp/ldd.txt" >/dev/null \
   || fail "the program does not load libladle-1 from the prefix"
 
+echo "== the ladle command"
+ladle_bin=$(find_one 'bin/ladle')
+find_one 'share/man/man1/ladle.1' >/dev/null
+LD_LIBRARY_PATH=$libdir "$ladle_bin" --version | grep -F "ladle $version" >/dev/null \
+  || fail "bin/ladle --version does not say $version"
+LD_LIBRARY_PATH=$libdir "$ladle_bin" get --help | grep -F -- '--continue' >/dev/null \
+  || fail "bin/ladle get --help does not list its options"
+
 echo "== introspection from the prefix"
 GI_TYPELIB_PATH=$(dirname "$typelib") LD_LIBRARY_PATH=$libdir "$python" - "$typelib" <<'EOF'
 import sys

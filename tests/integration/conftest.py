@@ -56,3 +56,12 @@ def php_server():
     _start(server)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope='module')
+def php_api():
+    """php -S running tests/integration/json-api.php (the LadleHttpClient tests' JSON API)."""
+    server = servers.PhpServer(script=os.path.join(HERE, 'json-api.php'))
+    _start(server)
+    yield server
+    server.stop()

@@ -37,7 +37,14 @@ this module needs no third-party package).
         /headers                    200 text/plain echoing Authorization, Cookie,
                                     Proxy-Authorization, Range, If-Range, User-Agent, Content-Type,
                                     Content-Length, and the method as "Name: value" lines
+        /files/NAME.json            as /files/NAME, served as application/json
         /status/CODE                CODE for 200 204 301 400 401 403 404 416 500 503 (empty body)
+        /cache/max-age/NAME         the document root with Cache-Control: max-age=3600
+        /cache/expires/NAME         the same with nginx's `expires 1h` (Expires and max-age)
+        /cache/etag/NAME            the same with an ETag and no Last-Modified nor freshness:
+                                    a cache must revalidate it (If-None-Match, then 304)
+        /cache/no-store/NAME        the same with Cache-Control: no-store
+        /cookies/set?name=N&value=V 200 with Set-Cookie: N=V; Path=/; Max-Age=3600
 
     With forward_proxy=True, nginx.proxy_port is also an HTTP forward proxy: absolute-form
     requests (http://127.0.0.1:PORT/...) are passed to nginx.port, bodies unbuffered.
@@ -45,13 +52,15 @@ this module needs no third-party package).
     access_log() entries (one per request, written when the request ends), keys:
         method, uri (with query), status (int), body_bytes_sent (int), bytes_sent (int),
         request_length (int), range, if_range, content_length, content_type, authorization,
-        user_agent, server_port (int), scheme, time, msec (float: when the request ended, Unix
-        seconds), request_time (float: seconds it lasted; msec - request_time is when it
-        began). Missing headers are "".
+        user_agent, server_port (int), scheme, time, cookie, if_none_match, if_modified_since,
+        cache_control, msec (float: when the request ended, Unix seconds), request_time (float:
+        seconds it lasted; msec - request_time is when it began). Missing headers are "".
 
     with servers.PhpServer() as php:                # php -S 127.0.0.1:PORT upload.php
         php.url('/anything')                        # every path runs upload.php
         php.log_path                                # PHP's own request log
+    PhpServer(script=PATH) runs the PHP file at PATH instead (tests/integration/json-api.php:
+    the JSON API of the LadleHttpClient tests); the command line takes --php-script PATH.
 
     upload.php answers any request with JSON:
         {"method", "content_type", "content_length", "post": $_POST (nested as PHP parses it),
@@ -226,7 +235,9 @@ _LOG_FORMAT = ('{"time":"$time_iso8601","method":"$request_method","uri":"$reque
                '"request_length":$request_length,"range":"$http_range","if_range":"$http_if_range",'
                '"content_length":"$content_length","content_type":"$content_type",'
                '"authorization":"$http_authorization","user_agent":"$http_user_agent",'
-               '"server_port":$server_port,"scheme":"$scheme","msec":$msec,"request_time":$request_time}')
+               '"server_port":$server_port,"scheme":"$scheme","cookie":"$http_cookie",'
+               '"if_none_match":"$http_if_none_match","if_modified_since":"$http_if_modified_since",'
+               '"cache_control":"$http_cache_control","msec":$msec,"request_time":$request_time}')
 
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 _STATUS_CODES = (200, 204, 301, 400, 401, 403, 404, 416, 500, 503)
@@ -331,6 +342,17 @@ class Nginx(_Server):
             'If-Range: $http_if_range\\nUser-Agent: $http_user_agent\\n'
             'Content-Type: $content_type\\nContent-Length: $content_length\\n"; }',
         ]
+        # HTTP caching: fresh for an hour (Cache-Control or Expires), ETag only (no
+        # Last-Modified, no freshness: every reuse is revalidated), never stored. Cookies: set
+        # one that lasts an hour.
+        lines += [
+            'location /cache/max-age/ { alias %s/; add_header Cache-Control "max-age=3600"; }' % self.root,
+            'location /cache/expires/ { alias %s/; expires 1h; }' % self.root,
+            'location /cache/etag/ { alias %s/; add_header Last-Modified ""; }' % self.root,
+            'location /cache/no-store/ { alias %s/; add_header Cache-Control "no-store"; }' % self.root,
+            'location = /cookies/set { default_type text/plain; '
+            'add_header Set-Cookie "$arg_name=$arg_value; Path=/; Max-Age=3600"; return 200 "set\\n"; }',
+        ]
         for code in _REDIRECT_CODES:
             # Redirects of uploads: the body may be of any size (nginx refuses over 1 MiB otherwise).
             lines.append('location ~ ^/redirect/%d/(.*)$ { client_max_body_size 0; return %d /files/$1; }'
@@ -375,6 +397,7 @@ error_log %s/error.log info;
 events { worker_connections 256; }
 http {
     default_type application/octet-stream;
+    types { application/json json; }
     log_format ladle escape=json '%s';
     access_log %s ladle;
     sendfile on;
@@ -484,9 +507,10 @@ class PhpServer(_Server):
 
     name = 'php'
 
-    def __init__(self, max_size='4G', port=None):
+    def __init__(self, max_size='4G', script=None, port=None):
         super().__init__()
         self.max_size = max_size
+        self.script = script
         # port: listen there (a test that made a client wait for this server on that port)
         self.fixed_port = port
         self.port = None
@@ -502,7 +526,11 @@ class PhpServer(_Server):
         self.log_path = os.path.join(self.dir, 'php.log')
         os.makedirs(self.upload_dir)
         with open(self.script_path, 'w') as f:
-            f.write(_UPLOAD_PHP)
+            if self.script is None:
+                f.write(_UPLOAD_PHP)
+            else:
+                with open(self.script) as script:
+                    f.write(script.read())
         for attempt in range(5):
             self.port = self.fixed_port or free_port()
             argv = [_find('php'), '-n',
@@ -557,6 +585,8 @@ def main(argv):
     parser.add_argument('mode', choices=['run', 'serve'])
     parser.add_argument('--nginx', action='store_true')
     parser.add_argument('--php', action='store_true')
+    parser.add_argument('--php-script', default=None,
+                        help='the script php -S runs for every path (default: upload.php)')
     parser.add_argument('--limit-rate', default='16m')
     parser.add_argument('--tap', action='store_true',
                         help='COMMAND speaks TAP: report a skip as "1..0 # SKIP" too')
@@ -585,7 +615,7 @@ def main(argv):
         return 77
 
     nginx = Nginx(limit_rate=args.limit_rate) if args.nginx else None
-    php = PhpServer() if args.php else None
+    php = PhpServer(script=args.php_script) if args.php else None
     try:
         if nginx:
             nginx.start()

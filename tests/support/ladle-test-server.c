@@ -415,6 +415,35 @@ handle_resource (LadleTestServer   *self,
 }
 
 static void
+handle_flaky (LadleTestServer   *self,
+              SoupServerMessage *msg,
+              GHashTable        *query)
+{
+  g_autofree char *key = g_strconcat ("flaky:", g_uri_get_query (soup_server_message_get_uri (msg)), NULL);
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->counters, key)) + 1;
+  const char *retry_after = query_get (query, "retry-after");
+
+  g_hash_table_insert (self->counters, g_steal_pointer (&key), GUINT_TO_POINTER (count));
+  if (count > query_int (query, "fail", 2))
+    {
+      set_text (msg, SOUP_STATUS_OK, "ok");
+      return;
+    }
+
+  if (retry_after != NULL && g_str_has_prefix (retry_after, "date+"))
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autoptr(GDateTime) then = g_date_time_add_seconds (now, g_ascii_strtod (retry_after + 5, NULL));
+      g_autofree char *date = soup_date_time_to_string (then, SOUP_DATE_HTTP);
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", date);
+    }
+  else if (retry_after != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", retry_after);
+  set_text (msg, query_int (query, "status", SOUP_STATUS_SERVICE_UNAVAILABLE), "flaky");
+}
+
+static void
 handle_named (LadleTestServer   *self,
               SoupServerMessage *msg)
 {
@@ -880,6 +909,8 @@ server_callback (SoupServer        *server,
     }
   else if (g_str_has_prefix (path, "/named/"))
     handle_named (self, msg);
+  else if (g_str_equal (path, "/flaky"))
+    handle_flaky (self, msg, query);
   else if (g_str_equal (path, "/log"))
     handle_log (self, msg, query);
   else

@@ -144,6 +144,9 @@ GBytes *ladle_test_resume_data_build (const LadleTestResumeFields *fields);
  *   /echo              200; the body lists the request: "method M", "path P", one
  *                      "header Name: value" line per request header, "body-length N"
  *   /hold              answers 200 "held" only once ladle_test_server_release () is called
+ *   /flaky             the first ?fail=N (2) requests to this URI (query included) answer
+ *                      ?status=CODE (503) with ?retry-after=VALUE as Retry-After (none without
+ *                      it; "date+S": an HTTP-date S seconds from now), body "flaky"; then 200 "ok"
  *
  * Redirects
  *   /redirect?to=URI   302 to URI
@@ -306,6 +309,20 @@ void        ladle_test_raw_response_append_chunk (GByteArray *response,
                                                   gsize       chunk_length,
                                                   gsize       bytes_of_chunk_sent,
                                                   gboolean    with_trailing_crlf);
+
+/* The network monitor (ladle-test-monitor.c) ******************************************/
+
+/* A GNetworkMonitor (and GInitable) whose network-available and network-metered are what the
+ * test sets (each change is notified); for LadleSessionConfiguration:network-monitor. */
+#define LADLE_TEST_TYPE_MONITOR (ladle_test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (LadleTestMonitor, ladle_test_monitor, LADLE_TEST, MONITOR, GObject)
+
+LadleTestMonitor *ladle_test_monitor_new           (gboolean          available,
+                                                    gboolean          metered);
+void              ladle_test_monitor_set_available (LadleTestMonitor *self,
+                                                    gboolean          available);
+void              ladle_test_monitor_set_metered   (LadleTestMonitor *self,
+                                                    gboolean          metered);
 
 /* Certificates (ladle-test-certs.c) ****************************************************/
 
