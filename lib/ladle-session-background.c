@@ -84,6 +84,10 @@ _ladle_background_free (LadleBackground *self)
       g_source_destroy (self->delivery_source);
       g_clear_pointer (&self->delivery_source, g_source_unref);
     }
+  /* A delivery recorded just before the application lets the session go and exits is still on
+   * its way to dconf: make it arrive, or the next launch delivers that completion again. */
+  if (_ladle_background_store_uses_settings (self->store))
+    g_settings_sync ();
   g_clear_object (&self->store);
   g_clear_object (&self->partial_directory);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
@@ -512,8 +516,11 @@ restore_record (LadleBackground *self,
   if (record->partial_name != NULL)
     g_ptr_array_add (keep, g_strdup (record->partial_name));
 
-  _ladle_session_add_restored_task (self->session, task, request, record->identifier);
+  /* Before the session tracks it: a change it sees now would write the record with the
+   * state a restored task has until it is resumed (suspended), and a kill before admission
+   * would then leave a running task suspended for good. */
   ladle_task_set_description (task, record->description);
+  _ladle_session_add_restored_task (self->session, task, request, record->identifier);
   _ladle_task_get_record (task)->attempts = record->attempts;
   /* The byte counts are those of the partial file. */
   if (on_disk >= 0)
