@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # photo-sync.py: a photo-message application whose downloads survive a crash, done right
 #
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 #   photo-sync.py [--state-dir DIR] [--photos DIR] [--app-id ID] MESSAGES.json

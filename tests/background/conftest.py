@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """pytest glue for the background-session tests: nginx and PHP's server from
 tests/integration/servers.py as fixtures, and the seed of the random kill moments.

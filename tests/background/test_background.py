@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """What a relaunched background session finds, one behaviour at a time.
 

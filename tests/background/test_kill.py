@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """kill -9 at random moments: a background session survives its application.
 

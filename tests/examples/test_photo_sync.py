@@ -1,3 +1,4 @@
+# Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """examples/photo-sync.py and examples/ladle-photo-sync.c, the seeds' photo-message app done
 right, killed by SIGKILL at random moments (seeded, printed) and launched again, as a user's

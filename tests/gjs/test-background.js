@@ -1,3 +1,4 @@
+// Copyright The Ladle authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Background sessions from GJS: a download restored after kill -9 (identifier, description,
