@@ -162,6 +162,7 @@ put_record (LadleBackground *self,
   record->identifier = ladle_task_get_identifier (task);
   _ladle_set_str (&record->description, ladle_task_get_description (task));
   record->state = ladle_task_get_state (task);
+  record->status = ladle_task_get_status_code (task);
   _ladle_background_store_put_record (self->store, record);
 }
 
@@ -310,6 +311,7 @@ _ladle_background_record_completion_async (LadleBackground     *self,
       record->identifier = identifier;
       _ladle_set_str (&record->description, ladle_task_get_description (task));
       record->state = LADLE_TASK_STATE_COMPLETED;
+      record->status = ladle_task_get_status_code (task);
       _ladle_background_store_put_completion (self->store, record, error, uri);
     }
   commit (self, _ladle_background_record_completion_async, callback, user_data);
@@ -545,6 +547,7 @@ completed_task_of (LadleBackground       *self,
   _ladle_task_setup (task, self->session, request, record->identifier);
   ladle_task_set_description (task, record->description);
   _ladle_task_set_error (task, completion->error != NULL ? g_error_copy (completion->error) : NULL);
+  _ladle_task_set_restored_status (task, record->status);
   _ladle_task_set_state (task, LADLE_TASK_STATE_COMPLETED);
 
   return task;

@@ -54,6 +54,7 @@ typedef struct
   guint                max_redirects;
   guint                total_timeout;
   LadleTaskWaitReason  wait_reason;
+  guint                restored_status;  /* a completion delivered after a restart */
   LadleRetryPolicy    *retry_policy;    /* overrides the session's; NULL: the session's */
   gboolean             announced_waiting;
   LadleProgressMeter   download_meter;
@@ -1249,7 +1250,8 @@ ladle_task_get_current_request (LadleTask *self)
  * ladle_task_get_status_code:
  * @self: a task
  *
- * Returns: the HTTP status of the final response, 0 until it is in
+ * Returns: the HTTP status of the final response, 0 until it is in. For a completion that a
+ *   background session delivers after a restart, the status its last response had.
  */
 guint
 ladle_task_get_status_code (LadleTask *self)
@@ -1259,7 +1261,17 @@ ladle_task_get_status_code (LadleTask *self)
   g_return_val_if_fail (LADLE_IS_TASK (self), 0);
 
   return _ladle_transfer_has_response (priv->transfer)
-         ? soup_message_get_status (_ladle_transfer_get_current_request (priv->transfer)) : 0;
+         ? soup_message_get_status (_ladle_transfer_get_current_request (priv->transfer))
+         : priv->restored_status;
+}
+
+void
+_ladle_task_set_restored_status (LadleTask *self,
+                                 guint      status)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  priv->restored_status = status;
 }
 
 /**

@@ -326,8 +326,6 @@ def test_handlers_connected_after_new_see_every_restored_completion(tmp_path, ng
     assert not events(run, 'task-completed') and len(events(run, 'events-finished')) == 1
 
 
-@pytest.mark.xfail(strict=True, reason='library: a restored completion has no response; the store '
-                   'does not keep the status code (reported to the lead)')
 def test_restored_completion_keeps_status(tmp_path, nginx):
     """An HTTP error is not a GError: after a relaunch the handler needs the status to tell a
     404 from a success."""
