@@ -47,6 +47,8 @@
 #include "ladle-i18n-private.h"
 
 #include "ladle-download-task.h"
+#include "ladle-download-filename-private.h"
+#include "ladle-download-resume-private.h"
 #include "ladle-download-task-private.h"
 #include "ladle-enum-types.h"
 #include "ladle-error.h"
@@ -113,99 +115,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* File names */
-
-static char *
-base_name_of (const char *name)
-{
-  const char *start = name;
-
-  for (const char *p = name; *p; p++)
-    if (*p == '/' || *p == '\\')
-      start = p + 1;
-
-  return g_strdup (start);
-}
-
-/**
- * ladle_sanitize_filename:
- * @name: a file name proposed by a server or a URL
- *
- * Reduces @name to a base name that is safe to create in a directory: everything up to the last
- * `/` or `\` is dropped, control characters and Unicode format characters (category Cf: bidi
- * overrides and isolates, zero-width spaces and joiners) are removed, leading dots and spaces
- * are stripped,
- * invalid UTF-8 is replaced and the length is limited to 200 bytes. The result is never empty,
- * never `.` or `..`: it falls back to `download`.
- *
- * Returns: (transfer full): a safe base name
- */
-char *
-ladle_sanitize_filename (const char *name)
-{
-  g_autofree char *valid = NULL;
-  g_autofree char *base = NULL;
-  GString *clean;
-  const char *p;
-
-  g_return_val_if_fail (name != NULL, NULL);
-
-  valid = g_utf8_make_valid (name, -1);
-  base = base_name_of (valid);
-
-  clean = g_string_new (NULL);
-  for (p = base; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      /* Control characters, and format characters (bidi overrides and isolates, zero-width
-       * characters: Unicode category Cf), which could make a name display as another. */
-      if (g_unichar_iscntrl (c) || c == 0x7f || g_unichar_type (c) == G_UNICODE_FORMAT)
-        continue;
-      if (clean->len == 0 && (c == '.' || g_unichar_isspace (c)))
-        continue;
-      if (clean->len + (g_utf8_next_char (p) - p) > 200)
-        break;
-      g_string_append_unichar (clean, c);
-    }
-
-  while (clean->len > 0 && g_ascii_isspace (clean->str[clean->len - 1]))
-    g_string_truncate (clean, clean->len - 1);
-
-  if (clean->len == 0)
-    g_string_assign (clean, "download");
-
-  return g_string_free (clean, FALSE);
-}
-
-static char *
-suggest_filename (SoupMessage *message)
-{
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
-  g_autoptr(GHashTable) params = NULL;
-  const char *path;
-
-  if (soup_message_headers_get_content_disposition (headers, NULL, &params))
-    {
-      const char *filename = g_hash_table_lookup (params, "filename");
-
-      if (filename != NULL && *filename != '\0')
-        return ladle_sanitize_filename (filename);
-    }
-
-  path = g_uri_get_path (soup_message_get_uri (message));
-  if (path != NULL)
-    {
-      g_autofree char *unescaped = g_uri_unescape_string (path, NULL);
-      g_autofree char *base = base_name_of (unescaped != NULL ? unescaped : path);
-
-      if (*base != '\0')
-        return ladle_sanitize_filename (base);
-    }
-
-  return ladle_sanitize_filename (g_uri_get_host (soup_message_get_uri (message)));
-}
-
 /* The record holds the validators and counts of the response being stored. */
 static LadleTaskRecord *
 record_of (LadleDownloadTask *self)
@@ -238,12 +147,6 @@ delete_partial_file (LadleDownloadTask        *self,
 
 /* Resume data */
 
-static gboolean
-is_strong_etag (const char *etag)
-{
-  return etag != NULL && etag[0] == '"';
-}
-
 /* @check_status: the partial file holds the body of the task's response, which must be the
  * resource itself (200 or 206), not an error page. Without it, the partial file is the one the
  * task was resumed from and still stands as it was. */
@@ -260,7 +163,7 @@ build_resume_data (LadleDownloadTask *self,
     return NULL;
   if (check_status && status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
     return NULL;
-  if (!is_strong_etag (record->etag) && record->last_modified == NULL)
+  if (!_ladle_download_is_strong_etag (record->etag) && record->last_modified == NULL)
     return NULL;
 
   g_free (record->partial_name);
@@ -332,149 +235,13 @@ ladle_download_task_prepare_message (LadleTask    *task,
   if (self->resuming != NULL)
     {
       soup_message_headers_set_range (headers, self->resuming->bytes_on_disk, -1);
-      if (is_strong_etag (self->resuming->etag))
+      if (_ladle_download_is_strong_etag (self->resuming->etag))
         soup_message_headers_replace (headers, "If-Range", self->resuming->etag);
       else if (self->resuming->last_modified != NULL)
         soup_message_headers_replace (headers, "If-Range", self->resuming->last_modified);
     }
 
   return TRUE;
-}
-
-/* The size of the body the response carries: none for a HEAD, a 204 or a 304, whatever their
- * Content-Length says. */
-static gint64
-response_total (SoupMessage *message)
-{
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
-  guint status = soup_message_get_status (message);
-
-  if (soup_message_get_method (message) == SOUP_METHOD_HEAD ||
-      status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_NOT_MODIFIED)
-    return 0;
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
-    return soup_message_headers_get_content_length (headers);
-
-  return -1;
-}
-
-static void
-record_validators (LadleDownloadTask  *self,
-                   SoupMessageHeaders *headers)
-{
-  LadleTaskRecord *record = record_of (self);
-  const char *accept_ranges = soup_message_headers_get_one (headers, "Accept-Ranges");
-
-  _ladle_set_str (&record->etag, soup_message_headers_get_one (headers, "ETag"));
-  _ladle_set_str (&record->last_modified, soup_message_headers_get_one (headers, "Last-Modified"));
-  self->ranges_refused = accept_ranges != NULL && g_ascii_strcasecmp (accept_ranges, "none") == 0;
-}
-
-/* Checks the answer to a resumed download and says how the partial file continues. */
-static gboolean
-begin_resumed_body (LadleDownloadTask     *self,
-                    SoupMessage           *message,
-                    LadlePartialFileMode  *mode,
-                    GError               **error)
-{
-  LadleTaskRecord *record = record_of (self);
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
-  guint status = soup_message_get_status (message);
-  gint64 offset = self->resuming->bytes_on_disk;
-
-  if (status == SOUP_STATUS_PARTIAL_CONTENT)
-    {
-      goffset start, end, total;
-      const char *etag = soup_message_headers_get_one (headers, "ETag");
-
-      if (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start != offset)
-        {
-          g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                       _("The server answered the resumed download with a range that does not start at byte %lld"),
-                       (long long) offset);
-          return FALSE;
-        }
-      /* Like a strong-validator client: the partial response must carry the validator the
-       * partial file was made with, unchanged. A server that ignores If-Range, or drops the
-       * validator, would otherwise splice two versions of the resource. */
-      if (is_strong_etag (self->resuming->etag))
-        {
-          if (g_strcmp0 (etag, self->resuming->etag) != 0)
-            {
-              g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           _("The server's partial response has the ETag %s, not %s as the partial file"),
-                           etag ? etag : "(none)", self->resuming->etag);
-              return FALSE;
-            }
-        }
-      else
-        {
-          const char *last_modified = soup_message_headers_get_one (headers, "Last-Modified");
-
-          if (g_strcmp0 (last_modified, self->resuming->last_modified) != 0)
-            {
-              g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-                           _("The server's partial response has the Last-Modified date %s, not %s as the partial file"),
-                           last_modified ? last_modified : "(none)", self->resuming->last_modified);
-              return FALSE;
-            }
-        }
-
-      /* The worker checks the size again as it opens the file. */
-      *mode = LADLE_PARTIAL_FILE_APPEND;
-      record->bytes_on_disk = offset;
-      record->expected_total = total >= 0 ? total : -1;
-      if (record->expected_total < 0 && soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
-        record->expected_total = offset + soup_message_headers_get_content_length (headers);
-      record_validators (self, headers);
-      if (record->etag == NULL)
-        _ladle_set_str (&record->etag, self->resuming->etag);
-      if (record->last_modified == NULL)
-        _ladle_set_str (&record->last_modified, self->resuming->last_modified);
-      self->resumed_offset = offset;
-      self->resumed_total = record->expected_total;
-      return TRUE;
-    }
-
-  if (status == SOUP_STATUS_OK)
-    {
-      /* The resource changed, or the server ignores ranges: start over, in a new partial file,
-       * so that the old resume data can never splice these bytes into its own. */
-      *mode = LADLE_PARTIAL_FILE_CREATE;
-      record->bytes_on_disk = 0;
-      record->expected_total = response_total (message);
-      record_validators (self, headers);
-      self->resumed_offset = 0;
-      self->resumed_total = record->expected_total;
-      return TRUE;
-    }
-
-  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE &&
-      self->resuming->expected_total == offset)
-    {
-      gint64 total = -1;
-      const char *range = soup_message_headers_get_one (headers, "Content-Range");
-
-      /* A Content-Range of "bytes *\/N" with N the recorded total: the partial file was
-       * complete already. */
-      if (range != NULL && g_str_has_prefix (range, "bytes */") &&
-          g_ascii_string_to_signed (range + strlen ("bytes */"), 10, 0, G_MAXINT64, &total, NULL) &&
-          total == offset)
-        {
-          *mode = LADLE_PARTIAL_FILE_APPEND;
-          record->bytes_on_disk = offset;
-          record->expected_total = offset;
-          self->discard_body = TRUE;
-          self->resumed_offset = offset;
-          self->resumed_total = offset;
-          return TRUE;
-        }
-    }
-
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNEXPECTED_RANGE,
-               _("The server answered the resumed download with status %u %s"),
-               status, soup_message_get_reason_phrase (message) ? soup_message_get_reason_phrase (message) : "");
-  return FALSE;
 }
 
 static LadleBackground *
@@ -572,12 +339,14 @@ ladle_download_task_body_begin_async (LadleTask           *task,
   g_task_set_source_tag (gtask, ladle_download_task_body_begin_async);
 
   g_free (self->suggested_filename);
-  self->suggested_filename = suggest_filename (message);
+  self->suggested_filename = _ladle_download_suggest_filename (message);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUGGESTED_FILENAME]);
 
   if (self->resuming != NULL)
     {
-      if (!begin_resumed_body (self, message, &mode, &error))
+      LadleResumedBody resumed = { .ranges_refused = self->ranges_refused };
+
+      if (!_ladle_download_check_resumed_response (message, self->resuming, record, &resumed, &error))
         {
           /* Whatever happened, the resume data has been used: a failure keeps the partial
            * file and the resume data this task was made with. */
@@ -585,6 +354,12 @@ ladle_download_task_body_begin_async (LadleTask           *task,
           g_task_return_error (gtask, error);
           return;
         }
+      mode = resumed.mode;
+      self->resumed_offset = resumed.offset;
+      self->resumed_total = resumed.total;
+      self->ranges_refused = resumed.ranges_refused;
+      if (resumed.discard_body)
+        self->discard_body = TRUE;
       self->announce_resumed = TRUE;
       if (mode == LADLE_PARTIAL_FILE_CREATE)
         {
@@ -601,8 +376,8 @@ ladle_download_task_body_begin_async (LadleTask           *task,
         delete_partial_file (self, NULL, NULL);
       self->partial = _ladle_partial_file_new (self->partial_directory, NULL);
       record->bytes_on_disk = 0;
-      record->expected_total = response_total (message);
-      record_validators (self, headers);
+      record->expected_total = _ladle_download_response_total (message);
+      self->ranges_refused = _ladle_download_record_validators (record, headers);
     }
 
   self->owns_partial = TRUE;
@@ -927,13 +702,13 @@ ladle_download_task_prepare_retry (LadleTask *task)
     return;
 
   if (record->bytes_on_disk > 0 && !self->ranges_refused &&
-      (is_strong_etag (record->etag) || record->last_modified != NULL))
+      (_ladle_download_is_strong_etag (record->etag) || record->last_modified != NULL))
     {
       if (self->resuming == NULL)
         self->resuming = _ladle_task_record_new (LADLE_TASK_KIND_DOWNLOAD);
       self->resuming->bytes_on_disk = record->bytes_on_disk;
       self->resuming->expected_total = record->expected_total;
-      _ladle_set_str (&self->resuming->etag, is_strong_etag (record->etag) ? record->etag : NULL);
+      _ladle_set_str (&self->resuming->etag, _ladle_download_is_strong_etag (record->etag) ? record->etag : NULL);
       _ladle_set_str (&self->resuming->last_modified, record->last_modified);
       /* Until the next attempt writes, the file stands as resume data would leave it: a task
        * that fails (or is cancelled producing resume data) before that keeps it. */

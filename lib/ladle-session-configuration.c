@@ -21,7 +21,9 @@
 
 #include "ladle-session-configuration.h"
 #include "ladle-origin-private.h"
+#include "ladle-session-configuration-headers-private.h"
 #include "ladle-session-configuration-private.h"
+#include "ladle-session-configuration-struct-private.h"
 #include "ladle-enum-types.h"
 #include "ladle-retry-policy.h"
 
@@ -37,76 +39,9 @@
 #define DEFAULT_CACHE_SIZE           (50 * 1024 * 1024)
 #define DEFAULT_EPHEMERAL_CACHE_SIZE (10 * 1024 * 1024)
 
-struct _LadleSessionConfiguration
-{
-  GObject           parent_instance;
-
-  LadleSessionKind  kind;
-  char             *identifier;
-  guint             timeout;
-  guint             low_speed_limit;
-  guint             low_speed_time;
-  guint             max_connections_per_host;
-  char             *user_agent;
-  GHashTable       *headers;       /* case-folded name → (name, value) pair */
-  GHashTable       *sensitive;     /* case-folded names of headers marked sensitive */
-  gboolean          allow_metered;
-  GTlsDatabase     *tls_database;
-  GProxyResolver   *proxy_resolver;
-  GNetworkMonitor  *network_monitor;
-  char             *state_directory;
-  gboolean          state_directory_set;   /* by the application, not the default */
-  guint64           partial_file_max_age;
-  /* Retries and connectivity (ladle-retry-policy.c, ladle-admission.c) */
-  LadleRetryPolicy *retry_policy;
-  gboolean          waits_for_connectivity;
-  guint             connectivity_timeout;
-  guint64           cache_size;
-  char             *application_id;        /* NULL: the default, resolved when read */
-};
-
 G_DEFINE_FINAL_TYPE (LadleSessionConfiguration, ladle_session_configuration, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_KIND,
-  PROP_IDENTIFIER,
-  PROP_TIMEOUT,
-  PROP_LOW_SPEED_LIMIT,
-  PROP_LOW_SPEED_TIME,
-  PROP_MAX_CONNECTIONS_PER_HOST,
-  PROP_USER_AGENT,
-  PROP_ALLOW_METERED,
-  PROP_TLS_DATABASE,
-  PROP_PROXY_RESOLVER,
-  PROP_NETWORK_MONITOR,
-  PROP_STATE_DIRECTORY,
-  PROP_PARTIAL_FILE_MAX_AGE,
-  PROP_RETRY_POLICY,
-  PROP_WAITS_FOR_CONNECTIVITY,
-  PROP_CONNECTIVITY_TIMEOUT,
-  PROP_CACHE_SIZE,
-  PROP_APPLICATION_ID,
-  N_PROPS
-};
-
 static GParamSpec *properties[N_PROPS];
-
-typedef struct
-{
-  char *name;
-  char *value;
-} Header;
-
-static void
-header_free (gpointer data)
-{
-  Header *header = data;
-
-  g_free (header->name);
-  g_free (header->value);
-  g_free (header);
-}
 
 static void
 ladle_session_configuration_finalize (GObject *object)
@@ -115,8 +50,7 @@ ladle_session_configuration_finalize (GObject *object)
 
   g_clear_pointer (&self->identifier, g_free);
   g_clear_pointer (&self->user_agent, g_free);
-  g_clear_pointer (&self->headers, g_hash_table_unref);
-  g_clear_pointer (&self->sensitive, g_hash_table_unref);
+  g_clear_pointer (&self->extra_headers, _ladle_extra_headers_free);
   g_clear_object (&self->tls_database);
   g_clear_object (&self->proxy_resolver);
   g_clear_object (&self->network_monitor);
@@ -534,8 +468,7 @@ ladle_session_configuration_init (LadleSessionConfiguration *self)
   self->cache_size = DEFAULT_CACHE_SIZE;
   self->max_connections_per_host = DEFAULT_MAX_CONNECTIONS_PER_HOST;
   self->allow_metered = TRUE;
-  self->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, header_free);
-  self->sensitive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->extra_headers = _ladle_extra_headers_new ();
 }
 
 /**
@@ -628,8 +561,6 @@ LadleSessionConfiguration *
 ladle_session_configuration_copy (LadleSessionConfiguration *self)
 {
   LadleSessionConfiguration *copy;
-  GHashTableIter iter;
-  gpointer value;
 
   g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
 
@@ -655,15 +586,7 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
   copy->cache_size = self->cache_size;
   copy->application_id = g_strdup (self->application_id);
 
-  g_hash_table_iter_init (&iter, self->headers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Header *header = value;
-      ladle_session_configuration_set_header (copy, header->name, header->value);
-    }
-  g_hash_table_iter_init (&iter, self->sensitive);
-  while (g_hash_table_iter_next (&iter, &value, NULL))
-    g_hash_table_add (copy->sensitive, g_strdup (value));
+  _ladle_extra_headers_copy_into (self->extra_headers, copy->extra_headers);
 
   return copy;
 }
@@ -862,160 +785,6 @@ ladle_session_configuration_set_user_agent (LadleSessionConfiguration *self,
 
   if (_ladle_set_str (&self->user_agent, user_agent))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_AGENT]);
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_ascii_strcasecmp (*(const char * const *)a, *(const char * const *)b);
-}
-
-static gboolean
-header_text_is_valid (const char *text)
-{
-  for (const char *p = text; *p; p++)
-    if (*p == '\r' || *p == '\n')
-      return FALSE;
-  return TRUE;
-}
-
-/**
- * ladle_session_configuration_get_header:
- * @self: a configuration
- * @name: a header name, compared without regard to case
- *
- * Returns: (nullable): the value of the extra header @name, or %NULL
- */
-const char *
-ladle_session_configuration_get_header (LadleSessionConfiguration *self,
-                                        const char                *name)
-{
-  g_autofree char *key = NULL;
-  Header *header;
-
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  key = g_ascii_strdown (name, -1);
-  header = g_hash_table_lookup (self->headers, key);
-
-  return header ? header->value : NULL;
-}
-
-/**
- * ladle_session_configuration_set_header:
- * @self: a configuration
- * @name: a header name
- * @value: (nullable): the value, or %NULL to remove the header
- *
- * Sets an extra header sent with every request of the session, unless the request sets the same
- * header itself. Names and values with CR or LF characters are refused.
- */
-void
-ladle_session_configuration_set_header (LadleSessionConfiguration *self,
-                                        const char                *name,
-                                        const char                *value)
-{
-  Header *header;
-  char *key;
-
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-  g_return_if_fail (name != NULL && *name != '\0' && header_text_is_valid (name));
-  g_return_if_fail (value == NULL || header_text_is_valid (value));
-
-  key = g_ascii_strdown (name, -1);
-  if (value == NULL)
-    {
-      g_hash_table_remove (self->headers, key);
-      g_free (key);
-      return;
-    }
-
-  header = g_new0 (Header, 1);
-  header->name = g_strdup (name);
-  header->value = g_strdup (value);
-  g_hash_table_replace (self->headers, key, header);
-}
-
-/**
- * ladle_session_configuration_set_header_sensitive:
- * @self: a configuration
- * @name: a header name, compared without regard to case
- * @sensitive: whether the header carries a secret
- *
- * Marks a header as a credential, like `Authorization`, `Proxy-Authorization` and `Cookie`,
- * which always are: an API key header such as `X-Api-Key`, for instance. A sensitive header,
- * whether set on a request or with [method@Ladle.SessionConfiguration.set_header], is sent
- * only to the origin (scheme, host and port) of the task's original request: it is removed
- * from a redirect that leaves that origin, and never written into resume data.
- */
-void
-ladle_session_configuration_set_header_sensitive (LadleSessionConfiguration *self,
-                                                  const char                *name,
-                                                  gboolean                   sensitive)
-{
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-  g_return_if_fail (name != NULL && *name != '\0' && header_text_is_valid (name));
-
-  if (sensitive)
-    g_hash_table_add (self->sensitive, g_ascii_strdown (name, -1));
-  else
-    {
-      g_autofree char *key = g_ascii_strdown (name, -1);
-
-      g_hash_table_remove (self->sensitive, key);
-    }
-}
-
-/**
- * ladle_session_configuration_get_header_sensitive:
- * @self: a configuration
- * @name: a header name, compared without regard to case
- *
- * Returns: whether @name is sent only to the origin of a task's original request: the
- *   credential headers always are, others when marked with
- *   [method@Ladle.SessionConfiguration.set_header_sensitive]
- */
-gboolean
-ladle_session_configuration_get_header_sensitive (LadleSessionConfiguration *self,
-                                                  const char                *name)
-{
-  g_autofree char *key = NULL;
-
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  if (_ladle_header_is_credential (name))
-    return TRUE;
-
-  key = g_ascii_strdown (name, -1);
-  return g_hash_table_contains (self->sensitive, key);
-}
-
-/**
- * ladle_session_configuration_dup_header_names:
- * @self: a configuration
- *
- * Returns: (transfer full) (array zero-terminated=1): the names of the extra headers, sorted
- */
-char **
-ladle_session_configuration_dup_header_names (LadleSessionConfiguration *self)
-{
-  GPtrArray *names;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
-
-  names = g_ptr_array_new ();
-  g_hash_table_iter_init (&iter, self->headers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (names, g_strdup (((Header *)value)->name));
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-
-  return (char **)g_ptr_array_free (names, FALSE);
 }
 
 /**
@@ -1238,74 +1007,6 @@ ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_APPLICATION_ID]);
 }
 
-/* Adds the extra headers the request does not set itself; the sensitive ones only when
- * @same_origin (the request goes to the origin of the task's original request). */
-void
-_ladle_session_configuration_apply_headers (LadleSessionConfiguration *self,
-                                            SoupMessageHeaders        *headers,
-                                            gboolean                   same_origin)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->headers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Header *header = value;
-
-      if (!same_origin && ladle_session_configuration_get_header_sensitive (self, header->name))
-        continue;
-      if (soup_message_headers_get_one (headers, header->name) == NULL)
-        soup_message_headers_append (headers, header->name, header->value);
-    }
-}
-
-typedef struct
-{
-  LadleSessionConfiguration *self;
-  GPtrArray                 *names;
-} SensitiveNames;
-
-static void
-collect_sensitive (const char *name,
-                   const char *value,
-                   gpointer    user_data)
-{
-  SensitiveNames *found = user_data;
-
-  if (ladle_session_configuration_get_header_sensitive (found->self, name))
-    g_ptr_array_add (found->names, g_strdup (name));
-}
-
-/* Removes the sensitive headers (credentials and marked ones) from @headers. */
-void
-_ladle_session_configuration_remove_sensitive (LadleSessionConfiguration *self,
-                                               SoupMessageHeaders        *headers)
-{
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  SensitiveNames found = { self, names };
-
-  soup_message_headers_foreach (headers, collect_sensitive, &found);
-  for (guint i = 0; i < names->len; i++)
-    soup_message_headers_remove (headers, g_ptr_array_index (names, i));
-}
-
-/* The names marked sensitive (the credential headers are always), NULL-terminated. */
-char **
-_ladle_session_configuration_dup_sensitive (LadleSessionConfiguration *self)
-{
-  GPtrArray *names = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, self->sensitive);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (names, g_strdup (key));
-  g_ptr_array_add (names, NULL);
-
-  return (char **)g_ptr_array_free (names, FALSE);
-}
-
 /**
  * ladle_session_configuration_get_partial_file_max_age:
  * @self: a configuration
@@ -1346,163 +1047,17 @@ _ladle_session_configuration_has_state_directory (LadleSessionConfiguration *sel
   return self->state_directory_set;
 }
 
-/**
- * ladle_session_configuration_dup_retry_policy:
- * @self: a configuration
- *
- * Returns: (transfer full) (nullable): a copy of the retry policy, or %NULL when nothing is
- *   retried
- *
- * Since: 0.2
- */
-LadleRetryPolicy *
-ladle_session_configuration_dup_retry_policy (LadleSessionConfiguration *self)
+/* The extra headers and the sensitive marks (ladle-session-configuration-headers.c). */
+LadleExtraHeaders *
+_ladle_session_configuration_get_extra_headers (LadleSessionConfiguration *self)
 {
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), NULL);
-
-  return self->retry_policy ? ladle_retry_policy_copy (self->retry_policy) : NULL;
+  return self->extra_headers;
 }
 
-/* The configuration's own policy (a session's configuration never changes). */
-LadleRetryPolicy *
-_ladle_session_configuration_get_retry_policy (LadleSessionConfiguration *self)
-{
-  return self->retry_policy;
-}
-
-/**
- * ladle_session_configuration_set_retry_policy:
- * @self: a configuration
- * @policy: (nullable): a retry policy, copied; %NULL retries nothing
- *
- * Sets [property@Ladle.SessionConfiguration:retry-policy].
- *
- * Since: 0.2
- */
+/* For ladle-session-configuration-network.c */
 void
-ladle_session_configuration_set_retry_policy (LadleSessionConfiguration *self,
-                                              LadleRetryPolicy          *policy)
+_ladle_session_configuration_notify (LadleSessionConfiguration *self,
+                                     guint                      prop_id)
 {
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-  g_return_if_fail (policy == NULL || LADLE_IS_RETRY_POLICY (policy));
-
-  if (policy == NULL && self->retry_policy == NULL)
-    return;
-  g_clear_object (&self->retry_policy);
-  if (policy != NULL)
-    self->retry_policy = ladle_retry_policy_copy (policy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
-}
-
-/**
- * ladle_session_configuration_get_waits_for_connectivity:
- * @self: a configuration
- *
- * Returns: [property@Ladle.SessionConfiguration:waits-for-connectivity]
- *
- * Since: 0.2
- */
-gboolean
-ladle_session_configuration_get_waits_for_connectivity (LadleSessionConfiguration *self)
-{
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
-
-  return self->waits_for_connectivity;
-}
-
-/**
- * ladle_session_configuration_set_waits_for_connectivity:
- * @self: a configuration
- * @waits: whether tasks wait for a usable network
- *
- * Sets [property@Ladle.SessionConfiguration:waits-for-connectivity].
- *
- * Since: 0.2
- */
-void
-ladle_session_configuration_set_waits_for_connectivity (LadleSessionConfiguration *self,
-                                                        gboolean                   waits)
-{
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-
-  waits = !!waits;
-  if (self->waits_for_connectivity == waits)
-    return;
-  self->waits_for_connectivity = waits;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITS_FOR_CONNECTIVITY]);
-}
-
-/**
- * ladle_session_configuration_get_connectivity_timeout:
- * @self: a configuration
- *
- * Returns: [property@Ladle.SessionConfiguration:connectivity-timeout]
- *
- * Since: 0.2
- */
-guint
-ladle_session_configuration_get_connectivity_timeout (LadleSessionConfiguration *self)
-{
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
-
-  return self->connectivity_timeout;
-}
-
-/**
- * ladle_session_configuration_set_connectivity_timeout:
- * @self: a configuration
- * @seconds: the longest wait for a usable network, 0 for no limit
- *
- * Sets [property@Ladle.SessionConfiguration:connectivity-timeout].
- *
- * Since: 0.2
- */
-void
-ladle_session_configuration_set_connectivity_timeout (LadleSessionConfiguration *self,
-                                                      guint                      seconds)
-{
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-
-  if (self->connectivity_timeout == seconds)
-    return;
-  self->connectivity_timeout = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIVITY_TIMEOUT]);
-}
-
-/**
- * ladle_session_configuration_get_cache_size:
- * @self: a configuration
- *
- * Returns: the size of the HTTP cache in bytes, 0 when caching is off
- *
- * Since: 0.2
- */
-guint64
-ladle_session_configuration_get_cache_size (LadleSessionConfiguration *self)
-{
-  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), 0);
-
-  return self->cache_size;
-}
-
-/**
- * ladle_session_configuration_set_cache_size:
- * @self: a configuration
- * @size: a size in bytes, 0 to turn caching off
- *
- * Sets [property@Ladle.SessionConfiguration:cache-size].
- *
- * Since: 0.2
- */
-void
-ladle_session_configuration_set_cache_size (LadleSessionConfiguration *self,
-                                            guint64                    size)
-{
-  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
-
-  if (self->cache_size == size)
-    return;
-
-  self->cache_size = size;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CACHE_SIZE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }

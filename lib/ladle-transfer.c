@@ -13,11 +13,11 @@
  * it: it checks that the change is legal and logs it (G_MESSAGES_DEBUG=Ladle).
  *
  * Task kinds shape the request and consume the body through the vfuncs of LadleTaskClass
- * (ladle-task-private.h). The body is read into a few reusable blocks: while the kind consumes
- * one (a download writes it to disk on a worker thread), the next one is read from the
- * network. Rules live in their own files: redirects (ladle-redirect.c), origins and credentials
- * (ladle-origin.c), certificate trust (ladle-tls-trust.c), progress (ladle-progress.c); what
- * libsoup reports on the message being sent is handled in ladle-request-watch.c.
+ * (ladle-task-private.h). The body reader (ladle-transfer-body.c) reads the body into a few
+ * reusable blocks: while the kind consumes one, the next one is read from the network. Rules
+ * live in their own files: redirects (ladle-redirect.c), origins and credentials (ladle-origin.c),
+ * certificate trust (ladle-tls-trust.c), progress (ladle-progress.c); what libsoup reports on
+ * the message being sent is handled in ladle-request-watch.c.
  *
  * Everything runs on the session's main context. No signal is emitted from inside an
  * application's call: resume() and cancel() go on from idle sources.
@@ -38,90 +38,12 @@
 #include "ladle-session-private.h"
 #include "ladle-session-background-private.h"
 #include "ladle-task-private.h"
+#include "ladle-transfer-body-private.h"
 #include "ladle-transfer-private.h"
 #include "ladle-util-private.h"
 #include "ladle-watchdog-private.h"
 
-#define DEFAULT_READ_SIZE (64 * 1024)
-#define MAX_BUFFERS       4
-/* Reads served at once from what libsoup already holds, before the loop yields. */
-#define MAX_IMMEDIATE_READS 8
-
-typedef enum
-{
-  BUFFER_FREE,
-  BUFFER_READING,    /* a read into it is in flight */
-  BUFFER_FILLING,    /* holds some of a block that later reads complete */
-  BUFFER_HELD,       /* a complete block, to be handed to the task kind */
-  BUFFER_CONSUMING,  /* handed to the task kind */
-} BufferState;
-
-typedef struct
-{
-  LadleBodyBuffer public;
-  BufferState     state;
-  gsize           counted;   /* bytes of it already in the task's byte counts */
-} Buffer;
-
-struct _LadleTransfer
-{
-  LadleTask           *task;            /* owns this transfer */
-  LadleTaskRecord     *record;          /* the task's */
-  SoupMessage         *current_request;
-  GCancellable        *cancellable;
-  GInputStream        *body_stream;
-  gboolean             pollable;        /* the body stream can be read without blocking */
-
-  gboolean             sending;         /* soup_session_send_async() in flight */
-  gboolean             preparing;       /* the kind's prepare_async() in flight */
-  gboolean             beginning;       /* the kind's body_begin_async() in flight */
-  gboolean             dispatching;     /* inside ::response or a block's signals */
-  GSource             *continue_source;
-  GSource             *completion_source;
-  GError              *start_error;     /* delivered when the task starts */
-  GError              *abort_error;     /* the task kind failed the request in flight */
-  GError              *final_error;     /* completion waits for blocks in use */
-  gboolean             completing;
-
-  LadleRequestWatch   *watch;           /* libsoup's signals on the message being sent */
-  GUri                *first_uri;       /* of the task's first request: the origin credentials go to */
-
-  LadleWatchdog       *watchdog;        /* the low-speed limit and the total deadline */
-  LadleMetricsCollector *metrics;       /* ladle-metrics-collector.c */
-
-  /* The body */
-  Buffer               buffers[MAX_BUFFERS];
-  guint                n_buffers;
-  gsize                read_size;
-  gsize                block_size;      /* reads are gathered into blocks of this size */
-  guint                next_read;       /* the buffer the next read fills (blocks go in order) */
-  guint                next_delivery;
-  guint                n_busy;          /* buffers READING or CONSUMING */
-  Buffer              *reading;         /* the buffer of the read in flight */
-  gboolean             eof;
-  gint64               body_received;   /* bytes of this response's body */
-  gint64               body_length;     /* the bytes it must have, -1 unknown */
-  gint64               framed_length;   /* what the response's framing says (ladle-framing.c) */
-  gint64               receive_offset;
-
-  /* Another attempt (ladle-retry.c): a retry, or a download paused by a metered network */
-  guint                attempt;         /* 1 for the first send */
-  gboolean             restarting;      /* the interruption in progress ends in restart() */
-  gboolean             network_pause;   /* …for a metered network, not a retry */
-  guint                retry_delay;     /* ms */
-  GSource             *retry_source;    /* the delay before the next attempt */
-  gint64               retry_due;       /* monotonic µs; 0 when no delay is pending */
-};
-
 static void send_message    (LadleTransfer *self);
-static void settle          (LadleTransfer *self);
-static void hold_block     (LadleTransfer *self,
-                            Buffer        *buffer);
-static void account        (LadleTransfer *self,
-                            Buffer        *buffer);
-static void deliver        (LadleTransfer *self,
-                            Buffer        *buffer);
-static void pump_body      (LadleTransfer *self);
 static void complete       (LadleTransfer *self,
                             GError        *error);
 static void restart        (LadleTransfer *self);
@@ -188,16 +110,11 @@ set_phase (LadleTransfer  *self,
   return TRUE;
 }
 
-static LadleTaskClass *
-task_class (LadleTransfer *self)
-{
-  return LADLE_TASK_GET_CLASS (self->task);
-}
 
-static LadleTaskState
-state (LadleTransfer *self)
+static GError *
+cancelled_error (void)
 {
-  return self->record->state;
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
 }
 
 static GMainContext *
@@ -208,25 +125,7 @@ session_context (LadleTransfer *self)
   return session != NULL ? _ladle_session_get_context (session) : g_main_context_get_thread_default ();
 }
 
-static GError *
-cancelled_error (void)
-{
-  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
-}
-
 /* Completion: the one place a task ends */
-
-static void
-free_idle_buffers (LadleTransfer *self)
-{
-  for (guint i = 0; i < self->n_buffers; i++)
-    if (self->buffers[i].state == BUFFER_FREE || self->buffers[i].state == BUFFER_FILLING ||
-        self->buffers[i].state == BUFFER_HELD)
-      {
-        self->buffers[i].state = BUFFER_FREE;
-        g_clear_pointer (&self->buffers[i].public.data, g_free);
-      }
-}
 
 static void
 emit_completion (LadleTransfer *self)
@@ -321,7 +220,7 @@ finish_completion (LadleTransfer *self)
       g_clear_object (&self->body_stream);
     }
   _ladle_request_watch_detach (self->watch);
-  free_idle_buffers (self);
+  _ladle_transfer_free_idle_buffers (self);
 
   if (self->restarting)
     {
@@ -363,39 +262,7 @@ complete (LadleTransfer *self,
 
   if (self->n_busy > 0 || self->beginning)
     g_cancellable_cancel (self->cancellable);
-  settle (self);
-}
-
-/* A completing task with nothing in flight: bytes that arrived but were not handed over yet
- * (a download gathering a block) go to the kind first, so that they are on disk before
- * ::completed and in the resume data; then the task completes. */
-static void
-settle (LadleTransfer *self)
-{
-  Buffer *last;
-
-  if (!self->completing || self->n_busy > 0 || self->beginning || self->dispatching ||
-      self->sending || self->preparing)
-    return;
-
-  /* A block held at the end of a body found short, then the one being filled. Delivering it
-   * settles again: from deliver() itself when the kind consumed it at once, else once the kind
-   * gives it back. */
-  last = self->n_buffers > 0 ? &self->buffers[self->next_delivery] : NULL;
-  if (last != NULL && last->state == BUFFER_HELD && self->record->phase == LADLE_TASK_PHASE_BODY)
-    {
-      deliver (self, last);
-      return;
-    }
-  if (last != NULL && last->state == BUFFER_FILLING && self->record->phase == LADLE_TASK_PHASE_BODY &&
-      last == &self->buffers[self->next_read])
-    {
-      hold_block (self, last);
-      deliver (self, last);
-      return;
-    }
-
-  finish_completion (self);
+  _ladle_transfer_settle (self);
 }
 
 static gboolean
@@ -442,7 +309,7 @@ check_interrupted (LadleTransfer *self)
   /* Another attempt (or the completion) waited for this operation. */
   if (self->completing)
     {
-      settle (self);
+      _ladle_transfer_settle (self);
       return TRUE;
     }
   if (self->abort_error != NULL)
@@ -457,421 +324,6 @@ check_interrupted (LadleTransfer *self)
     }
 
   return FALSE;
-}
-
-/* The body */
-
-static gboolean
-body_is_decoded (SoupMessage *message)
-{
-  const char *encoding;
-
-  encoding = soup_message_headers_get_one (soup_message_get_response_headers (message),
-                                           "Content-Encoding");
-
-  return encoding != NULL
-         && g_ascii_strcasecmp (encoding, "identity") != 0
-         && !soup_message_is_feature_disabled (message, SOUP_TYPE_CONTENT_DECODER);
-}
-
-static void
-body_end_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  LadleTask *task = LADLE_TASK (object);
-  LadleTransfer *self = _ladle_task_get_transfer (task);
-  GError *error = NULL;
-
-  task_class (self)->body_end_finish (task, result, &error);
-  /* ladle_task_cancel() does nothing once the body is finishing: the outcome stands. */
-  complete (self, error);
-}
-
-static void
-body_delivered (LadleTransfer *self)
-{
-  LadleTaskClass *klass = task_class (self);
-
-  if (state (self) == LADLE_TASK_STATE_CANCELING)
-    {
-      complete (self, cancelled_error ());
-      return;
-    }
-
-  set_phase (self, LADLE_TASK_PHASE_FINISHING);
-  g_debug ("Task %" G_GUINT64_FORMAT ": body complete, %" G_GINT64_FORMAT " bytes",
-           self->record->identifier, self->body_received);
-  if (klass->body_end_async == NULL)
-    {
-      complete (self, NULL);
-      return;
-    }
-
-  klass->body_end_async (self->task, body_end_cb, NULL);
-}
-
-/* The whole body was read: check it. FALSE when the task failed. */
-static gboolean
-body_eof (LadleTransfer *self)
-{
-  /* libsoup 3.2 reports a connection closed before Content-Length bytes as a clean end of
-   * stream: count and check. */
-  if (self->body_length >= 0 && self->body_received < self->body_length)
-    {
-      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                   _("The connection closed after %lld of %lld bytes of the response body"),
-                                   (long long) self->body_received, (long long) self->body_length));
-      return FALSE;
-    }
-
-  self->eof = TRUE;
-  return TRUE;
-}
-
-static void
-deliver (LadleTransfer *self,
-         Buffer        *buffer)
-{
-  LadleTaskClass *klass = task_class (self);
-
-  self->next_delivery = (self->next_delivery + 1) % self->n_buffers;
-  account (self, buffer);
-  buffer->state = BUFFER_CONSUMING;
-  self->n_busy++;
-  self->dispatching = TRUE;
-  if (klass->body_chunk != NULL)
-    klass->body_chunk (self->task, &buffer->public);
-  else
-    _ladle_transfer_buffer_consumed (self, &buffer->public, NULL);
-  if (state (self) == LADLE_TASK_STATE_RUNNING && self->record->phase == LADLE_TASK_PHASE_BODY)
-    _ladle_task_report_download_progress (self->task, FALSE);
-  self->dispatching = FALSE;
-  /* A handler or the kind failed or cancelled the task meanwhile. */
-  if (self->completing)
-    settle (self);
-}
-
-/* Counts the bytes of @buffer that were not counted yet. */
-static void
-account (LadleTransfer *self,
-         Buffer        *buffer)
-{
-  gsize n = buffer->public.length - buffer->counted;
-
-  buffer->counted = buffer->public.length;
-  self->body_received += n;
-  self->record->bytes_received = self->receive_offset + self->body_received;
-  _ladle_watchdog_note_progress (self->watchdog, n);
-}
-
-static void
-hold_block (LadleTransfer *self,
-            Buffer        *buffer)
-{
-  buffer->state = BUFFER_HELD;
-  self->next_read = (self->next_read + 1) % self->n_buffers;
-}
-
-/* A read into @buffer ended with @n bytes (0 at the end, -1 with @error, taken). Returns
- * whether the body loop goes on. */
-static gboolean
-read_done (LadleTransfer *self,
-           Buffer        *buffer,
-           gssize         n,
-           GError        *error)
-{
-  g_autoptr(GError) read_error = error;
-
-  /* What the buffer held before this read stays: a failure delivers it (complete()). */
-  buffer->state = buffer->public.length > 0 ? BUFFER_FILLING : BUFFER_FREE;
-  self->n_busy--;
-
-  if (self->completing)
-    {
-      settle (self);
-      return FALSE;
-    }
-  if (check_interrupted (self))
-    return FALSE;
-
-  if (n < 0)
-    {
-      if (g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
-        /* libsoup noticed the connection closing inside a chunk or before Content-Length. */
-        complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
-                                     _("The connection closed after %lld bytes of the response body: %s"),
-                                     (long long) self->body_received, read_error->message));
-      else
-        complete (self, g_steal_pointer (&read_error));
-      return FALSE;
-    }
-  if (n == 0)
-    {
-      if (buffer->public.length > 0)
-        {
-          account (self, buffer);
-          hold_block (self, buffer);
-        }
-      return body_eof (self);
-    }
-
-  buffer->public.length += n;
-  /* More bytes than the framing announced (a chunked 206 past its range): none of this block
-   * is delivered. */
-  if (self->body_length >= 0 &&
-      self->body_received + (gint64)(buffer->public.length - buffer->counted) > self->body_length)
-    {
-      buffer->public.length = buffer->counted = 0;
-      buffer->state = BUFFER_FREE;
-      complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_INVALID_RESPONSE,
-                                   _("The response body is longer than the %lld bytes its framing announced"),
-                                   (long long) self->body_length));
-      return FALSE;
-    }
-  /* A suspended task's counts do not move: its bytes are counted when it goes on. */
-  if (state (self) == LADLE_TASK_STATE_RUNNING)
-    account (self, buffer);
-  /* A kind that gathers reads into larger blocks (a download: fewer, larger disk writes) gets
-   * a block once it is full; progress is reported as the bytes arrive. */
-  if (self->block_size == self->read_size || buffer->public.length == self->block_size)
-    hold_block (self, buffer);
-  else
-    {
-      buffer->state = BUFFER_FILLING;
-      if (state (self) == LADLE_TASK_STATE_RUNNING)
-        _ladle_task_report_download_progress (self->task, FALSE);
-    }
-
-  return TRUE;
-}
-
-static void
-read_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(LadleTask) task = user_data;
-  LadleTransfer *self = _ladle_task_get_transfer (task);
-  Buffer *buffer = g_steal_pointer (&self->reading);
-  GError *error = NULL;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  if (read_done (self, buffer, n, error))
-    pump_body (self);
-}
-
-/* Moves the body along: delivers the block read last, reads the next one when a buffer is
- * free, and ends the body once every block was consumed. Data already buffered by libsoup is
- * read at once (a pollable read), without a main-loop round trip per read; after a few such
- * reads in a row the loop yields to the main loop. */
-static void
-pump_body (LadleTransfer *self)
-{
-  Buffer *buffer;
-
-  for (guint n_immediate = 0;; )
-    {
-      GError *error = NULL;
-      guint8 *into;
-      gsize size;
-      gssize n;
-
-      if (self->record->phase != LADLE_TASK_PHASE_BODY || self->completing || self->beginning)
-        return;
-      /* A handler may suspend or cancel; cancel() then scheduled the completion and resume()
-       * goes on from here. */
-      if (state (self) != LADLE_TASK_STATE_RUNNING || self->dispatching)
-        return;
-
-      buffer = &self->buffers[self->next_delivery];
-      if (buffer->state == BUFFER_HELD)
-        {
-          deliver (self, buffer);
-          continue;
-        }
-
-      if (self->eof)
-        {
-          if (self->n_busy == 0)
-            {
-              _ladle_task_report_download_progress (self->task, TRUE);
-              body_delivered (self);
-            }
-          return;
-        }
-
-      buffer = &self->buffers[self->next_read];
-      if ((buffer->state != BUFFER_FREE && buffer->state != BUFFER_FILLING) || self->reading != NULL)
-        return;
-
-      if (buffer->public.data == NULL)
-        {
-          /* A small body of known length gets a buffer of its size, plus one byte that lets a
-           * longer body show. */
-          if (self->body_length >= 0 && (guint64)self->body_length < self->read_size)
-            self->read_size = self->block_size = self->body_length + 1;
-          buffer->public.data = g_malloc (self->block_size);
-        }
-      buffer->state = BUFFER_READING;
-      self->n_busy++;
-      into = buffer->public.data + buffer->public.length;
-      size = MIN (self->read_size, self->block_size - buffer->public.length);
-
-      if (self->pollable && n_immediate < MAX_IMMEDIATE_READS)
-        {
-          n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->body_stream),
-                                                        into, size, self->cancellable, &error);
-          if (n >= 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            {
-              n_immediate++;
-              if (!read_done (self, buffer, n, error))
-                return;
-              continue;
-            }
-          g_clear_error (&error);
-        }
-
-      self->reading = buffer;
-      g_input_stream_read_async (self->body_stream, into, size,
-                                 G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
-      return;
-    }
-}
-
-void
-_ladle_transfer_buffer_consumed (LadleTransfer   *self,
-                                 LadleBodyBuffer *public,
-                                 GError          *error)
-{
-  Buffer *buffer = (Buffer *)public;
-
-  g_return_if_fail (buffer->state == BUFFER_CONSUMING);
-
-  buffer->state = BUFFER_FREE;
-  buffer->public.length = 0;
-  buffer->counted = 0;
-  self->n_busy--;
-
-  if (self->completing)
-    {
-      g_clear_error (&error);
-      /* From inside deliver(), the caller goes on. */
-      settle (self);
-      return;
-    }
-  if (self->record->phase == LADLE_TASK_PHASE_DONE)
-    {
-      g_clear_pointer (&buffer->public.data, g_free);
-      g_clear_error (&error);
-      return;
-    }
-  if (error != NULL)
-    {
-      complete (self, error);
-      return;
-    }
-  if (self->abort_error != NULL || state (self) == LADLE_TASK_STATE_CANCELING)
-    {
-      check_interrupted (self);
-      return;
-    }
-
-  /* Consumed from inside deliver(): the caller goes on. */
-  if (!self->dispatching)
-    pump_body (self);
-}
-
-static void
-body_begin_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  LadleTask *task = LADLE_TASK (object);
-  LadleTransfer *self = _ladle_task_get_transfer (task);
-  GError *error = NULL;
-  gboolean ready;
-
-  ready = task_class (self)->body_begin_finish (task, result, &error);
-  self->beginning = FALSE;
-
-  if (self->completing)
-    {
-      g_clear_error (&error);
-      settle (self);
-      return;
-    }
-  if (check_interrupted (self))
-    {
-      g_clear_error (&error);
-      return;
-    }
-  if (!ready)
-    {
-      complete (self, error);
-      return;
-    }
-
-  _ladle_task_notify_expected_to_receive (self->task);
-  pump_body (self);
-}
-
-static void
-begin_body (LadleTransfer *self)
-{
-  LadleTaskClass *klass = task_class (self);
-  SoupMessage *message = self->current_request;
-  g_autoptr(GError) error = NULL;
-
-  set_phase (self, LADLE_TASK_PHASE_BODY);
-
-  /* A response whose length or range breaks the protocol is never delivered. */
-  if (!_ladle_framing_check_response (message, self->record->expected_total,
-                                      &self->framed_length, &error))
-    {
-      complete (self, g_steal_pointer (&error));
-      return;
-    }
-
-  self->body_received = 0;
-  self->body_length = body_is_decoded (message) ? -1 : self->framed_length;
-  if (soup_message_get_method (message) == SOUP_METHOD_HEAD ||
-      soup_message_get_status (message) == SOUP_STATUS_NO_CONTENT ||
-      soup_message_get_status (message) == SOUP_STATUS_NOT_MODIFIED)
-    self->body_length = 0;
-  /* The end of the stream is always read: libsoup keeps a connection only for a message
-   * whose body was read to its end. */
-  self->eof = FALSE;
-
-  self->pollable = G_IS_POLLABLE_INPUT_STREAM (self->body_stream) &&
-                   g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->body_stream));
-  self->receive_offset = 0;
-  self->record->bytes_received = 0;
-  self->record->bytes_expected_to_receive = self->body_length;
-  _ladle_task_reset_download_progress (self->task, -1);
-
-  if (self->n_buffers == 0)
-    {
-      self->read_size = klass->read_size ? klass->read_size : DEFAULT_READ_SIZE;
-      self->block_size = MAX (klass->block_size, self->read_size);
-      self->n_buffers = CLAMP (klass->n_buffers, 1, MAX_BUFFERS);
-    }
-
-  if (klass->body_begin_async != NULL)
-    {
-      self->beginning = TRUE;
-      klass->body_begin_async (self->task, message, body_begin_cb, NULL);
-      return;
-    }
-  if (klass->body_begin != NULL && !klass->body_begin (self->task, message, &error))
-    {
-      complete (self, g_steal_pointer (&error));
-      return;
-    }
-
-  _ladle_task_notify_expected_to_receive (self->task);
-  pump_body (self);
 }
 
 /* The response */
@@ -912,7 +364,7 @@ handle_response (LadleTransfer *self)
       break;
     }
 
-  begin_body (self);
+  _ladle_transfer_begin_body (self);
 }
 
 /* Sending */
@@ -1205,7 +657,7 @@ interrupt_for_restart (LadleTransfer *self,
   _ladle_clear_source (&self->continue_source);
   self->completing = TRUE;
   g_cancellable_cancel (self->cancellable);
-  settle (self);
+  _ladle_transfer_settle (self);
 }
 
 static gboolean
@@ -1448,7 +900,7 @@ continue_cb (gpointer user_data)
       break;
 
     case LADLE_TASK_PHASE_BODY:
-      pump_body (self);
+      _ladle_transfer_pump_body (self);
       break;
 
     case LADLE_TASK_PHASE_ADMITTING:
@@ -1550,7 +1002,7 @@ _ladle_transfer_start_with_response (LadleTransfer *self,
   self->body_stream = g_object_ref (stream);
   _ladle_metrics_collector_adopt (self->metrics, message);
   _ladle_task_set_state (self->task, LADLE_TASK_STATE_RUNNING);
-  begin_body (self);
+  _ladle_transfer_begin_body (self);
 }
 
 /* A resumed download continues a partial file of @offset bytes. */
@@ -1666,4 +1118,38 @@ _ladle_transfer_note_direct_body_sent (LadleTransfer *self,
                                        gsize          n_bytes)
 {
   _ladle_metrics_collector_note_body_sent (self->metrics, n_bytes);
+}
+
+/* For the body reader (ladle-transfer-body.c) */
+
+gboolean
+_ladle_transfer_set_phase (LadleTransfer  *self,
+                           LadleTaskPhase  phase)
+{
+  return set_phase (self, phase);
+}
+
+void
+_ladle_transfer_complete (LadleTransfer *self,
+                          GError        *error)
+{
+  complete (self, error);
+}
+
+gboolean
+_ladle_transfer_check_interrupted (LadleTransfer *self)
+{
+  return check_interrupted (self);
+}
+
+void
+_ladle_transfer_finish_completion (LadleTransfer *self)
+{
+  finish_completion (self);
+}
+
+GError *
+_ladle_transfer_cancelled_error (void)
+{
+  return cancelled_error ();
 }
