@@ -205,9 +205,13 @@ on_state_changed (LadleTask       *task,
                   GParamSpec      *pspec,
                   LadleBackground *self)
 {
-  /* A resumed task is recorded when the session admits it (it waits for the store there); a
-   * completed one when its completion is. Suspension is recorded here. */
-  if (ladle_task_get_state (task) == LADLE_TASK_STATE_SUSPENDED &&
+  LadleTaskState state = ladle_task_get_state (task);
+
+  /* A task that starts is recorded when the session admits it (it waits for the store there); a
+   * completed one when its completion is. Suspension is recorded here, and so is a resume that
+   * lets a suspended transfer go on without a new admission: a kill from then on finds the task
+   * running, not suspended. */
+  if ((state == LADLE_TASK_STATE_SUSPENDED || state == LADLE_TASK_STATE_RUNNING) &&
       _ladle_background_store_has_record (self->store, ladle_task_get_identifier (task)))
     {
       put_record (self, task);
