@@ -24,7 +24,8 @@ from gi.repository import GdkPixbuf, Gio, GLib  # noqa: E402
 
 import pytest  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+# servers.py is there; appended, so that conftest is the one of this directory
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 import servers  # noqa: E402
 
 from conftest import TIMEOUT_MULTIPLIER, example, file_sha256  # noqa: E402
