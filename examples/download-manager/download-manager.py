@@ -327,6 +327,7 @@ class DownloadManager(Adw.Application):
         self.session = None
         self.window = None
         self.transfers = {}        # task identifier -> Transfer
+        self.locations = {}        # task identifier -> path, from download-finished
         self.finished = Gio.ListStore(item_type=Finished)
         self.events_finished = False
         self.last_screenshot = None
@@ -359,7 +360,6 @@ class DownloadManager(Adw.Application):
         self.session.connect('download-finished', self._on_download_finished)
         self.session.connect('task-completed', self._on_task_completed)
         self.session.connect('background-events-finished', self._on_events_finished)
-        self._finished_locations = {}
         for position in range(self.session.get_n_items()):
             self.transfer_for(self.session.get_item(position), restored=True)
 
@@ -439,7 +439,7 @@ class DownloadManager(Adw.Application):
         method(task)
 
     def _on_download_finished(self, session, task, location):
-        self._finished_locations[task.get_identifier()] = location.get_path()
+        self.locations[task.get_identifier()] = location.get_path()
 
     def _on_task_completed(self, session, task, error):
         identifier = task.get_identifier()
@@ -454,8 +454,11 @@ class DownloadManager(Adw.Application):
             message = 'The server answered %d' % task.get_status_code()
         else:
             message = None
+        # download-finished came before, with where the file is; an error status's body is not
+        # kept (the library removed it), so there is no file to show then.
+        location = self.locations.pop(identifier, None)
         name = task.get_description() or str(identifier)
-        self.finished.insert(0, Finished(identifier, name, self._finished_locations.pop(identifier, None),
+        self.finished.insert(0, Finished(identifier, name, location if message is None else None,
                                          message, transfer is None or transfer.restored))
         self._status_changed()
 

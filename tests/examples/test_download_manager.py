@@ -256,7 +256,9 @@ def slow_requests(nginx):
     return [e for e in nginx.access_log() if e['uri'] == '/slow/big.bin']
 
 
-def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
+@pytest.mark.parametrize('end', ['quit', 'kill'])
+def test_download_survives_restart(display, nginx, bus, tmp_path, end):
+    """The first run ends with app.quit, or with SIGKILL, in the middle of the download."""
     home = str(tmp_path / 'home')
     downloads = str(tmp_path / 'Downloads')
     state_dir = str(tmp_path / 'session-state')
@@ -278,7 +280,7 @@ def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
         assert task['bytes_expected'] == SIZE
         assert task['state'] == 'running' and not task['restored']
         app.wait(lambda s: app.task(identifier, s)['rate'] > 0, 'a transfer rate')
-        screenshot(app, tmp_path, 'running')
+        screenshot(app, tmp_path, f'{end}-running')
 
         app.activate('pause', GLib.Variant('t', identifier))
         app.wait(lambda s: app.task(identifier, s)['state'] == 'suspended', 'the pause')
@@ -298,11 +300,14 @@ def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
                           'progress after the resume')
         quit_bytes = app.task(identifier, status)['bytes_received']
         assert quit_bytes < SIZE * 0.9, 'the download went too fast for the test: lower limit_rate'
-        app.quit()
+        if end == 'quit':
+            app.quit()
+        else:
+            app.kill()
     except BaseException:
         app.kill()
         raise
-    assert not os.path.exists(destination), 'the download reached its destination before the quit'
+    assert not os.path.exists(destination), f'the download reached its destination before the {end}'
     # What the quit left: the task's record, and its partial file with at least what had arrived
     # before the pause.
     partials = os.listdir(partial_dir(state_dir))
@@ -310,7 +315,7 @@ def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
     assert os.path.getsize(os.path.join(partial_dir(state_dir), partials[0])) >= paused_bytes
     assert store_counts(home) == (1, 0)
 
-    # Second run (downloads directory from the environment this time): the task is back, with
+    # Second run (the downloads directory from the environment this time): the task is back, with
     # its identifier, and finishes by itself.
     app = App(bus, home, display, ['--state-dir', state_dir], env={'LADLE_DOWNLOAD_DIR': downloads},
               name='second')
@@ -328,7 +333,7 @@ def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
                               (app.task(identifier, s)['state'] == 'running' and
                                app.task(identifier, s)['rate'] > 0), 'the restored task to run')
             if app.task(identifier, status) is not None:
-                screenshot(app, tmp_path, 'restored')
+                screenshot(app, tmp_path, f'{end}-restored')
         status = app.wait(lambda s: app.finished(identifier, s) is not None and s['events_finished'],
                           'the completion', timeout=120)
         finished = app.finished(identifier, status)
@@ -336,7 +341,7 @@ def test_download_survives_quit_and_restart(display, nginx, bus, tmp_path):
         assert finished['location'] == destination
         assert status['tasks'] == []
         assert file_sha256(destination) == file_sha256(nginx.path('big.bin'))
-        final = screenshot(app, tmp_path, 'finished')
+        final = screenshot(app, tmp_path, f'{end}-finished')
         app.quit()
     except BaseException:
         app.kill()
@@ -380,6 +385,12 @@ def test_cancel_and_bad_url(display, nginx, bus, tmp_path):
         assert app.finished(task['identifier'], status)['error'] == 'Cancelled'
         # An identifier that names no task changes nothing.
         app.activate('pause', GLib.Variant('t', task['identifier'] + 100))
+        # An error status: shown as finished with the status, no file kept.
+        app.activate('add-url', GLib.Variant('s', nginx.url('/files/missing.bin')))
+        status = app.wait(lambda s: len(s['finished']) == 2, 'the 404')
+        missing = status['finished'][0]
+        assert missing['description'] == 'missing.bin'
+        assert missing['error'] == 'The server answered 404' and missing['location'] is None
         app.quit()
     except BaseException:
         app.kill()
@@ -387,6 +398,8 @@ def test_cancel_and_bad_url(display, nginx, bus, tmp_path):
     stderr = open(app.log_base + '.stderr').read()
     assert 'Not a URL' in stderr and 'Only http and https' in stderr and 'No download' in stderr
     assert not os.path.exists(os.path.join(downloads, 'big.bin'))
+    assert not os.path.exists(os.path.join(downloads, 'missing.bin'))
+    assert os.listdir(partial_dir(state_dir)) == []
 
     # A cancelled task is forgotten: the next run restores nothing.
     app = App(bus, home, display, ['--download-dir', downloads, '--state-dir', state_dir], name='again')
