@@ -43,6 +43,8 @@ APPLICATION_ID = 'org.gnome.Ladle.DownloadManager'
 SESSION_IDENTIFIER = 'downloads'
 # The time constant of the rate's exponential smoothing, in seconds.
 RATE_SMOOTHING = 2.0
+# The shortest interval a rate sample is measured over, in seconds.
+RATE_SAMPLE = 0.5
 
 
 def _c_pointer(gobject):
@@ -111,7 +113,8 @@ class Transfer(GObject.Object):
         super().__init__()
         self.task = task
         self.restored = restored
-        self._last_time = None
+        self._window_start = None  # the current sample: since when, how many bytes
+        self._window_bytes = 0
         self._handlers = [
             task.connect('download-progress', self._on_progress),
             task.connect('notify::state', self._on_state),
@@ -124,21 +127,24 @@ class Transfer(GObject.Object):
 
     def _on_progress(self, task, received_now, total_received, total_expected):
         now = GLib.get_monotonic_time() / 1e6
-        if self._last_time is None:
-            # The first emission of a run: no interval to measure yet.
-            self._last_time = now
+        if self._window_start is None:
+            # The first emission of a run: what it reports arrived over an unknown time.
+            self._window_start, self._window_bytes = now, 0
             return
-        interval = now - self._last_time
-        self._last_time = now
-        if interval <= 0:
+        self._window_bytes += received_now
+        elapsed = now - self._window_start
+        if elapsed < RATE_SAMPLE:
             return
-        instant = received_now / interval
-        weight = 1.0 - math.exp(-interval / RATE_SMOOTHING)
+        # One sample every RATE_SAMPLE seconds at least, whatever the emission rate, smoothed
+        # with weights that depend on time, not on the number of samples.
+        instant = self._window_bytes / elapsed
+        weight = 1.0 - math.exp(-elapsed / RATE_SMOOTHING)
         self.rate = instant if self.rate == 0.0 else self.rate + weight * (instant - self.rate)
+        self._window_start, self._window_bytes = now, 0
 
     def _on_state(self, task, pspec):
         if task.get_state() != Ladle.TaskState.RUNNING:
-            self._last_time = None
+            self._window_start = None
             self.rate = 0.0
 
     def disconnect_task(self):
