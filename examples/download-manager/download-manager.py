@@ -43,6 +43,8 @@ APPLICATION_ID = 'org.gnome.Ladle.DownloadManager'
 SESSION_IDENTIFIER = 'downloads'
 # The time constant of the rate's exponential smoothing, in seconds.
 RATE_SMOOTHING = 2.0
+# What the finished list says of a cancelled download.
+CANCELLED = 'Cancelled'
 # The shortest interval a rate sample is measured over, in seconds.
 RATE_SAMPLE = 0.5
 
@@ -108,6 +110,7 @@ class Transfer(GObject.Object):
     __gtype_name__ = 'LadleDownloadManagerTransfer'
 
     rate = GObject.Property(type=float, default=0.0)  # bytes per second, smoothed
+    note = GObject.Property(type=str, default='')     # why it waits, until bytes arrive again
 
     def __init__(self, task, restored):
         super().__init__()
@@ -118,6 +121,8 @@ class Transfer(GObject.Object):
         self._handlers = [
             task.connect('download-progress', self._on_progress),
             task.connect('notify::state', self._on_state),
+            task.connect('waiting-for-connectivity', self._on_waiting),
+            task.connect('will-retry', self._on_will_retry),
         ]
 
     @property
@@ -125,7 +130,16 @@ class Transfer(GObject.Object):
         request = self.task.get_original_request()
         return request.get_uri().to_string() if request is not None else ''
 
+    def _on_waiting(self, task):
+        self.note = 'waiting for the network'
+
+    def _on_will_retry(self, task, attempt, delay_ms, why):
+        self.note = 'retrying in %d s (%s)' % (math.ceil(delay_ms / 1000), why.message)
+        return True  # let the session's retry policy retry
+
     def _on_progress(self, task, received_now, total_received, total_expected):
+        if self.note:
+            self.note = ''
         now = GLib.get_monotonic_time() / 1e6
         if self._window_start is None:
             # The first emission of a run: what it reports arrived over an unknown time.
@@ -154,8 +168,8 @@ class Transfer(GObject.Object):
 
 
 class Finished(GObject.Object):
-    """A download that completed (or failed, or was cancelled) while the window was open,
-    including completions an earlier run could not deliver any more."""
+    """A download that completed (or failed, or was cancelled) while the application ran,
+    including the completions an earlier run could not deliver any more."""
 
     __gtype_name__ = 'LadleDownloadManagerFinished'
 
@@ -204,6 +218,7 @@ class TaskRow(Gtk.Box):
             (task, task.connect('notify::state', self._update)),
             (task, task.connect('notify::description', self._update)),
             (transfer, transfer.connect('notify::rate', self._update)),
+            (transfer, transfer.connect('notify::note', self._update)),
         ]
         # The buttons activate the application's actions, as a D-Bus client would (the target
         # first: an action name without its target is a type mismatch).
@@ -233,7 +248,9 @@ class TaskRow(Gtk.Box):
             self.progress.pulse()  # the size is not known (yet)
         else:
             self.progress.set_fraction(0)
-        if state == Ladle.TaskState.RUNNING:
+        if state == Ladle.TaskState.RUNNING and self.transfer.note:
+            label = self.transfer.note
+        elif state == Ladle.TaskState.RUNNING:
             rate = self.transfer.rate
             label = '%s/s' % format_size(int(rate)) if rate > 0 else 'starting'
         elif state == Ladle.TaskState.SUSPENDED:
@@ -306,7 +323,12 @@ class Window(Adw.ApplicationWindow):
         else:
             subtitle = finished.location or ''
         row = Adw.ActionRow(title=GLib.markup_escape_text(finished.name), subtitle=GLib.markup_escape_text(subtitle))
-        icon = 'dialog-error-symbolic' if finished.error is not None else 'emblem-ok-symbolic'
+        if finished.error is None:
+            icon = 'emblem-ok-symbolic'
+        elif finished.error == CANCELLED:
+            icon = 'process-stop-symbolic'
+        else:
+            icon = 'dialog-error-symbolic'
         row.add_prefix(Gtk.Image(icon_name=icon))
         return row
 
@@ -398,6 +420,7 @@ class DownloadManager(Adw.Application):
         if transfer is None:
             transfer = Transfer(task, restored)
             transfer.connect('notify::rate', self._status_changed)
+            transfer.connect('notify::note', self._status_changed)
             for signal in ('notify::state', 'notify::bytes-received', 'notify::bytes-expected-to-receive'):
                 task.connect(signal, self._status_changed)
             self.transfers[identifier] = transfer
@@ -453,7 +476,7 @@ class DownloadManager(Adw.Application):
         if transfer is not None:
             transfer.disconnect_task()
         if error is not None and error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
-            message = 'Cancelled'
+            message = CANCELLED
         elif error is not None:
             message = error.message
         elif not 200 <= task.get_status_code() < 300:
@@ -500,6 +523,7 @@ class DownloadManager(Adw.Application):
                 'bytes_received': task.get_bytes_received(),
                 'bytes_expected': task.get_bytes_expected_to_receive(),
                 'rate': round(transfer.rate) if transfer else 0,
+                'note': transfer.note if transfer else '',
                 'restored': bool(transfer and transfer.restored),
             })
         finished = [{'identifier': f.identifier, 'description': f.name, 'location': f.location,

@@ -393,6 +393,16 @@ def test_cancel_and_bad_url(display, nginx, bus, tmp_path):
         missing = status['finished'][0]
         assert missing['description'] == 'missing.bin'
         assert missing['error'] == 'The server answered 404' and missing['location'] is None
+        # A status the session's retry policy retries: the row says so, until cancelled.
+        app.activate('add-url', GLib.Variant('s', nginx.url('/status/503')))
+        status = app.wait(lambda s: any(t['note'].startswith('retrying in') and '503' in t['note']
+                                        for t in s['tasks']), 'the retry note')
+        (retried,) = status['tasks']
+        assert retried['state'] == 'running'
+        app.activate('cancel', GLib.Variant('t', retried['identifier']))
+        status = app.wait(lambda s: app.finished(retried['identifier'], s) is not None, 'the cancellation')
+        assert app.finished(retried['identifier'], status)['error'] == 'Cancelled'
+        screenshot(app, tmp_path, 'cancelled')
         app.quit()
     except BaseException:
         app.kill()
