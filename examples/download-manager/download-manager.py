@@ -475,18 +475,22 @@ class DownloadManager(Adw.Application):
         transfer = self.transfers.pop(identifier, None)
         if transfer is not None:
             transfer.disconnect_task()
+        # download-finished came before, with where the file is. A completion of an earlier run
+        # has no status code (0): it succeeded when it has a location.
+        location = self.locations.pop(identifier, None)
+        status = task.get_status_code()
         if error is not None and error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
             message = CANCELLED
         elif error is not None:
             message = error.message
-        elif not 200 <= task.get_status_code() < 300:
-            message = 'The server answered %d' % task.get_status_code()
+        elif status != 0 and not 200 <= status < 300:
+            message = 'The server answered %d' % status
+        elif status == 0 and location is None:
+            message = 'The server answered with an error'
         else:
             message = None
-        # download-finished came before, with where the file is; an error status's body is not
-        # kept (the library removed it), so there is no file to show then.
-        location = self.locations.pop(identifier, None)
         name = task.get_description() or str(identifier)
+        # An error status's body is not kept (the library removed it): no file to show then.
         self.finished.insert(0, Finished(identifier, name, location if message is None else None,
                                          message, transfer is None or transfer.restored))
         self._status_changed()

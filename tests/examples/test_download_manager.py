@@ -422,3 +422,51 @@ def test_cancel_and_bad_url(display, nginx, bus, tmp_path):
     except BaseException:
         app.kill()
         raise
+
+
+def test_completion_of_an_earlier_run_is_shown(display, nginx, bus, tmp_path):
+    """A process of the same application died inside its task-completed handler (the file at its
+    destination, the completion not delivered): the download manager delivers it, shows it under
+    Finished, and then never again."""
+    home = str(tmp_path / 'home')
+    downloads = str(tmp_path / 'Downloads')
+    state_dir = str(tmp_path / 'session-state')
+    destination = os.path.join(downloads, 'photo.jpg')
+    nginx.write_file('photo.jpg', os.urandom(300000))
+    environment = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, 'config'),
+                       GSETTINGS_BACKEND='keyfile')
+    os.makedirs(os.path.join(home, 'config'), exist_ok=True)
+    child = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'background', 'bg_child.py'),
+         '--state-dir', state_dir, '--log', str(tmp_path / 'child.log'), '--app-id', APPLICATION_ID,
+         '--identifier', 'downloads', '--download', nginx.url('/files/photo.jpg') + '=' + destination,
+         '--crash-in-handler', 'photo.jpg'],
+        env=environment, stdin=subprocess.DEVNULL, capture_output=True, timeout=60 * TIMEOUT_MULTIPLIER)
+    assert child.returncode == -9, child
+    assert os.path.exists(destination)
+    assert store_counts(home) == (0, 1)
+
+    app = App(bus, home, display, ['--download-dir', downloads, '--state-dir', state_dir])
+    try:
+        status = app.wait(lambda s: s['events_finished'], 'background-events-finished')
+        assert status['tasks'] == []
+        (entry,) = status['finished']
+        assert entry['description'] == 'photo.jpg' and entry['restored']
+        assert entry['error'] is None and entry['location'] == destination
+        screenshot(app, tmp_path, 'delivered')
+        app.quit()
+    except BaseException:
+        app.kill()
+        raise
+    assert file_sha256(destination) == file_sha256(nginx.path('photo.jpg'))
+    assert store_counts(home) == (0, 0)
+
+    # Delivered once: the next run has nothing to show.
+    app = App(bus, home, display, ['--download-dir', downloads, '--state-dir', state_dir], name='again')
+    try:
+        status = app.wait(lambda s: s['events_finished'], 'background-events-finished')
+        assert status['tasks'] == [] and status['finished'] == []
+        app.quit()
+    except BaseException:
+        app.kill()
+        raise
