@@ -322,7 +322,8 @@ class Window(Adw.ApplicationWindow):
             subtitle = finished.error
         else:
             subtitle = finished.location or ''
-        row = Adw.ActionRow(title=GLib.markup_escape_text(finished.name), subtitle=GLib.markup_escape_text(subtitle))
+        row = Adw.ActionRow(title=GLib.markup_escape_text(finished.name),
+                            subtitle=GLib.markup_escape_text(subtitle))
         if finished.error is None:
             icon = 'emblem-ok-symbolic'
         elif finished.error == CANCELLED:
@@ -346,7 +347,8 @@ class DownloadManager(Adw.Application):
     def __init__(self):
         super().__init__(application_id=APPLICATION_ID, flags=Gio.ApplicationFlags.DEFAULT_FLAGS)
         self.add_main_option('download-dir', 0, GLib.OptionFlags.NONE, GLib.OptionArg.FILENAME,
-                             'Where downloads go (default: $LADLE_DOWNLOAD_DIR, else the XDG download directory)',
+                             'Where downloads go (default: $LADLE_DOWNLOAD_DIR, '
+                             'else the XDG download directory)',
                              'DIR')
         self.add_main_option('state-dir', 0, GLib.OptionFlags.NONE, GLib.OptionArg.FILENAME,
                              'Where the background session keeps its partial files', 'DIR')

@@ -8,7 +8,6 @@ and the JSON state of its app.status action (org.gtk.Actions.Describe). The scre
 $LADLE_TEST_LOG_DIR (meson's meson-logs/), named download-manager-*.png; the test prints where.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,8 @@ OBJECT_PATH = '/org/gnome/Ladle/DownloadManager'
 MiB = 1024 * 1024
 SIZE = 6 * MiB + 12345           # at 1 MiB/s: about six seconds
 LIMIT_RATE = '1m'
+# The background-session program of the kill tests: here, a process of the same application.
+BG_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'background', 'bg_child.py')
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 
@@ -437,7 +438,7 @@ def test_completion_of_an_earlier_run_is_shown(display, nginx, bus, tmp_path):
                        GSETTINGS_BACKEND='keyfile')
     os.makedirs(os.path.join(home, 'config'), exist_ok=True)
     child = subprocess.run(
-        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'background', 'bg_child.py'),
+        [sys.executable, BG_CHILD,
          '--state-dir', state_dir, '--log', str(tmp_path / 'child.log'), '--app-id', APPLICATION_ID,
          '--identifier', 'downloads', '--download', nginx.url('/files/photo.jpg') + '=' + destination,
          '--crash-in-handler', 'photo.jpg'],
