@@ -613,6 +613,10 @@ _ladle_background_restore (LadleBackground *self)
   commit_quietly (self);
 
   self->delivery_source = g_idle_source_new ();
+  /* At the priority of the transfers, not below: the restored tasks' network events, which
+   * keep a busy main loop busy, would otherwise hold back the earlier runs' completions and
+   * ::background-events-finished until the transfers end. */
+  g_source_set_priority (self->delivery_source, G_PRIORITY_DEFAULT);
   g_source_set_callback (self->delivery_source, deliver_cb, self, NULL);
   g_source_set_static_name (self->delivery_source, "[ladle] background completions");
   g_source_attach (self->delivery_source, _ladle_session_get_context (self->session));
