@@ -164,6 +164,7 @@ _ladle_admission_admit (LadleAdmission *self,
 
       g_debug ("Task %" G_GUINT64_FORMAT ": waiting for connectivity", ladle_task_get_identifier (task));
       waiter = add_waiter (self, task);
+      _ladle_task_set_wait_reason (task, LADLE_TASK_WAIT_REASON_CONNECTIVITY);
       if (waiter->deadline == NULL && self->connectivity_timeout > 0)
         {
           /* Milliseconds: a seconds source may fire up to a second early. */
@@ -185,6 +186,7 @@ _ladle_admission_admit (LadleAdmission *self,
       g_debug ("Task %" G_GUINT64_FORMAT ": waiting for an unmetered network",
                ladle_task_get_identifier (task));
       add_waiter (self, task);
+      _ladle_task_set_wait_reason (task, LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK);
       return;
     }
 
@@ -212,7 +214,13 @@ reconsider (LadleAdmission *self)
           g_ptr_array_remove_index (self->waiting, i);
         }
       else
-        i++;
+        {
+          /* Still waiting, maybe for the other reason now. */
+          _ladle_task_set_wait_reason (task, network_available_for (self, task)
+                                               ? LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK
+                                               : LADLE_TASK_WAIT_REASON_CONNECTIVITY);
+          i++;
+        }
     }
 
   if (ready->len > 0)

@@ -658,7 +658,8 @@ set_settings (LadleBackgroundStore  *self,
   if (self->settings == NULL || g_settings_set_value (self->settings, STATE_KEY, snapshot->state))
     return TRUE;
 
-  g_set_error (error, LADLE_ERROR, LADLE_ERROR_FAILED,
+  /* The key is not writable: locked down by the administrator, say. */
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY,
                _("The settings backend refused the background session store at %s"), self->location);
   return FALSE;
 }

@@ -32,6 +32,30 @@ typedef enum
 } LadleTaskState;
 
 /**
+ * LadleTaskWaitReason:
+ * @LADLE_TASK_WAIT_REASON_NONE: the task is not waiting for the network: it is suspended,
+ *   transferring, or completed
+ * @LADLE_TASK_WAIT_REASON_CONNECTIVITY: no usable network, and the session waits for one
+ *   ([property@Ladle.SessionConfiguration:waits-for-connectivity])
+ * @LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK: the network is metered and the session may not use
+ *   it ([property@Ladle.SessionConfiguration:allow-metered] is false); a download paused for it
+ *   waits here too
+ * @LADLE_TASK_WAIT_REASON_RETRY: the delay before the next attempt of a retry
+ *   ([signal@Ladle.Task::will-retry])
+ *
+ * Why a running task is not transferring, as [property@Ladle.Task:wait-reason] says.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  LADLE_TASK_WAIT_REASON_NONE,
+  LADLE_TASK_WAIT_REASON_CONNECTIVITY,
+  LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK,
+  LADLE_TASK_WAIT_REASON_RETRY,
+} LadleTaskWaitReason;
+
+/**
  * LadleResponseDisposition:
  * @LADLE_RESPONSE_DISPOSITION_ALLOW: go on and receive the body
  * @LADLE_RESPONSE_DISPOSITION_CANCEL: cancel the task; it completes with %G_IO_ERROR_CANCELLED
@@ -53,8 +77,10 @@ typedef enum
  * @LADLE_SESSION_KIND_EPHEMERAL: cookies live in memory only; partial downloads go to a private
  *   temporary directory removed with the session (or to the state directory, when the
  *   application set one)
- * @LADLE_SESSION_KIND_BACKGROUND: meant for transfers that survive a restart of the application;
- *   in this version nothing is recorded, and it behaves like %LADLE_SESSION_KIND_DEFAULT
+ * @LADLE_SESSION_KIND_BACKGROUND: transfers that survive a kill, a crash or a restart of the
+ *   application: downloads and file or form uploads are recorded in a store and restored by the
+ *   next session with the same application id and identifier (see
+ *   [ctor@Ladle.SessionConfiguration.new_background])
  *
  * The kind of a [class@Ladle.SessionConfiguration].
  */

@@ -56,6 +56,17 @@
  * wrap the call in a promise that attaches it to the error (see the REST page of the
  * documentation).
  *
+ * ## Retries
+ *
+ * With a [property@Ladle.HttpClient:retry-policy], every task of the client retries by it (without
+ * one, by its session's, as any task). A request is checked and decoded once, when its last
+ * attempt has answered: a 503 that was retried does not fail the request, and the response that
+ * [method@Ladle.HttpClient.dup_response] gives is the last attempt's. Only idempotent methods are
+ * retried unless the policy's [property@Ladle.RetryPolicy:retry-non-idempotent] is set, so a
+ * POST with a JSON body or a form is sent once by default. Each retry is the task's
+ * [signal@Ladle.Task::will-retry], which a handler connected from
+ * [signal@Ladle.HttpClient::task-created] may veto.
+ *
  * ## Credentials
  *
  * Default headers that carry credentials (Authorization, Cookie, Proxy-Authorization) are
@@ -90,6 +101,7 @@ struct _LadleHttpClient
   SoupMessageHeaders     *default_headers;
   GArray                 *statuses;        /* guint, NULL: every status is acceptable */
   GStrv                   content_types;   /* lowercase; NULL: every content type */
+  LadleRetryPolicy       *retry_policy;    /* a copy; NULL: the session's */
 };
 
 G_DEFINE_FINAL_TYPE (LadleHttpClient, ladle_http_client, G_TYPE_OBJECT)
@@ -100,6 +112,7 @@ enum {
   PROP_SESSION,
   PROP_REQUEST_SERIALIZER,
   PROP_ACCEPTABLE_CONTENT_TYPES,
+  PROP_RETRY_POLICY,
   N_PROPS
 };
 
@@ -167,6 +180,7 @@ ladle_http_client_dispose (GObject *object)
   LadleHttpClient *self = LADLE_HTTP_CLIENT (object);
 
   g_clear_object (&self->session);
+  g_clear_object (&self->retry_policy);
 
   G_OBJECT_CLASS (ladle_http_client_parent_class)->dispose (object);
 }
@@ -206,6 +220,9 @@ ladle_http_client_get_property (GObject    *object,
     case PROP_ACCEPTABLE_CONTENT_TYPES:
       g_value_set_boxed (value, self->content_types);
       break;
+    case PROP_RETRY_POLICY:
+      g_value_take_object (value, ladle_http_client_dup_retry_policy (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -232,6 +249,9 @@ ladle_http_client_set_property (GObject      *object,
       break;
     case PROP_ACCEPTABLE_CONTENT_TYPES:
       ladle_http_client_set_acceptable_content_types (self, g_value_get_boxed (value));
+      break;
+    case PROP_RETRY_POLICY:
+      ladle_http_client_set_retry_policy (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -300,6 +320,25 @@ ladle_http_client_class_init (LadleHttpClientClass *klass)
   properties[PROP_ACCEPTABLE_CONTENT_TYPES] =
     g_param_spec_boxed ("acceptable-content-types", NULL, NULL, G_TYPE_STRV,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LadleHttpClient:retry-policy:
+   *
+   * The retry policy of every task the client makes (a copy of the policy that was set, and
+   * each task gets its own copy: changing or replacing the policy does not reach requests
+   * already made), or %NULL, the default: the tasks use their session's
+   * [property@Ladle.SessionConfiguration:retry-policy], as any task does. Only idempotent
+   * requests are retried unless the policy's [property@Ladle.RetryPolicy:retry-non-idempotent]
+   * is set: a POST with a JSON body or a form is not retried by default. The response is
+   * checked once, when the last attempt has answered. A policy whose
+   * [property@Ladle.RetryPolicy:max-attempts] is 1 turns the session's retries off for the
+   * client.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RETRY_POLICY] =
+    g_param_spec_object ("retry-policy", NULL, NULL, LADLE_TYPE_RETRY_POLICY,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -569,20 +608,6 @@ ladle_http_client_set_acceptable_status_codes (LadleHttpClient *self,
   g_array_sort (self->statuses, compare_status);
 }
 
-static gboolean
-status_in (GArray *statuses,
-           guint   status)
-{
-  if (statuses == NULL)
-    return TRUE;
-
-  for (guint i = 0; i < statuses->len; i++)
-    if (g_array_index (statuses, guint, i) == status)
-      return TRUE;
-
-  return FALSE;
-}
-
 /**
  * ladle_http_client_is_acceptable_status:
  * @self: a client
@@ -598,7 +623,7 @@ ladle_http_client_is_acceptable_status (LadleHttpClient *self,
 {
   g_return_val_if_fail (LADLE_IS_HTTP_CLIENT (self), FALSE);
 
-  return status_in (self->statuses, status);
+  return _ladle_http_status_in (self->statuses, status);
 }
 
 /**
@@ -654,6 +679,47 @@ ladle_http_client_set_acceptable_content_types (LadleHttpClient    *self,
   g_strfreev (self->content_types);
   self->content_types = g_steal_pointer (&lowered);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCEPTABLE_CONTENT_TYPES]);
+}
+
+/**
+ * ladle_http_client_dup_retry_policy:
+ * @self: a client
+ *
+ * Returns: (transfer full) (nullable): a copy of [property@Ladle.HttpClient:retry-policy], or
+ *   %NULL when the client's tasks use their session's
+ *
+ * Since: 0.2
+ */
+LadleRetryPolicy *
+ladle_http_client_dup_retry_policy (LadleHttpClient *self)
+{
+  g_return_val_if_fail (LADLE_IS_HTTP_CLIENT (self), NULL);
+
+  return self->retry_policy != NULL ? ladle_retry_policy_copy (self->retry_policy) : NULL;
+}
+
+/**
+ * ladle_http_client_set_retry_policy:
+ * @self: a client
+ * @policy: (nullable): a retry policy (copied), or %NULL for the session's
+ *
+ * Sets [property@Ladle.HttpClient:retry-policy] for later requests.
+ *
+ * Since: 0.2
+ */
+void
+ladle_http_client_set_retry_policy (LadleHttpClient  *self,
+                                    LadleRetryPolicy *policy)
+{
+  g_return_if_fail (LADLE_IS_HTTP_CLIENT (self));
+  g_return_if_fail (policy == NULL || LADLE_IS_RETRY_POLICY (policy));
+
+  if (policy == NULL && self->retry_policy == NULL)
+    return;
+  g_clear_object (&self->retry_policy);
+  if (policy != NULL)
+    self->retry_policy = ladle_retry_policy_copy (policy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
 }
 
 /**
@@ -816,74 +882,6 @@ build_message (LadleHttpClient  *self,
 
 /* Responses */
 
-static JsonNode *
-validate_and_parse (Request            *request,
-                    LadleHttpResponse  *response,
-                    GError            **error)
-{
-  GBytes *body = ladle_http_response_get_body (response);
-  guint status = ladle_http_response_get_status (response);
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *content_type;
-  JsonNode *root;
-  gsize length;
-  const char *data;
-
-  if (!status_in (request->statuses, status))
-    {
-      const char *reason = ladle_http_response_get_reason_phrase (response);
-
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS,
-                   _("Request failed: unacceptable status %u %s"), status,
-                   reason != NULL ? reason : "");
-      return NULL;
-    }
-
-  data = g_bytes_get_data (body, &length);
-  if (length == 0)
-    return json_node_new (JSON_NODE_NULL);
-
-  content_type = soup_message_headers_get_one (ladle_http_response_get_headers (response),
-                                               "Content-Type");
-  if (!_ladle_http_content_type_in ((const char * const *)request->content_types,
-                        ladle_http_response_get_content_type (response)))
-    {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE,
-                   _("Request failed: unacceptable content type “%s”"),
-                   content_type != NULL ? content_type : _("none"));
-      return NULL;
-    }
-
-  if (length > G_MAXSSIZE)
-    {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON, _("The JSON body is too large"));
-      return NULL;
-    }
-
-  parser = json_parser_new_immutable ();
-#if JSON_CHECK_VERSION (1, 10, 0)
-  /* RFC 8259 only; older json-glib also accepts single-quoted strings. */
-  json_parser_set_strict (parser, TRUE);
-#endif
-  if (!json_parser_load_from_data (parser, data, (gssize)length, &local_error))
-    {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON,
-                   _("The response is not valid JSON: %s"), local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
-  if (root == NULL)
-    {
-      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON,
-                   _("The response is not valid JSON: no value"));
-      return NULL;
-    }
-
-  return json_node_ref (root);
-}
-
 static void
 request_waited (GObject      *source,
                 GAsyncResult *result,
@@ -912,7 +910,8 @@ request_waited (GObject      *source,
       return;
     }
 
-  node = validate_and_parse (request, request->response, &error);
+  node = _ladle_http_parse_response (request->statuses, (const char * const *)request->content_types,
+                                     request->response, &error);
   if (node == NULL)
     g_task_return_error (gtask, g_steal_pointer (&error));
   else
@@ -967,6 +966,10 @@ start_request (LadleHttpClient     *self,
     request->task = LADLE_TASK (ladle_session_create_upload_task_from_bytes (self->session, message, body));
   else
     request->task = LADLE_TASK (ladle_session_create_data_task (self->session, message));
+
+  /* The task's own copy; without one it uses the session's, as any task. */
+  if (self->retry_policy != NULL)
+    ladle_task_set_retry_policy (request->task, self->retry_policy);
 
   {
     g_autofree char *uri = g_uri_to_string_partial (soup_message_get_uri (message),

@@ -16,6 +16,7 @@
 
 #include "ladle-http-response.h"
 #include "ladle-multipart-form.h"
+#include "ladle-retry-policy.h"
 #include "ladle-session.h"
 #include "ladle-version-macros.h"
 
@@ -89,6 +90,11 @@ void                    ladle_http_client_set_acceptable_content_types (LadleHtt
 LADLE_AVAILABLE_IN_0_2
 gboolean                ladle_http_client_is_acceptable_content_type   (LadleHttpClient        *self,
                                                                         const char             *content_type);
+LADLE_AVAILABLE_IN_0_2
+LadleRetryPolicy       *ladle_http_client_dup_retry_policy             (LadleHttpClient        *self);
+LADLE_AVAILABLE_IN_0_2
+void                    ladle_http_client_set_retry_policy             (LadleHttpClient        *self,
+                                                                        LadleRetryPolicy       *policy);
 
 LADLE_AVAILABLE_IN_0_2
 void                    ladle_http_client_request_async                (LadleHttpClient        *self,

@@ -8,6 +8,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ladle-http-response.h"
+
 G_BEGIN_DECLS
 
 /* The members of the JSON object @parameters as strings (name → value, both owned), for
@@ -23,5 +25,17 @@ gboolean    _ladle_http_content_type_in (const char * const *types,
 
 /* @node as JSON text, which json-glib 1.6 gets wrong for U+001F (written as it is). */
 GBytes     *_ladle_http_json_encode     (JsonNode            *node);
+
+/* Whether @status is in @statuses (guint; NULL: every status). */
+gboolean    _ladle_http_status_in       (GArray              *statuses,
+                                         guint                status);
+/* The decoded body of @response (a null node when empty), or NULL with
+ * LADLE_ERROR_UNACCEPTABLE_STATUS, _UNACCEPTABLE_CONTENT_TYPE or _INVALID_JSON, checked in that
+ * order against @statuses and @content_types (as _ladle_http_status_in and
+ * _ladle_http_content_type_in take them). */
+JsonNode   *_ladle_http_parse_response  (GArray              *statuses,
+                                         const char * const  *content_types,
+                                         LadleHttpResponse   *response,
+                                         GError             **error);
 
 G_END_DECLS

@@ -6,8 +6,8 @@
 
 /*
  * The rules of LadleHttpClient that need no server: how parameters become form fields (for the
- * query and the urlencoded body, encoded by libsoup afterwards) and how a response's media type
- * is matched against the acceptable ones.
+ * query and the urlencoded body, encoded by libsoup afterwards), how a response's media type
+ * is matched against the acceptable ones, and how a final response is checked and decoded.
  */
 
 #include "config.h"
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ladle-error.h"
+#include "ladle-http-response.h"
 #include "ladle-http-rules-private.h"
 #include "ladle-i18n-private.h"
 
@@ -164,4 +165,86 @@ _ladle_http_json_encode (JsonNode *node)
     }
 
   return g_string_free_to_bytes (escaped);
+}
+
+gboolean
+_ladle_http_status_in (GArray *statuses,
+                       guint   status)
+{
+  if (statuses == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < statuses->len; i++)
+    if (g_array_index (statuses, guint, i) == status)
+      return TRUE;
+
+  return FALSE;
+}
+
+JsonNode *
+_ladle_http_parse_response (GArray              *statuses,
+                            const char * const  *content_types,
+                            LadleHttpResponse   *response,
+                            GError             **error)
+{
+  GBytes *body = ladle_http_response_get_body (response);
+  guint status = ladle_http_response_get_status (response);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *content_type;
+  JsonNode *root;
+  gsize length;
+  const char *data;
+
+  if (!_ladle_http_status_in (statuses, status))
+    {
+      const char *reason = ladle_http_response_get_reason_phrase (response);
+
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS,
+                   _("Request failed: unacceptable status %u %s"), status,
+                   reason != NULL ? reason : "");
+      return NULL;
+    }
+
+  data = g_bytes_get_data (body, &length);
+  if (length == 0)
+    return json_node_new (JSON_NODE_NULL);
+
+  content_type = soup_message_headers_get_one (ladle_http_response_get_headers (response),
+                                               "Content-Type");
+  if (!_ladle_http_content_type_in (content_types, ladle_http_response_get_content_type (response)))
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_CONTENT_TYPE,
+                   _("Request failed: unacceptable content type “%s”"),
+                   content_type != NULL ? content_type : _("none"));
+      return NULL;
+    }
+
+  if (length > G_MAXSSIZE)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON, _("The JSON body is too large"));
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+#if JSON_CHECK_VERSION (1, 10, 0)
+  /* RFC 8259 only; older json-glib also accepts single-quoted strings. */
+  json_parser_set_strict (parser, TRUE);
+#endif
+  if (!json_parser_load_from_data (parser, data, (gssize)length, &local_error))
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON,
+                   _("The response is not valid JSON: %s"), local_error->message);
+      return NULL;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, LADLE_ERROR, LADLE_ERROR_INVALID_JSON,
+                   _("The response is not valid JSON: no value"));
+      return NULL;
+    }
+
+  return json_node_ref (root);
 }

@@ -84,6 +84,10 @@ _ladle_background_free (LadleBackground *self)
       g_source_destroy (self->delivery_source);
       g_clear_pointer (&self->delivery_source, g_source_unref);
     }
+  /* A delivery recorded just before the application lets the session go and exits is still on
+   * its way to dconf: make it arrive, or the next launch delivers that completion again. */
+  if (_ladle_background_store_uses_settings (self->store))
+    g_settings_sync ();
   g_clear_object (&self->store);
   g_clear_object (&self->partial_directory);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
@@ -158,6 +162,7 @@ put_record (LadleBackground *self,
   record->identifier = ladle_task_get_identifier (task);
   _ladle_set_str (&record->description, ladle_task_get_description (task));
   record->state = ladle_task_get_state (task);
+  record->status = ladle_task_get_status_code (task);
   _ladle_background_store_put_record (self->store, record);
 }
 
@@ -310,6 +315,7 @@ _ladle_background_record_completion_async (LadleBackground     *self,
       record->identifier = identifier;
       _ladle_set_str (&record->description, ladle_task_get_description (task));
       record->state = LADLE_TASK_STATE_COMPLETED;
+      record->status = ladle_task_get_status_code (task);
       _ladle_background_store_put_completion (self->store, record, error, uri);
     }
   commit (self, _ladle_background_record_completion_async, callback, user_data);
@@ -516,8 +522,11 @@ restore_record (LadleBackground *self,
   if (record->partial_name != NULL)
     g_ptr_array_add (keep, g_strdup (record->partial_name));
 
-  _ladle_session_add_restored_task (self->session, task, request, record->identifier);
+  /* Before the session tracks it: a change it sees now would write the record with the
+   * state a restored task has until it is resumed (suspended), and a kill before admission
+   * would then leave a running task suspended for good. */
   ladle_task_set_description (task, record->description);
+  _ladle_session_add_restored_task (self->session, task, request, record->identifier);
   _ladle_task_get_record (task)->attempts = record->attempts;
   /* The byte counts are those of the partial file. */
   if (on_disk >= 0)
@@ -542,6 +551,7 @@ completed_task_of (LadleBackground       *self,
   _ladle_task_setup (task, self->session, request, record->identifier);
   ladle_task_set_description (task, record->description);
   _ladle_task_set_error (task, completion->error != NULL ? g_error_copy (completion->error) : NULL);
+  _ladle_task_set_restored_status (task, record->status);
   _ladle_task_set_state (task, LADLE_TASK_STATE_COMPLETED);
 
   return task;

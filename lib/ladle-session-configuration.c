@@ -580,14 +580,6 @@ ladle_session_configuration_new_ephemeral (void)
  *
  * Creates a configuration of the background kind, named @identifier.
  *
- * Background sessions persist nothing yet: this version of Ladle records no task, restores no
- * task when a session with the same @identifier is made in a later run, and delivers no
- * completion after a restart. A background session behaves exactly like a default one (cookies
- * and partial downloads in the state directory); @identifier is only stored. A download
- * survives a restart only through resume data the application keeps
- * ([method@Ladle.DownloadTask.cancel_producing_resume_data_async]). Its tasks wait for
- * connectivity and retry with a backoff policy (see
- * [property@Ladle.SessionConfiguration:retry-policy]).
  * A session made from it keeps its download tasks, and its uploads of a file or a form, in a
  * store (GSettings, schema `org.gnome.Ladle.BackgroundSession`, at
  * `/org/gnome/ladle/sessions/<application-id>/<identifier>/`; a key file in the state directory
@@ -600,7 +592,10 @@ ladle_session_configuration_new_ephemeral (void)
  * [signal@Ladle.Session::task-completed]) before
  * [signal@Ladle.Session::background-events-finished]. Data tasks and uploads of bytes run but
  * are not kept; streamed uploads, and forms with a stream part, fail with
- * %LADLE_ERROR_NOT_IN_BACKGROUND. See the background-sessions page of the documentation.
+ * %LADLE_ERROR_NOT_IN_BACKGROUND. Its tasks wait for connectivity
+ * ([property@Ladle.SessionConfiguration:waits-for-connectivity]) and retry with a backoff
+ * policy ([property@Ladle.SessionConfiguration:retry-policy]), restored ones too. See the
+ * background-sessions page of the documentation.
  *
  * Returns: (transfer full): a new configuration
  */

@@ -157,6 +157,11 @@ LadleSession    *_ladle_task_dup_session                (LadleTask          *sel
 LadleSession    *_ladle_task_steal_session_hold         (LadleTask          *self);
 void             _ladle_task_set_state                  (LadleTask          *self,
                                                          LadleTaskState      state);
+void             _ladle_task_set_wait_reason            (LadleTask          *self,
+                                                         LadleTaskWaitReason reason);
+/* A completion delivered after a restart has no response: only its recorded status. */
+void             _ladle_task_set_restored_status        (LadleTask          *self,
+                                                         guint               status);
 void             _ladle_task_set_error                  (LadleTask          *self,
                                                          GError             *error);
 void             _ladle_task_current_request_changed    (LadleTask          *self);

@@ -79,8 +79,10 @@ typedef struct
   gint64                 bytes_sent;
   gint64                 bytes_expected_to_send;
 
-  /* Background sessions: how many times the task was started, across runs of the app. */
+  /* Background sessions: how many times the task was started, across runs of the app, and the
+   * status of its last response (0 before one), for a completion delivered after a restart. */
   guint                  attempts;
+  guint                  status;
 } LadleTaskRecord;
 
 LadleTaskRecord *_ladle_task_record_new            (LadleTaskKind          kind);

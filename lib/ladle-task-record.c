@@ -149,6 +149,8 @@ _ladle_task_record_serialize (const LadleTaskRecord *record)
   g_variant_builder_add (&builder, "{sv}", "n-redirects", g_variant_new_uint32 (record->n_redirects));
   if (record->attempts > 0)
     g_variant_builder_add (&builder, "{sv}", "attempts", g_variant_new_uint32 (record->attempts));
+  if (record->status > 0)
+    g_variant_builder_add (&builder, "{sv}", "status", g_variant_new_uint32 (record->status));
   if (record->kind == LADLE_TASK_KIND_UPLOAD)
     {
       g_variant_builder_add (&builder, "{sv}", "body-kind", g_variant_new_uint32 (record->body_kind));
@@ -433,6 +435,15 @@ _ladle_task_record_deserialize (GVariant  *variant,
       return NULL;
     }
   g_variant_dict_lookup (&dict, "attempts", "u", &record->attempts);
+  if (g_variant_dict_lookup (&dict, "status", "u", &number))
+    {
+      if (number < 100 || number > 999)
+        {
+          invalid (error, "status");
+          return NULL;
+        }
+      record->status = number;
+    }
 
   if (!take_text (&dict, "destination", FALSE, &record->destination, error))
     return NULL;

@@ -53,6 +53,8 @@ typedef struct
   SoupMessagePriority  priority;
   guint                max_redirects;
   guint                total_timeout;
+  LadleTaskWaitReason  wait_reason;
+  guint                restored_status;  /* a completion delivered after a restart */
   LadleRetryPolicy    *retry_policy;    /* overrides the session's; NULL: the session's */
   gboolean             announced_waiting;
   LadleProgressMeter   download_meter;
@@ -79,6 +81,7 @@ enum {
   PROP_MAX_REDIRECTS,
   PROP_TOTAL_TIMEOUT,
   PROP_RETRY_POLICY,
+  PROP_WAIT_REASON,
   N_PROPS
 };
 
@@ -199,6 +202,9 @@ ladle_task_get_property (GObject    *object,
       break;
     case PROP_RETRY_POLICY:
       g_value_take_object (value, ladle_task_dup_retry_policy (self));
+      break;
+    case PROP_WAIT_REASON:
+      g_value_set_enum (value, priv->wait_reason);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -472,6 +478,21 @@ ladle_task_class_init (LadleTaskClass *klass)
     g_param_spec_object ("retry-policy", NULL, NULL,
                          LADLE_TYPE_RETRY_POLICY,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleTask:wait-reason: (getter get_wait_reason)
+   *
+   * Why the running task is not transferring: it waits for a usable network, for an unmetered
+   * one, or for the delay before a retry. %LADLE_TASK_WAIT_REASON_NONE while it transfers, and
+   * while it is suspended or completed. A download manager shows it beside the task ("waiting
+   * for Wi-Fi"); restored tasks of a background session report it too.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_WAIT_REASON] =
+    g_param_spec_enum ("wait-reason", NULL, NULL,
+                       LADLE_TYPE_TASK_WAIT_REASON, LADLE_TASK_WAIT_REASON_NONE,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1065,6 +1086,8 @@ ladle_task_suspend (LadleTask *self)
     return;
 
   set_state (self, LADLE_TASK_STATE_SUSPENDED);
+  /* Waiting for the application now: resuming asks the network again. */
+  _ladle_task_set_wait_reason (self, LADLE_TASK_WAIT_REASON_NONE);
 }
 
 /**
@@ -1227,7 +1250,8 @@ ladle_task_get_current_request (LadleTask *self)
  * ladle_task_get_status_code:
  * @self: a task
  *
- * Returns: the HTTP status of the final response, 0 until it is in
+ * Returns: the HTTP status of the final response, 0 until it is in. For a completion that a
+ *   background session delivers after a restart, the status its last response had.
  */
 guint
 ladle_task_get_status_code (LadleTask *self)
@@ -1237,7 +1261,17 @@ ladle_task_get_status_code (LadleTask *self)
   g_return_val_if_fail (LADLE_IS_TASK (self), 0);
 
   return _ladle_transfer_has_response (priv->transfer)
-         ? soup_message_get_status (_ladle_transfer_get_current_request (priv->transfer)) : 0;
+         ? soup_message_get_status (_ladle_transfer_get_current_request (priv->transfer))
+         : priv->restored_status;
+}
+
+void
+_ladle_task_set_restored_status (LadleTask *self,
+                                 guint      status)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  priv->restored_status = status;
 }
 
 /**
@@ -1413,6 +1447,37 @@ ladle_task_set_max_redirects (LadleTask *self,
 
   priv->max_redirects = max_redirects;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_REDIRECTS]);
+}
+
+/**
+ * ladle_task_get_wait_reason: (get-property wait-reason)
+ * @self: a task
+ *
+ * Returns: why the task waits, as [property@Ladle.Task:wait-reason] says
+ *
+ * Since: 0.2
+ */
+LadleTaskWaitReason
+ladle_task_get_wait_reason (LadleTask *self)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  g_return_val_if_fail (LADLE_IS_TASK (self), LADLE_TASK_WAIT_REASON_NONE);
+
+  return priv->wait_reason;
+}
+
+void
+_ladle_task_set_wait_reason (LadleTask           *self,
+                             LadleTaskWaitReason  reason)
+{
+  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
+
+  if (priv->wait_reason == reason)
+    return;
+
+  priv->wait_reason = reason;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAIT_REASON]);
 }
 
 /**

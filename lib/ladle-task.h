@@ -99,6 +99,8 @@ void                 ladle_task_set_max_redirects            (LadleTask         
 
 LADLE_AVAILABLE_IN_ALL
 guint                ladle_task_get_total_timeout            (LadleTask           *self);
+LADLE_AVAILABLE_IN_0_2
+LadleTaskWaitReason  ladle_task_get_wait_reason              (LadleTask           *self);
 LADLE_AVAILABLE_IN_ALL
 void                 ladle_task_set_total_timeout            (LadleTask           *self,
                                                               guint                seconds);

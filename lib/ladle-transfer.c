@@ -165,6 +165,9 @@ set_phase (LadleTransfer  *self,
     }
 
   self->record->phase = phase;
+  /* A task waits for the network or a retry's delay only before it is started. */
+  if (phase != LADLE_TASK_PHASE_ADMITTING)
+    _ladle_task_set_wait_reason (self->task, LADLE_TASK_WAIT_REASON_NONE);
   if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
     {
       if (phase == LADLE_TASK_PHASE_SENDING && self->current_request != NULL)
@@ -1217,6 +1220,7 @@ retry_timer_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   self->retry_due = 0;
+  _ladle_task_set_wait_reason (self->task, LADLE_TASK_WAIT_REASON_NONE);
   session = _ladle_task_dup_session (self->task);
   if (session == NULL)
     complete (self, g_error_new_literal (LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED,
@@ -1244,6 +1248,7 @@ arm_retry_timer (LadleTransfer *self)
 
   source = _ladle_retry_timer_new (session_context (self), self->retry_due - now, retry_timer_cb, self->task);
   self->retry_source = source;
+  _ladle_task_set_wait_reason (self->task, LADLE_TASK_WAIT_REASON_RETRY);
 
   return TRUE;
 }

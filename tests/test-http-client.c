@@ -8,7 +8,8 @@
  * LadleHttpClient against the in-process test server with a small JSON handler of its own at
  * /api: defaults and properties, media-type matching, where each serializer puts parameters,
  * parameters that cannot be encoded, every validation error with its response, empty bodies,
- * credentials kept to the base origin, cancellation and transport errors. (The same against real
+ * credentials kept to the base origin, cancellation and transport errors, retries by the client's
+ * retry-policy (the test server's /flaky?json=1) or the session's. (The same against real
  * servers, PHP and nginx, is in tests/integration/.)
  *
  * /api answers by its query: status=CODE (200), type=MEDIA or "none" (application/json),
@@ -16,6 +17,7 @@
  * "authorization", "path"}.
  */
 
+#include <glib/gstdio.h>
 #include <ladle.h>
 #include <string.h>
 
@@ -527,6 +529,453 @@ test_cancel_and_transport (Fixture       *fixture,
   call_clear (&call);
 }
 
+/* Retries */
+
+/* What a request's task did about retries, recorded from ::task-created. */
+typedef struct
+{
+  LadleTask *task;
+  guint      policy_attempts;   /* the task's own policy when it was announced; 0: none */
+  gboolean   veto;
+  guint      n_retries;
+  guint      attempts[4];
+  guint      delays[4];
+  gint64     retry_times[4];
+} Retries;
+
+static void
+retries_clear (Retries *retries)
+{
+  g_clear_object (&retries->task);
+  memset (retries, 0, sizeof *retries);
+}
+
+static gboolean
+on_will_retry (LadleTask    *task,
+               guint         attempt,
+               guint         delay_ms,
+               const GError *why,
+               Retries      *retries)
+{
+  g_assert_error (why, LADLE_ERROR, LADLE_ERROR_RETRIED_STATUS);
+  if (retries->n_retries < G_N_ELEMENTS (retries->attempts))
+    {
+      retries->attempts[retries->n_retries] = attempt;
+      retries->delays[retries->n_retries] = delay_ms;
+      retries->retry_times[retries->n_retries] = g_get_monotonic_time ();
+    }
+  retries->n_retries++;
+
+  return !retries->veto;
+}
+
+static void
+on_task_created_retries (LadleHttpClient *client,
+                         LadleTask       *task,
+                         Retries         *retries)
+{
+  g_autoptr(LadleRetryPolicy) policy = ladle_task_dup_retry_policy (task);
+
+  g_assert_null (retries->task);
+  retries->task = g_object_ref (task);
+  retries->policy_attempts = policy != NULL ? ladle_retry_policy_get_max_attempts (policy) : 0;
+  g_signal_connect (task, "will-retry", G_CALLBACK (on_will_retry), retries);
+}
+
+/* The requests the server read for @path_and_query. */
+static guint
+count_requests (Fixture    *fixture,
+                const char *path_and_query)
+{
+  GPtrArray *requests = ladle_test_server_get_requests (fixture->server);
+  g_autofree char *path = g_strdup (path_and_query);
+  char *query = strchr (path, '?');
+  guint n = 0;
+
+  if (query != NULL)
+    *query++ = '\0';
+  for (guint i = 0; i < requests->len; i++)
+    {
+      LadleTestRequest *request = g_ptr_array_index (requests, i);
+
+      if (g_str_equal (request->path, path) && g_strcmp0 (request->query, query) == 0)
+        n++;
+    }
+
+  return n;
+}
+
+/* A policy that retries at once (no jitter) unless the server asks for a delay. */
+static LadleRetryPolicy *
+quick_policy (guint    max_attempts,
+              gboolean non_idempotent)
+{
+  LadleRetryPolicy *policy = ladle_retry_policy_new_backoff (max_attempts, 10, 5000);
+
+  ladle_retry_policy_set_jitter (policy, 0.0);
+  ladle_retry_policy_set_retry_non_idempotent (policy, non_idempotent);
+
+  return policy;
+}
+
+static void
+test_retry_policy_property (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(LadleRetryPolicy) policy = quick_policy (3, FALSE);
+  g_autoptr(LadleRetryPolicy) got = NULL;
+  g_autoptr(LadleRetryPolicy) from_property = NULL;
+  guint n_notify = 0;
+
+  g_assert_null (ladle_http_client_dup_retry_policy (fixture->client));
+  g_object_get (fixture->client, "retry-policy", &from_property, NULL);
+  g_assert_null (from_property);
+
+  g_signal_connect (fixture->client, "notify::retry-policy", G_CALLBACK (on_notify), &n_notify);
+  ladle_http_client_set_retry_policy (fixture->client, NULL);   /* nothing changes */
+  g_assert_cmpuint (n_notify, ==, 0);
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  g_assert_cmpuint (n_notify, ==, 1);
+
+  /* a copy, both ways: later changes to @policy or to what dup returned do not reach the client */
+  ladle_retry_policy_set_max_attempts (policy, 7);
+  got = ladle_http_client_dup_retry_policy (fixture->client);
+  g_assert_true (got != policy);
+  g_assert_cmpuint (ladle_retry_policy_get_max_attempts (got), ==, 3);
+  g_assert_cmpuint (ladle_retry_policy_get_initial_delay (got), ==, 10);
+  ladle_retry_policy_set_max_attempts (got, 9);
+  g_clear_object (&got);
+  g_object_get (fixture->client, "retry-policy", &from_property, NULL);
+  g_assert_cmpuint (ladle_retry_policy_get_max_attempts (from_property), ==, 3);
+  g_clear_object (&from_property);
+
+  g_object_set (fixture->client, "retry-policy", policy, NULL);
+  g_assert_cmpuint (n_notify, ==, 2);
+  got = ladle_http_client_dup_retry_policy (fixture->client);
+  g_assert_cmpuint (ladle_retry_policy_get_max_attempts (got), ==, 7);
+  ladle_http_client_set_retry_policy (fixture->client, NULL);
+  g_assert_cmpuint (n_notify, ==, 3);
+  g_assert_null (ladle_http_client_dup_retry_policy (fixture->client));
+}
+
+/* 503 with Retry-After: 1 twice, then 200 with JSON: the decoded body, three requests, the
+ * delays honoured; the task's policy is a copy that later changes do not reach. */
+static void
+test_retry_get (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  const char *path = "/flaky?fail=2&retry-after=1&json=1";
+  g_autoptr(LadleRetryPolicy) policy = quick_policy (4, FALSE);
+  g_autoptr(LadleRetryPolicy) off = quick_policy (1, FALSE);
+  g_autoptr(LadleTaskMetrics) metrics = NULL;
+  g_autoptr(GPtrArray) transactions = NULL;
+  Retries retries = { 0 };
+  Call call = { 0 };
+  gint64 started;
+
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  g_signal_connect (fixture->client, "task-created", G_CALLBACK (on_task_created_retries), &retries);
+  started = g_get_monotonic_time ();
+  ladle_http_client_request_async (fixture->client, "GET", path, NULL, NULL, request_cb, &call);
+  /* neither changing the policy object nor replacing the client's reaches the request made */
+  ladle_retry_policy_set_max_attempts (policy, 1);
+  ladle_http_client_set_retry_policy (fixture->client, off);
+  ladle_test_wait_for_flag (&call.done, 30, "the retried request");
+
+  g_assert_no_error (call.error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (call.node));
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (call.node), "ok"));
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (call.node)), ==, 1);
+  g_assert_cmpuint (retries.policy_attempts, ==, 4);
+  g_assert_cmpuint (count_requests (fixture, path), ==, 3);
+  g_assert_cmpuint (retries.n_retries, ==, 2);
+  g_assert_cmpuint (retries.attempts[0], ==, 2);
+  g_assert_cmpuint (retries.attempts[1], ==, 3);
+  g_assert_cmpuint (retries.delays[0], ==, 1000);
+  g_assert_cmpuint (retries.delays[1], ==, 1000);
+  g_assert_cmpint (retries.retry_times[1] - retries.retry_times[0], >=, 990 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 1980 * 1000);
+
+  /* the response is the last attempt's */
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 200);
+  g_assert_cmpstr (ladle_http_response_get_content_type (call.response), ==, "application/json");
+  assert_body (call.response, "{\"ok\":true}");
+  g_assert_null (soup_message_headers_get_one (ladle_http_response_get_headers (call.response), "Retry-After"));
+  g_assert_true (ladle_http_response_get_task (call.response) == retries.task);
+  metrics = ladle_task_dup_metrics (retries.task);
+  transactions = ladle_task_metrics_dup_transaction_list (metrics);
+  g_assert_cmpuint (transactions->len, ==, 3);
+  call_clear (&call);
+  retries_clear (&retries);
+
+  /* the replaced policy (one attempt) applies to the next request: a 503 fails it */
+  call_run (fixture, &call, "GET", "/flaky?fail=1&json=1&key=off", NULL);
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 503);
+  g_assert_cmpuint (retries.n_retries, ==, 0);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=off"), ==, 1);
+  call_clear (&call);
+  retries_clear (&retries);
+
+  /* attempts exhausted: the last attempt's 503 is validated, and it is the response */
+  ladle_http_client_set_retry_policy (fixture->client, NULL);
+  g_clear_object (&policy);
+  policy = quick_policy (2, FALSE);
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  call_run (fixture, &call, "GET", "/flaky?fail=5&json=1", NULL);
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 503);
+  assert_body (call.response, "flaky");
+  g_assert_cmpuint (retries.n_retries, ==, 1);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=5&json=1"), ==, 2);
+  call_clear (&call);
+  retries_clear (&retries);
+}
+
+static void
+upload_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Call *call = user_data;
+
+  g_assert_false (call->done);
+  call->node = ladle_http_client_upload_form_finish (LADLE_HTTP_CLIENT (source), result, &call->error);
+  call->response = ladle_http_client_dup_response (LADLE_HTTP_CLIENT (source), result);
+  g_assert_true ((call->node == NULL) == (call->error != NULL));
+  call->done = TRUE;
+}
+
+static LadleMultipartForm *
+small_form (GFile *file)
+{
+  LadleMultipartForm *form = ladle_multipart_form_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ladle_multipart_form_append_text (form, "title", "retried", &error));
+  g_assert_true (ladle_multipart_form_append_file (form, "file", file, NULL, "application/octet-stream",
+                                                   NULL, &error));
+  g_assert_no_error (error);
+
+  return form;
+}
+
+/* The requests for @path_and_query all carried the same body of @length bytes. */
+static void
+assert_same_bodies (Fixture    *fixture,
+                    const char *path_and_query,
+                    gint64      length)
+{
+  GPtrArray *requests = ladle_test_server_get_requests (fixture->server);
+  const char *first = NULL;
+  const char *query = strchr (path_and_query, '?') + 1;
+
+  for (guint i = 0; i < requests->len; i++)
+    {
+      LadleTestRequest *request = g_ptr_array_index (requests, i);
+
+      if (g_strcmp0 (request->query, query) != 0)
+        continue;
+      g_assert_cmpint (request->content_length, ==, length);
+      g_assert_cmpint (g_bytes_get_size (request->body), ==, length);
+      if (first == NULL)
+        first = request->sha256;
+      g_assert_cmpstr (request->sha256, ==, first);
+    }
+  g_assert_nonnull (first);
+}
+
+/* A POST (a JSON body, a form) is sent once by default; with retry-non-idempotent it is
+ * retried with the same body. */
+static void
+test_retry_post (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autoptr(LadleRetryPolicy) idempotent_only = quick_policy (4, FALSE);
+  g_autoptr(LadleRetryPolicy) any_method = quick_policy (4, TRUE);
+  g_autoptr(GBytes) content = ladle_test_content_new (0, 70000);
+  g_autofree char *dir = g_dir_make_tmp ("ladle-http-client-XXXXXX", NULL);
+  g_autofree char *file_path = g_build_filename (dir, "part.bin", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  g_autoptr(LadleMultipartForm) form = NULL;
+  Retries retries = { 0 };
+  Call call = { 0 };
+  gint64 form_length;
+
+  g_assert_true (g_file_set_contents (file_path, g_bytes_get_data (content, NULL), 70000, NULL));
+  g_signal_connect (fixture->client, "task-created", G_CALLBACK (on_task_created_retries), &retries);
+  ladle_http_client_set_retry_policy (fixture->client, idempotent_only);
+
+  /* a JSON body, not retried: the 503 fails the request, and it is reachable */
+  call_run (fixture, &call, "POST", "/flaky?fail=1&json=1&key=post", "{\"n\": 1}");
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 503);
+  assert_body (call.response, "flaky");
+  g_assert_true (LADLE_IS_UPLOAD_TASK (retries.task));
+  g_assert_cmpuint (retries.n_retries, ==, 0);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=post"), ==, 1);
+  call_clear (&call);
+  retries_clear (&retries);
+
+  /* PUT is idempotent: retried with its JSON body by the same policy */
+  call_run (fixture, &call, "PUT", "/flaky?fail=1&json=1&key=put", "{\"n\": 1}");
+  g_assert_no_error (call.error);
+  g_assert_cmpuint (retries.n_retries, ==, 1);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=put"), ==, 2);
+  assert_same_bodies (fixture, "/flaky?fail=1&json=1&key=put", strlen ("{\"n\":1}"));
+  call_clear (&call);
+  retries_clear (&retries);
+
+  /* a form, not retried */
+  form = small_form (file);
+  ladle_http_client_upload_form_async (fixture->client, "POST", "/flaky?fail=1&json=1&key=form",
+                                       form, NULL, upload_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the form upload");
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 503);
+  g_assert_cmpuint (retries.n_retries, ==, 0);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=form"), ==, 1);
+  call_clear (&call);
+  retries_clear (&retries);
+  g_clear_object (&form);
+
+  /* the same with retry-non-idempotent: retried, the same bytes each time */
+  ladle_http_client_set_retry_policy (fixture->client, any_method);
+  call_run (fixture, &call, "POST", "/flaky?fail=2&json=1&key=post-any", "{\"n\": 1}");
+  g_assert_no_error (call.error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (call.node), "ok"));
+  g_assert_cmpuint (retries.n_retries, ==, 2);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&json=1&key=post-any"), ==, 3);
+  assert_same_bodies (fixture, "/flaky?fail=2&json=1&key=post-any", strlen ("{\"n\":1}"));
+  call_clear (&call);
+  retries_clear (&retries);
+
+  form = small_form (file);
+  form_length = ladle_multipart_form_get_content_length (form);
+  ladle_http_client_upload_form_async (fixture->client, "POST", "/flaky?fail=1&json=1&key=form-any",
+                                       form, NULL, upload_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the retried form upload");
+  g_assert_no_error (call.error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (call.node), "ok"));
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 200);
+  g_assert_cmpuint (retries.n_retries, ==, 1);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=1&json=1&key=form-any"), ==, 2);
+  assert_same_bodies (fixture, "/flaky?fail=1&json=1&key=form-any", form_length);
+  call_clear (&call);
+  retries_clear (&retries);
+
+  g_assert_cmpint (g_unlink (file_path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* A ::will-retry handler on the client's task (from ::task-created) vetoes: one request, the
+ * 503 validated. */
+static void
+test_retry_veto (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autoptr(LadleRetryPolicy) policy = quick_policy (4, FALSE);
+  Retries retries = { .veto = TRUE };
+  Call call = { 0 };
+
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  g_signal_connect (fixture->client, "task-created", G_CALLBACK (on_task_created_retries), &retries);
+  call_run (fixture, &call, "GET", "/flaky?fail=2&json=1&key=veto", NULL);
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (ladle_http_response_get_status (call.response), ==, 503);
+  assert_body (call.response, "flaky");
+  g_assert_cmpuint (retries.n_retries, ==, 1);
+  g_assert_cmpuint (retries.attempts[0], ==, 2);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&json=1&key=veto"), ==, 1);
+  call_clear (&call);
+  retries_clear (&retries);
+}
+
+static gboolean
+cancel_on_will_retry (LadleTask    *task,
+                      guint         attempt,
+                      guint         delay_ms,
+                      const GError *why,
+                      GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+
+  return TRUE;
+}
+
+static void
+on_task_created_cancel (LadleHttpClient *client,
+                        LadleTask       *task,
+                        GCancellable    *cancellable)
+{
+  g_signal_connect (task, "will-retry", G_CALLBACK (cancel_on_will_retry), cancellable);
+}
+
+/* Cancelling the request during a retry delay (30 s asked, 5 s allowed) ends it at once. */
+static void
+test_retry_cancel (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(LadleRetryPolicy) policy = quick_policy (4, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Call call = { 0 };
+  gint64 started;
+
+  ladle_http_client_set_retry_policy (fixture->client, policy);
+  g_signal_connect (fixture->client, "task-created", G_CALLBACK (on_task_created_cancel), cancellable);
+  started = g_get_monotonic_time ();
+  ladle_http_client_request_async (fixture->client, "GET", "/flaky?fail=2&retry-after=30&json=1",
+                                   NULL, cancellable, request_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the cancelled request");
+  g_assert_error (call.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&retry-after=30&json=1"), ==, 1);
+  call_clear (&call);
+}
+
+/* Without a client policy the session's applies; a client policy of one attempt turns it off. */
+static void
+test_retry_session_policy (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleRetryPolicy) session_policy = quick_policy (3, FALSE);
+  g_autoptr(LadleRetryPolicy) off = quick_policy (1, FALSE);
+  g_autoptr(LadleSession) session = NULL;
+  g_autoptr(LadleHttpClient) client = NULL;
+  g_autofree char *base = ladle_test_server_dup_uri (fixture->server, "/");
+  g_autoptr(GUri) base_uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+  Retries retries = { 0 };
+  Call call = { 0 };
+
+  ladle_session_configuration_set_retry_policy (configuration, session_policy);
+  session = ladle_session_new (configuration);
+  client = ladle_http_client_new (base_uri, session);
+  g_signal_connect (client, "task-created", G_CALLBACK (on_task_created_retries), &retries);
+
+  ladle_http_client_request_async (client, "GET", "flaky?fail=2&json=1&key=session", NULL, NULL,
+                                   request_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the request");
+  g_assert_no_error (call.error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (call.node), "ok"));
+  g_assert_cmpuint (retries.policy_attempts, ==, 0);   /* the task has none of its own */
+  g_assert_cmpuint (retries.n_retries, ==, 2);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&json=1&key=session"), ==, 3);
+  call_clear (&call);
+  retries_clear (&retries);
+
+  ladle_http_client_set_retry_policy (client, off);
+  ladle_http_client_request_async (client, "GET", "flaky?fail=2&json=1&key=client-off", NULL, NULL,
+                                   request_cb, &call);
+  ladle_test_wait_for_flag (&call.done, 30, "the request");
+  g_assert_error (call.error, LADLE_ERROR, LADLE_ERROR_UNACCEPTABLE_STATUS);
+  g_assert_cmpuint (retries.policy_attempts, ==, 1);
+  g_assert_cmpuint (retries.n_retries, ==, 0);
+  g_assert_cmpuint (count_requests (fixture, "/flaky?fail=2&json=1&key=client-off"), ==, 1);
+  call_clear (&call);
+  retries_clear (&retries);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -544,6 +993,12 @@ main (int   argc,
   ADD ("validation", test_validation);
   ADD ("credentials", test_credentials);
   ADD ("cancel-and-transport", test_cancel_and_transport);
+  ADD ("retry-policy-property", test_retry_policy_property);
+  ADD ("retry-get", test_retry_get);
+  ADD ("retry-post", test_retry_post);
+  ADD ("retry-veto", test_retry_veto);
+  ADD ("retry-cancel", test_retry_cancel);
+  ADD ("retry-session-policy", test_retry_session_policy);
 
   return g_test_run ();
 }

@@ -115,6 +115,8 @@ def main():
         log('created', n=session.get_n_items())
 
     loop.run()
+    # As an application quits: the session goes, and with it its last store writes are flushed.
+    restored = session = None  # noqa: F841
     return 0
 
 

@@ -63,6 +63,8 @@ check_task_records_equal (const LadleTaskRecord *a,
   fuzz_check (a->bytes_expected_to_receive == b->bytes_expected_to_receive);
   fuzz_check (a->bytes_sent == b->bytes_sent);
   fuzz_check (a->bytes_expected_to_send == b->bytes_expected_to_send);
+  fuzz_check (a->attempts == b->attempts);
+  fuzz_check (a->status == b->status);
   if (a->kind == LADLE_TASK_KIND_UPLOAD)
     {
       fuzz_check (a->body_kind == b->body_kind);

@@ -2,8 +2,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Awaiting from GJS: Ladle.Task.wait_async, Ladle.Session.send_and_read_async and download_async
-// made awaitable with Gio._promisify, against the test server. Run with `gjs -m test-await.js`.
+// made awaitable with Gio._promisify, against the test server; Ladle.HttpClient's retry policy
+// awaited with the documented promise (whose error carries the response). Run with
+// `gjs -m test-await.js`.
 
+import Json from 'gi://Json';
 import {
     GLib, Gio, Soup, Ladle, assert, assertEqual, assertError, checksum, content, run, runUntil,
 } from './harness.js';
@@ -123,9 +126,123 @@ function testDownload(server, session) {
     Gio.File.new_for_path(dir).delete(null);
 }
 
+// Ladle.HttpClient with a retry policy (the test server's /flaky?json=1)
+
+function quickPolicy(maxAttempts, nonIdempotent = false) {
+    const policy = Ladle.RetryPolicy.new_backoff(maxAttempts, 10, 5000);
+    policy.jitter = 0;
+    policy.retry_non_idempotent = nonIdempotent;
+    return policy;
+}
+
+// The will-retry signals of the client's tasks, connected from task-created.
+function watchRetries(client, veto = false) {
+    const seen = {tasks: [], retries: []};
+    client.connect('task-created', (c, task) => {
+        seen.tasks.push(task);
+        task.connect('will-retry', (t, attempt, delayMs, why) => {
+            seen.retries.push({attempt, delayMs, why, at: GLib.get_monotonic_time()});
+            return !veto;
+        });
+    });
+    return seen;
+}
+
+// The documented pattern: a promise for a request whose error carries the response.
+function clientRequest(client, method, path, parameters = null) {
+    const node = parameters === null ? null : Json.from_string(JSON.stringify(parameters));
+    return new Promise((resolve, reject) => {
+        client.request_async(method, path, node, null, (source, result) => {
+            try {
+                resolve(JSON.parse(Json.to_string(source.request_finish(result), false)));
+            } catch (e) {
+                e.response = source.dup_response(result);
+                reject(e);
+            }
+        });
+    });
+}
+
+async function rejection(promise) {
+    try {
+        await promise;
+    } catch (e) {
+        return e;
+    }
+    throw new Error('the request succeeded');
+}
+
+function requestsFor(server, pathAndQuery) {
+    const [path, query] = pathAndQuery.split('?');
+    return server.log().filter(r => r.path === path && r.query === query);
+}
+
+function newClient(server, session) {
+    return Ladle.HttpClient.new(GLib.Uri.parse(server.uri('/'), GLib.UriFlags.NONE), session);
+}
+
+function testClientRetriesGet(server, session) {
+    const client = newClient(server, session);
+    const policy = quickPolicy(4);
+    client.retry_policy = policy;
+    policy.max_attempts = 1;
+    assertEqual(client.dup_retry_policy().max_attempts, 4, 'the client keeps a copy:');
+    const seen = watchRetries(client);
+    const path = '/flaky?fail=2&retry-after=1&json=1&key=js-client';
+    const started = GLib.get_monotonic_time();
+    const value = settle(() => clientRequest(client, 'GET', path));
+    const elapsed = GLib.get_monotonic_time() - started;
+
+    assertEqual(JSON.stringify(value), '{"ok":true}', 'decoded:');
+    assertEqual(requestsFor(server, path).length, 3, 'requests:');
+    assertEqual(seen.retries.map(r => `${r.attempt}:${r.delayMs}`).join(), '2:1000,3:1000', 'retries:');
+    assertError(seen.retries[0].why, Ladle.error_quark(), Ladle.Error.RETRIED_STATUS);
+    assert(seen.retries[1].at - seen.retries[0].at >= 990000, 'the second delay was honoured');
+    assert(elapsed >= 1980000, `both delays were honoured (${elapsed} µs)`);
+    assertEqual(seen.tasks.length, 1, 'tasks:');
+    assertEqual(seen.tasks[0].dup_retry_policy().max_attempts, 4, 'the task policy:');
+}
+
+function testClientPost(server, session) {
+    const client = newClient(server, session);
+    client.set_retry_policy(quickPolicy(4));
+    const seen = watchRetries(client);
+    let path = '/flaky?fail=1&json=1&key=js-post';
+    const error = settle(() => rejection(clientRequest(client, 'POST', path, {n: 1})));
+    assertError(error, Ladle.error_quark(), Ladle.Error.UNACCEPTABLE_STATUS);
+    assertEqual(error.response.get_status(), 503, 'the response:');
+    assertEqual(new TextDecoder().decode(error.response.get_body().get_data()), 'flaky', 'its body:');
+    assertEqual(seen.retries.length, 0, 'no retry:');
+    assertEqual(requestsFor(server, path).length, 1, 'requests:');
+
+    client.set_retry_policy(quickPolicy(4, true));
+    path = '/flaky?fail=2&json=1&key=js-post-any';
+    const value = settle(() => clientRequest(client, 'POST', path, {n: 1}));
+    assertEqual(value.ok, true, 'decoded:');
+    assertEqual(seen.retries.map(r => r.attempt).join(), '2,3', 'retries:');
+    const sent = requestsFor(server, path);
+    assertEqual(sent.length, 3, 'requests:');
+    assert(sent.every(r => r.method === 'POST'), 'every attempt is a POST');
+}
+
+function testClientVeto(server, session) {
+    const client = newClient(server, session);
+    client.set_retry_policy(quickPolicy(4));
+    const seen = watchRetries(client, true);
+    const path = '/flaky?fail=2&json=1&key=js-veto';
+    const error = settle(() => rejection(clientRequest(client, 'GET', path)));
+    assertError(error, Ladle.error_quark(), Ladle.Error.UNACCEPTABLE_STATUS);
+    assertEqual(error.response.get_status(), 503, 'the response:');
+    assertEqual(seen.retries.map(r => r.attempt).join(), '2', 'one vetoed retry:');
+    assertEqual(requestsFor(server, path).length, 1, 'requests:');
+}
+
 run([
     ['wait', testWait],
     ['wait-error-and-cancel', testWaitErrorAndCancel],
     ['send-and-read', testSendAndRead],
     ['download', testDownload],
+    ['client-retries-get', testClientRetriesGet],
+    ['client-post', testClientPost],
+    ['client-veto', testClientVeto],
 ]);

@@ -54,7 +54,8 @@ this module needs no third-party package).
         method, uri (with query), status (int), body_bytes_sent (int), bytes_sent (int),
         request_length (int), range, if_range, content_length, content_type, authorization,
         user_agent, server_port (int), scheme, time, cookie, if_none_match, if_modified_since,
-        cache_control. Missing headers are "".
+        cache_control, msec (float: when the request ended, Unix seconds), request_time (float:
+        seconds it lasted; msec - request_time is when it began). Missing headers are "".
 
     with servers.PhpServer() as php:                # php -S 127.0.0.1:PORT upload.php
         php.url('/anything')                        # every path runs upload.php
@@ -237,7 +238,7 @@ _LOG_FORMAT = ('{"time":"$time_iso8601","method":"$request_method","uri":"$reque
                '"authorization":"$http_authorization","user_agent":"$http_user_agent",'
                '"server_port":$server_port,"scheme":"$scheme","cookie":"$http_cookie",'
                '"if_none_match":"$http_if_none_match","if_modified_since":"$http_if_modified_since",'
-               '"cache_control":"$http_cache_control"}')
+               '"cache_control":"$http_cache_control","msec":$msec,"request_time":$request_time}')
 
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 _STATUS_CODES = (200, 204, 301, 400, 401, 403, 404, 416, 500, 503)
@@ -507,10 +508,12 @@ class PhpServer(_Server):
 
     name = 'php'
 
-    def __init__(self, max_size='4G', script=None):
+    def __init__(self, max_size='4G', script=None, port=None):
         super().__init__()
         self.max_size = max_size
         self.script = script
+        # port: listen there (a test that made a client wait for this server on that port)
+        self.fixed_port = port
         self.port = None
 
     def url(self, path='/'):
@@ -530,7 +533,7 @@ class PhpServer(_Server):
                 with open(self.script) as script:
                     f.write(script.read())
         for attempt in range(5):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             argv = [_find('php'), '-n',
                     '-d', 'upload_max_filesize=' + self.max_size,
                     '-d', 'post_max_size=' + self.max_size,

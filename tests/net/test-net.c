@@ -644,9 +644,11 @@ test_cancel_during_delay (void)
   ladle_test_wait_until (has_retried, run, 30, "the task announces a retry");
   g_assert_cmpuint (run->delays[0], ==, 30000);
   ladle_test_spin (100);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_RETRY);
   cancelled = g_get_monotonic_time ();
   ladle_task_cancel (LADLE_TASK (task));
   run_wait (run);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_NONE);
 
   g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpstr (run->events->str, ==, "WT");
@@ -922,12 +924,21 @@ test_waits_for_connectivity (void)
   g_assert_cmpstr (run->events->str, ==, "C");
   g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 0);
   g_assert_cmpuint (count_debug_lines ("waiting for connectivity"), ==, 1);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_CONNECTIVITY);
+
+  /* suspended, it waits for the application, not the network; resumed, for the network again */
+  ladle_task_suspend (LADLE_TASK (task));
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_NONE);
+  ladle_task_resume (LADLE_TASK (task));
+  ladle_test_spin (100);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_CONNECTIVITY);
 
   /* still down (another notification): no second announcement */
   ladle_test_monitor_set_available (monitor, FALSE);
   ladle_test_spin (100);
   ladle_test_monitor_set_available (monitor, TRUE);
   run_wait (run);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_NONE);
 
   g_assert_no_error (run->error);
   g_assert_cmpstr (run->events->str, ==, "CT");
@@ -995,6 +1006,7 @@ test_retry_waits_for_connectivity (void)
   ladle_test_spin (300);
   g_assert_false (run->done);
   g_assert_cmpstr (run->events->str, ==, "WC");
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_CONNECTIVITY);
   g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 1);
 
   ladle_test_monitor_set_available (monitor, TRUE);
@@ -1060,9 +1072,12 @@ test_metered_pauses_download (void)
   g_assert_cmpuint (ladle_test_server_get_n_requests (server), ==, 2);
   g_assert_cmpuint (count_debug_lines ("the network became metered"), ==, 1);
   g_assert_cmpuint (count_debug_lines ("waiting for an unmetered network"), ==, 1);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_UNMETERED_NETWORK);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (data)), ==, LADLE_TASK_WAIT_REASON_NONE);
 
   ladle_test_monitor_set_metered (monitor, FALSE);
   run_wait (run);
+  g_assert_cmpint (ladle_task_get_wait_reason (LADLE_TASK (task)), ==, LADLE_TASK_WAIT_REASON_NONE);
   g_assert_no_error (run->error);
   g_assert_cmpstr (run->events->str, ==, "RT");
   g_assert_cmpint (run->resumed[0], ==, 200000);

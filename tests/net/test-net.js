@@ -296,10 +296,12 @@ const tests = [
         assert(!run.done, 'still waiting');
         assertEqual(run.events, 'C', 'announced once');
         assertEqual(requestsFor(server, path).length, 0, 'nothing sent');
+        assertEqual(task.wait_reason, Ladle.TaskWaitReason.CONNECTIVITY, 'the reason it waits');
         monitor.network_available = true;
         run.wait();
         assertEqual(run.error, null, 'error');
         assertEqual(run.events, 'CT', 'events');
+        assertEqual(task.get_wait_reason(), Ladle.TaskWaitReason.NONE, 'no reason once done');
         assertEqual(requestsFor(server, path).length, 1, 'requests');
     }],
 

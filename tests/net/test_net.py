@@ -298,11 +298,14 @@ def test_waits_for_connectivity(server):
     assert not run.done
     assert run.events == 'C'
     assert requests_for(server, path) == []
+    assert task.props.wait_reason == Ladle.TaskWaitReason.CONNECTIVITY
+    assert task.get_wait_reason() == Ladle.TaskWaitReason.CONNECTIVITY
 
     monitor.props.network_available = True
     run.wait()
     assert run.error is None
     assert run.events == 'CT'
+    assert task.props.wait_reason == Ladle.TaskWaitReason.NONE
     assert task.props.status_code == 200
     assert len(requests_for(server, path)) == 1
 

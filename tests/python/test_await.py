@@ -3,12 +3,18 @@
 #
 # Awaiting from Python: Ladle.Task.wait_async, Ladle.Session.send_and_read_async and
 # download_async, with callbacks and with `await` (tests/python/gio_await.py) on the GLib main
-# loop, against the test server.
+# loop, against the test server; Ladle.HttpClient's retry policy awaited the same way.
 
 import hashlib
+import json
 import os
+import time
 
-from gi.repository import Gio, GLib, Ladle, Soup
+import gi
+
+gi.require_version('Json', '1.0')
+
+from gi.repository import Gio, GLib, Json, Ladle, Soup  # noqa: E402
 
 import pytest
 
@@ -132,3 +138,120 @@ def test_await_wait_raises_the_task_error(server, session):
 
     error = run(main())
     assert error.matches(Ladle.error_quark(), Ladle.Error.TRUNCATED_BODY)
+
+
+# Ladle.HttpClient with a retry policy (the test server's /flaky?json=1)
+
+def quick_policy(max_attempts, non_idempotent=False):
+    policy = Ladle.RetryPolicy.new_backoff(max_attempts, 10, 5000)
+    policy.props.jitter = 0.0
+    policy.props.retry_non_idempotent = non_idempotent
+    return policy
+
+
+class ClientRetries:
+    """The will-retry signals of the client's tasks, connected from task-created."""
+
+    def __init__(self, client, veto=False):
+        self.veto = veto
+        self.tasks = []
+        self.retries = []  # (attempt, delay_ms, why, monotonic seconds)
+        client.connect('task-created', self._on_task_created)
+
+    def _on_task_created(self, client, task):
+        self.tasks.append(task)
+        task.connect('will-retry', self._on_will_retry)
+
+    def _on_will_retry(self, task, attempt, delay_ms, why):
+        self.retries.append((attempt, delay_ms, why, time.monotonic()))
+        return not self.veto
+
+
+def requests_for(server, path_and_query):
+    path, _, query = path_and_query.partition('?')
+    return [r for r in server.log() if r['path'] == path and r['query'] == query]
+
+
+def client_request(client, method, path, parameters=None):
+    """await-style: returns (decoded value or None, error or None, the response)."""
+    node = Json.from_string(json.dumps(parameters)) if parameters is not None else None
+    responses = []
+
+    def keep_response(error, result):
+        responses.append(client.dup_response(result))
+
+    async def main():
+        try:
+            node_out = await Call(client.request_async, client.request_finish, method, path, node, None,
+                                  on_error=keep_response)
+        except GLib.Error as e:
+            return None, e
+        return json.loads(Json.to_string(node_out, False)), None
+
+    value, error = run(main())
+    return value, error, responses[0] if responses else None
+
+
+def test_await_client_retries_get(server, session):
+    client = Ladle.HttpClient.new(GLib.Uri.parse(server.uri('/'), GLib.UriFlags.NONE), session)
+    policy = quick_policy(4)
+    client.set_retry_policy(policy)
+    policy.props.max_attempts = 1  # the client has its copy
+    assert client.dup_retry_policy().props.max_attempts == 4
+    assert client.props.retry_policy.props.max_attempts == 4
+    seen = ClientRetries(client)
+    path = '/flaky?fail=2&retry-after=1&json=1&key=py-client'
+
+    started = time.monotonic()
+    value, error, _ = client_request(client, 'GET', path)
+    elapsed = time.monotonic() - started
+
+    assert error is None
+    assert value == {'ok': True}
+    assert len(requests_for(server, path)) == 3
+    assert [(a, d) for a, d, _, _ in seen.retries] == [(2, 1000), (3, 1000)]
+    assert seen.retries[0][2].matches(Ladle.error_quark(), Ladle.Error.RETRIED_STATUS)
+    assert seen.retries[1][3] - seen.retries[0][3] >= 0.99
+    assert elapsed >= 1.98
+    assert len(seen.tasks) == 1
+    assert seen.tasks[0].dup_retry_policy().props.max_attempts == 4
+    assert seen.tasks[0].get_status_code() == 200
+
+
+def test_await_client_post_retried_only_when_allowed(server, session):
+    client = Ladle.HttpClient.new(GLib.Uri.parse(server.uri('/'), GLib.UriFlags.NONE), session)
+    idempotent_only = quick_policy(4)
+    client.props.retry_policy = idempotent_only
+    seen = ClientRetries(client)
+
+    path = '/flaky?fail=1&json=1&key=py-post'
+    value, error, response = client_request(client, 'POST', path, {'n': 1})
+    assert error.matches(Ladle.error_quark(), Ladle.Error.UNACCEPTABLE_STATUS)
+    assert response.get_status() == 503
+    assert response.get_body().get_data() == b'flaky'
+    assert seen.retries == []
+    assert len(requests_for(server, path)) == 1
+
+    any_method = quick_policy(4, non_idempotent=True)
+    client.props.retry_policy = any_method
+    path = '/flaky?fail=2&json=1&key=py-post-any'
+    value, error, response = client_request(client, 'POST', path, {'n': 1})
+    assert error is None
+    assert value == {'ok': True}
+    assert [a for a, _, _, _ in seen.retries] == [2, 3]
+    sent = requests_for(server, path)
+    assert len(sent) == 3
+    assert {r['method'] for r in sent} == {'POST'}
+
+
+def test_await_client_will_retry_veto(server, session):
+    client = Ladle.HttpClient.new(GLib.Uri.parse(server.uri('/'), GLib.UriFlags.NONE), session)
+    client.set_retry_policy(quick_policy(4))
+    seen = ClientRetries(client, veto=True)
+    path = '/flaky?fail=2&json=1&key=py-veto'
+
+    value, error, response = client_request(client, 'GET', path)
+    assert error.matches(Ladle.error_quark(), Ladle.Error.UNACCEPTABLE_STATUS)
+    assert response.get_status() == 503
+    assert [a for a, _, _, _ in seen.retries] == [2]
+    assert len(requests_for(server, path)) == 1

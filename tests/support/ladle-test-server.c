@@ -425,6 +425,14 @@ handle_flaky (LadleTestServer   *self,
   const char *retry_after = query_get (query, "retry-after");
 
   g_hash_table_insert (self->counters, g_steal_pointer (&key), GUINT_TO_POINTER (count));
+  if (count > query_int (query, "fail", 2) && query_is (query, "json", "1"))
+    {
+      static const char ok[] = "{\"ok\":true}";
+
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, ok, strlen (ok));
+      return;
+    }
   if (count > query_int (query, "fail", 2))
     {
       set_text (msg, SOUP_STATUS_OK, "ok");

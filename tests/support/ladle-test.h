@@ -149,6 +149,7 @@ GBytes *ladle_test_resume_data_build (const LadleTestResumeFields *fields);
  *   /flaky             the first ?fail=N (2) requests to this URI (query included) answer
  *                      ?status=CODE (503) with ?retry-after=VALUE as Retry-After (none without
  *                      it; "date+S": an HTTP-date S seconds from now), body "flaky"; then 200 "ok"
+ *                      (text/plain), or with ?json=1 200 {"ok":true} (application/json)
  *
  * Redirects
  *   /redirect?to=URI   302 to URI
