@@ -110,7 +110,7 @@ class Transfer(GObject.Object):
     __gtype_name__ = 'LadleDownloadManagerTransfer'
 
     rate = GObject.Property(type=float, default=0.0)  # bytes per second, smoothed
-    note = GObject.Property(type=str, default='')     # why it waits, until bytes arrive again
+    note = GObject.Property(type=str, default='')     # why it waits (Task:wait-reason)
 
     def __init__(self, task, restored):
         super().__init__()
@@ -118,28 +118,41 @@ class Transfer(GObject.Object):
         self.restored = restored
         self._window_start = None  # the current sample: since when, how many bytes
         self._window_bytes = 0
+        self._retry = None         # the last will-retry's delay and reason
         self._handlers = [
             task.connect('download-progress', self._on_progress),
             task.connect('notify::state', self._on_state),
-            task.connect('waiting-for-connectivity', self._on_waiting),
+            task.connect('notify::wait-reason', self._on_wait_reason),
             task.connect('will-retry', self._on_will_retry),
         ]
+        self._on_wait_reason(task, None)  # a restored task may be waiting already
 
     @property
     def url(self):
         request = self.task.get_original_request()
         return request.get_uri().to_string() if request is not None else ''
 
-    def _on_waiting(self, task):
-        self.note = 'waiting for the network'
-
     def _on_will_retry(self, task, attempt, delay_ms, why):
-        self.note = 'retrying in %d s (%s)' % (math.ceil(delay_ms / 1000), why.message)
-        return True  # let the session's retry policy retry
+        self._retry = (delay_ms, why.message)  # for the note, while wait-reason says RETRY
+        self._on_wait_reason(task, None)
+        return True  # let the retry policy retry
+
+    def _on_wait_reason(self, task, pspec):
+        reason = task.get_wait_reason()
+        if reason == Ladle.TaskWaitReason.CONNECTIVITY:
+            note = 'waiting for the network'
+        elif reason == Ladle.TaskWaitReason.UNMETERED_NETWORK:
+            note = 'waiting for a network that is not metered'
+        elif reason == Ladle.TaskWaitReason.RETRY and self._retry is not None:
+            note = 'retrying in %d s (%s)' % (math.ceil(self._retry[0] / 1000), self._retry[1])
+        elif reason == Ladle.TaskWaitReason.RETRY:
+            note = 'retrying'
+        else:
+            note = ''
+        if note != self.note:
+            self.note = note
 
     def _on_progress(self, task, received_now, total_received, total_expected):
-        if self.note:
-            self.note = ''
         now = GLib.get_monotonic_time() / 1e6
         if self._window_start is None:
             # The first emission of a run: what it reports arrived over an unknown time.
@@ -478,17 +491,15 @@ class DownloadManager(Adw.Application):
         if transfer is not None:
             transfer.disconnect_task()
         # download-finished came before, with where the file is. A completion of an earlier run
-        # has no status code (0): it succeeded when it has a location.
+        # has the status of its last response too.
         location = self.locations.pop(identifier, None)
         status = task.get_status_code()
         if error is not None and error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
             message = CANCELLED
         elif error is not None:
             message = error.message
-        elif status != 0 and not 200 <= status < 300:
+        elif not 200 <= status < 300:
             message = 'The server answered %d' % status
-        elif status == 0 and location is None:
-            message = 'The server answered with an error'
         else:
             message = None
         name = task.get_description() or str(identifier)
