@@ -210,9 +210,13 @@ on_state_changed (LadleTask       *task,
                   GParamSpec      *pspec,
                   LadleBackground *self)
 {
-  /* A resumed task is recorded when the session admits it (it waits for the store there); a
-   * completed one when its completion is. Suspension is recorded here. */
-  if (ladle_task_get_state (task) == LADLE_TASK_STATE_SUSPENDED &&
+  LadleTaskState state = ladle_task_get_state (task);
+
+  /* A task that starts is recorded when the session admits it (it waits for the store there); a
+   * completed one when its completion is. Suspension is recorded here, and so is a resume that
+   * lets a suspended transfer go on without a new admission: a kill from then on finds the task
+   * running, not suspended. */
+  if ((state == LADLE_TASK_STATE_SUSPENDED || state == LADLE_TASK_STATE_RUNNING) &&
       _ladle_background_store_has_record (self->store, ladle_task_get_identifier (task)))
     {
       put_record (self, task);
@@ -619,6 +623,10 @@ _ladle_background_restore (LadleBackground *self)
   commit_quietly (self);
 
   self->delivery_source = g_idle_source_new ();
+  /* At the priority of the transfers, not below: the restored tasks' network events, which
+   * keep a busy main loop busy, would otherwise hold back the earlier runs' completions and
+   * ::background-events-finished until the transfers end. */
+  g_source_set_priority (self->delivery_source, G_PRIORITY_DEFAULT);
   g_source_set_callback (self->delivery_source, deliver_cb, self, NULL);
   g_source_set_static_name (self->delivery_source, "[ladle] background completions");
   g_source_attach (self->delivery_source, _ladle_session_get_context (self->session));

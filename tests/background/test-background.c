@@ -508,6 +508,58 @@ test_suspended_stays (Fixture       *fixture,
   g_assert_cmpstr (ladle_test_server_get_request (fixture->server, 0)->range, ==, "bytes=1048576-");
 }
 
+/* Suspended, then resumed: it runs again, and a kill from then on finds it running (it goes on
+ * by itself after the relaunch), not suspended as it was for a while. */
+static void
+test_resumed_runs_again (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LadleSession) session = background_session_new (fixture);
+  g_autoptr(LadleDownloadTask) task = start_download (fixture, session, "stall=2000000", "photo-5.jpg");
+  g_autoptr(Snapshot) killed = NULL;
+  g_autoptr(LadleSession) relaunched = NULL;
+  g_autofree char *destination = g_build_filename (fixture->out_dir, "photo-5.jpg", NULL);
+  g_autofree char *sha = NULL;
+  g_autofree char *expected_sha = NULL;
+  g_autofree char *range = NULL;
+  Delegate delegate = { 0 };
+  LadleTask *restored;
+  guint64 identifier = ladle_task_get_identifier (LADLE_TASK (task));
+  gint64 on_disk;
+
+  ladle_test_wait_until (partial_file_reaches, fixture, 60, "a MiB in the partial file");
+  ladle_task_suspend (LADLE_TASK (task));
+  ladle_test_drain (100);
+  ladle_task_resume (LADLE_TASK (task));
+  ladle_test_drain (100);
+  g_assert_cmpint (ladle_task_get_state (LADLE_TASK (task)), ==, LADLE_TASK_STATE_RUNNING);
+  killed = take_snapshot (fixture);
+  end_session (session);
+  g_clear_object (&task);
+  g_clear_object (&session);
+  put_back (fixture, killed);
+  ladle_test_server_clear_log (fixture->server);
+
+  relaunched = background_session_new (fixture);
+  delegate_connect (&delegate, relaunched);
+  restored = ladle_session_get_task_by_identifier (relaunched, identifier);
+  g_assert_nonnull (restored);
+  g_assert_cmpint (ladle_task_get_state (restored), ==, LADLE_TASK_STATE_RUNNING);
+  on_disk = ladle_task_get_bytes_received (restored);
+  g_assert_cmpint (on_disk, >=, MiB);
+
+  ladle_test_wait_until (session_is_idle, relaunched, 60, "the restored task completes");
+  g_assert_cmpstr (delegate.events->str, ==, "EWT");
+  g_assert_no_error (delegate.error);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, 1);
+  range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-", on_disk);
+  g_assert_cmpstr (ladle_test_server_get_request (fixture->server, 0)->range, ==, range);
+  sha = ladle_test_checksum_file (destination);
+  expected_sha = ladle_test_variant_content_checksum (1, 3 * MiB);
+  g_assert_cmpstr (sha, ==, expected_sha);
+  delegate_clear (&delegate);
+}
+
 /* Cancelling forgets the task: no record, no partial file; a relaunch has nothing. */
 static void
 test_cancel_forgets (Fixture       *fixture,
@@ -569,6 +621,7 @@ main (int   argc,
   ADD ("completion-redelivered", test_completion_redelivered);
   ADD ("streamed-upload-refused", test_streamed_upload_refused);
   ADD ("suspended-stays", test_suspended_stays);
+  ADD ("resumed-runs-again", test_resumed_runs_again);
   ADD ("cancel-forgets", test_cancel_forgets);
   ADD ("data-task-not-recorded", test_data_task_not_recorded);
 

@@ -12,7 +12,8 @@ DEPS = os.path.join(SRCDIR, 'tools', 'deps')
 # Test servers and tools that the demo must not install.
 TEST_ONLY = {'nginx-core', 'php-cli', 'valgrind', 'gjs', 'python3-pytest', 'python3-gi', 'curl',
              'gi-docgen', 'valac', 'libasan8', 'libubsan1', 'glib-networking',
-             'gobject-introspection', 'libgirepository1.0-dev', 'gir1.2-json-1.0'}
+             'gobject-introspection', 'libgirepository1.0-dev', 'gir1.2-json-1.0',
+             'gir1.2-gtk-4.0', 'gir1.2-adw-1', 'xvfb', 'dbus-daemon'}
 
 
 def listed(*args):
