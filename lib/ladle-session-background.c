@@ -27,6 +27,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <glib/gstdio.h>
 
 #include "ladle-background-store-private.h"
@@ -48,6 +53,7 @@ struct _LadleBackground
   LadleBackgroundStore *store;
   GFile                *partial_directory;
   GPtrArray            *deliveries;        /* LadleStoredCompletion, restored, not yet emitted */
+  int                   lock_fd;           /* flock()ed while the session runs */
   GSource              *delivery_source;
 };
 
@@ -55,14 +61,39 @@ LadleBackground *
 _ladle_background_new (LadleSession              *session,
                        LadleSessionConfiguration *configuration)
 {
-  LadleBackground *self = g_new0 (LadleBackground, 1);
+  LadleBackground *self;
   g_autofree char *application_id = ladle_session_configuration_dup_application_id (configuration);
   const char *identifier = ladle_session_configuration_get_identifier (configuration);
   const char *state_directory = ladle_session_configuration_get_state_directory (configuration);
   g_autofree char *app = _ladle_background_store_escape_name (application_id);
   g_autofree char *name = _ladle_background_store_escape_name (identifier);
   g_autofree char *downloads = g_strconcat (name, ".downloads", NULL);
+  g_autofree char *lock_name = g_strconcat (name, ".lock", NULL);
+  g_autofree char *directory = g_build_filename (state_directory, "background", app, NULL);
+  g_autofree char *lock_path = g_build_filename (directory, lock_name, NULL);
+  int lock_fd;
 
+  /* One session per background session at a time: two would restore the same tasks and write
+   * over each other's store. The lock is the file's, held until the session goes. */
+  if (g_mkdir_with_parents (directory, 0700) != 0 ||
+      (lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+    {
+      int saved_errno = errno;
+
+      g_warning ("Background session “%s” keeps nothing: cannot open %s: %s",
+                 identifier, lock_path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (flock (lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      g_warning ("Background session “%s” of %s is already running (in this process or another): "
+                 "this session keeps nothing and restores nothing", identifier, application_id);
+      close (lock_fd);
+      return NULL;
+    }
+
+  self = g_new0 (LadleBackground, 1);
+  self->lock_fd = lock_fd;
   self->session = session;
   self->store = _ladle_background_store_new (application_id, identifier, state_directory);
   /* Its own partial directory: files that no record refers to are removed at restoration,
@@ -91,6 +122,8 @@ _ladle_background_free (LadleBackground *self)
   g_clear_object (&self->store);
   g_clear_object (&self->partial_directory);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
+  /* Closing the file releases its lock. */
+  close (self->lock_fd);
   g_free (self);
 }
 

@@ -151,6 +151,14 @@ create_cache (LadleSession *self)
   return _ladle_cache_new_for_configuration (self->soup_session, self->configuration, private);
 }
 
+static gboolean
+emit_events_finished_cb (gpointer user_data)
+{
+  _ladle_session_emit_background_events_finished (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 ladle_session_constructed (GObject *object)
 {
@@ -193,11 +201,12 @@ ladle_session_constructed (GObject *object)
       /* Its HTTP cache lives here too, whatever the state directory. */
       self->private_directory = g_file_new_build_filename (g_get_tmp_dir (), name, NULL);
     }
+  /* NULL when another session (of this process or another) runs the same background session:
+   * this one then keeps nothing, as a default session. */
   if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
-    {
-      self->background = _ladle_background_new (self, configuration);
-      self->partial_directory = g_object_ref (_ladle_background_get_partial_directory (self->background));
-    }
+    self->background = _ladle_background_new (self, configuration);
+  if (self->background != NULL)
+    self->partial_directory = g_object_ref (_ladle_background_get_partial_directory (self->background));
   else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL &&
            !_ladle_session_configuration_has_state_directory (configuration))
     {
@@ -227,6 +236,17 @@ ladle_session_constructed (GObject *object)
   /* Last: restored tasks need all of the above. */
   if (self->background != NULL)
     _ladle_background_restore (self->background);
+  else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
+    {
+      /* Nothing to deliver, but the application may wait for the signal. */
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, emit_events_finished_cb, g_object_ref (self), g_object_unref);
+      g_source_set_static_name (source, "[ladle] background events finished");
+      g_source_attach (source, self->context);
+      g_source_unref (source);
+    }
 }
 
 static void

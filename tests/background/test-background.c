@@ -602,16 +602,97 @@ test_data_task_not_recorded (Fixture       *fixture,
   ladle_test_wait_until ((LadleTestPredicate) ladle_test_server_get_n_requests, fixture->server, 30, "the request");
   ladle_test_drain (50);
   g_assert_cmpuint (n_records (fixture), ==, 0);
-  relaunched = background_session_new (fixture);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (relaunched)), ==, 0);
+  /* The first session lets go of the background session before the next one is made (one at a
+   * time: see second-session-keeps-nothing). */
   ladle_task_cancel (LADLE_TASK (task));
   ladle_test_drain (100);
+  g_clear_object (&task);
+  g_clear_object (&session);
+  relaunched = background_session_new (fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (relaunched)), ==, 0);
+}
+
+/* Ladle's warnings that a test expects (structured logging: g_test_expect_message() does not
+ * see them); every other message goes to GLib's writer, where warnings are fatal. */
+static const char *expected_warning;
+static guint n_expected_warnings;
+
+static GLogWriterOutput
+expecting_writer (GLogLevelFlags   log_level,
+                  const GLogField *fields,
+                  gsize            n_fields,
+                  gpointer         user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+        domain = fields[i].value;
+      else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+        message = fields[i].value;
+    }
+
+  if ((log_level & G_LOG_LEVEL_WARNING) && expected_warning != NULL && g_strcmp0 (domain, "Ladle") == 0 &&
+      message != NULL && g_pattern_match_simple (expected_warning, message))
+    {
+      n_expected_warnings++;
+      return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* Two sessions for one background session at once would restore the same tasks and write over
+ * each other's store: the second keeps nothing (a warning says so), and says so with
+ * ::background-events-finished; once the first is gone, a new one restores as usual. */
+static void
+test_second_session_keeps_nothing (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  g_autoptr(LadleSession) first = background_session_new (fixture);
+  g_autoptr(LadleDownloadTask) task = start_download (fixture, first, "stall=2000000", "photo-5.jpg");
+  g_autoptr(LadleSession) second = NULL;
+  g_autoptr(LadleSession) third = NULL;
+  g_autoptr(LadleDownloadTask) other = NULL;
+  Delegate delegate = { 0 };
+  guint64 identifier = ladle_task_get_identifier (LADLE_TASK (task));
+
+  ladle_test_wait_until (partial_file_reaches, fixture, 60, "a MiB in the partial file");
+  g_assert_cmpuint (n_records (fixture), ==, 1);
+
+  expected_warning = "Background session*is already running*keeps nothing*";
+  second = background_session_new (fixture);
+  expected_warning = NULL;
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  delegate_connect (&delegate, second);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 0);
+  ladle_test_wait_until (delegate_has_events_finished, &delegate, 30, "background-events-finished");
+  g_assert_cmpstr (delegate.events->str, ==, "E");
+
+  /* What the second one runs is not recorded: the first's store is as it was. */
+  other = start_download (fixture, second, "etag=strong", "photo-6.jpg");
+  ladle_test_wait_until (session_is_idle, second, 60, "the second session's download");
+  g_assert_cmpuint (n_records (fixture), ==, 1);
+  g_assert_cmpuint (n_completions (fixture), ==, 0);
+  g_clear_object (&other);
+  g_clear_object (&second);
+
+  end_session (first);
+  g_clear_object (&task);
+  g_clear_object (&first);
+  third = background_session_new (fixture);
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  g_assert_null (ladle_session_get_task_by_identifier (third, identifier));
+  delegate_clear (&delegate);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
+  g_log_set_writer_func (expecting_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
@@ -624,6 +705,7 @@ main (int   argc,
   ADD ("resumed-runs-again", test_resumed_runs_again);
   ADD ("cancel-forgets", test_cancel_forgets);
   ADD ("data-task-not-recorded", test_data_task_not_recorded);
+  ADD ("second-session-keeps-nothing", test_second_session_keeps_nothing);
 
   return g_test_run ();
 }
