@@ -232,37 +232,37 @@ commit_quietly (LadleBackground *self)
   _ladle_background_store_commit_async (self->store, NULL, NULL, NULL);
 }
 
+/* Nothing to write for this task: @callback runs from the main loop all the same. */
+static void
+done_at_once (gpointer             source_tag,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) gtask = g_task_new (NULL, NULL, callback, user_data);
+
+  g_task_set_source_tag (gtask, source_tag);
+  g_task_return_boolean (gtask, TRUE);
+}
+
 void
 _ladle_background_finish (GAsyncResult *result)
 {
   g_task_propagate_boolean (G_TASK (result), NULL);
 }
 
+/* notify::state and notify::description of a recorded task. A task that starts is recorded
+ * when the session admits it (it waits for the store there), a completed one when its
+ * completion is; suspension is recorded here, and so is a resume that lets a suspended transfer
+ * go on without a new admission: a kill from then on finds the task running, not suspended. */
 static void
-on_state_changed (LadleTask       *task,
-                  GParamSpec      *pspec,
-                  LadleBackground *self)
+on_recorded_property_changed (LadleTask       *task,
+                              GParamSpec      *pspec,
+                              LadleBackground *self)
 {
   LadleTaskState state = ladle_task_get_state (task);
 
-  /* A task that starts is recorded when the session admits it (it waits for the store there); a
-   * completed one when its completion is. Suspension is recorded here, and so is a resume that
-   * lets a suspended transfer go on without a new admission: a kill from then on finds the task
-   * running, not suspended. */
   if ((state == LADLE_TASK_STATE_SUSPENDED || state == LADLE_TASK_STATE_RUNNING) &&
       _ladle_background_store_has_record (self->store, ladle_task_get_identifier (task)))
-    {
-      put_record (self, task);
-      commit_quietly (self);
-    }
-}
-
-static void
-on_description_changed (LadleTask       *task,
-                        GParamSpec      *pspec,
-                        LadleBackground *self)
-{
-  if (_ladle_background_store_has_record (self->store, ladle_task_get_identifier (task)))
     {
       put_record (self, task);
       commit_quietly (self);
@@ -276,8 +276,8 @@ _ladle_background_track (LadleBackground *self,
   if (!is_recorded_kind (task))
     return;
 
-  g_signal_connect (task, "notify::state", G_CALLBACK (on_state_changed), self);
-  g_signal_connect (task, "notify::description", G_CALLBACK (on_description_changed), self);
+  g_signal_connect (task, "notify::state", G_CALLBACK (on_recorded_property_changed), self);
+  g_signal_connect (task, "notify::description", G_CALLBACK (on_recorded_property_changed), self);
 }
 
 /* The task starts only once the store knows it runs: a kill from then on finds it again. */
@@ -289,11 +289,7 @@ _ladle_background_admit_async (LadleBackground     *self,
 {
   if (!is_recorded_kind (task))
     {
-      GTask *gtask = g_task_new (NULL, NULL, callback, user_data);
-
-      g_task_set_source_tag (gtask, _ladle_background_admit_async);
-      g_task_return_boolean (gtask, TRUE);
-      g_object_unref (gtask);
+      done_at_once (_ladle_background_admit_async, callback, user_data);
       return;
     }
 
@@ -332,11 +328,7 @@ _ladle_background_record_completion_async (LadleBackground     *self,
   if (!_ladle_background_store_has_record (self->store, identifier))
     {
       /* Not recorded (a data task), or its completion is already. */
-      GTask *gtask = g_task_new (NULL, NULL, callback, user_data);
-
-      g_task_set_source_tag (gtask, _ladle_background_record_completion_async);
-      g_task_return_boolean (gtask, TRUE);
-      g_object_unref (gtask);
+      done_at_once (_ladle_background_record_completion_async, callback, user_data);
       return;
     }
 
@@ -605,19 +597,13 @@ deliver_cb (gpointer user_data)
       LadleStoredCompletion *completion = g_ptr_array_index (deliveries, i);
       g_autoptr(LadleTask) task = completed_task_of (self, completion);
       g_autoptr(GFile) location = completion->location ? g_file_new_for_uri (completion->location) : NULL;
-      gboolean in_partial_directory = location != NULL && g_file_has_parent (location, self->partial_directory);
 
       /* Forgotten meanwhile by invalidate_and_cancel() from a handler. */
       if (ladle_session_is_invalidated (self->session))
         break;
 
       _ladle_session_deliver_restored (self->session, task, location, completion->error);
-      _ladle_background_store_remove_completion (self->store, completion->record->identifier);
-      commit_quietly (self);
-
-      /* A download without a destination: its file was the handlers' to take. */
-      if (in_partial_directory)
-        delete_unclaimed (location);
+      _ladle_background_delivered (self, task);
     }
 
   _ladle_session_emit_background_events_finished (self->session);
