@@ -26,6 +26,13 @@ typedef struct
 } LadleStoredCompletion;
 
 void                   _ladle_stored_completion_free              (LadleStoredCompletion *completion);
+GVariant              *_ladle_stored_completion_serialize         (const LadleTaskRecord *record,
+                                                                   const GError          *error,
+                                                                   const char            *location);
+LadleStoredCompletion *_ladle_stored_completion_parse             (guint64                identifier,
+                                                                   GVariant              *value,
+                                                                   GError               **error);
+void                   _ladle_background_store_prefer_keyfile     (void);
 
 LadleBackgroundStore  *_ladle_background_store_new                (const char            *application_id,
                                                                    const char            *identifier,
@@ -35,8 +42,13 @@ char                  *_ladle_background_store_dup_location       (LadleBackgrou
 char                  *_ladle_background_store_escape_name        (const char            *name);
 
 guint64                _ladle_background_store_take_identifier    (LadleBackgroundStore  *self);
+guint64                _ladle_background_store_peek_identifier    (LadleBackgroundStore  *self);
+gboolean               _ladle_background_store_reserve_identifier (LadleBackgroundStore  *self,
+                                                                   guint64                identifier);
 GPtrArray             *_ladle_background_store_dup_records        (LadleBackgroundStore  *self);
 GPtrArray             *_ladle_background_store_dup_completions    (LadleBackgroundStore  *self);
+GVariant              *_ladle_background_store_dup_completion     (LadleBackgroundStore  *self,
+                                                                   guint64                identifier);
 gboolean               _ladle_background_store_has_record         (LadleBackgroundStore  *self,
                                                                    guint64                identifier);
 gboolean               _ladle_background_store_has_completion     (LadleBackgroundStore  *self,

@@ -60,6 +60,16 @@ struct _LadleBackgroundStore
 
 G_DEFINE_FINAL_TYPE (LadleBackgroundStore, _ladle_background_store, G_TYPE_OBJECT)
 
+/* The transfer service keeps its sessions in key files of its own state directory, whatever
+ * schemas are installed. */
+static gboolean prefer_keyfile;
+
+void
+_ladle_background_store_prefer_keyfile (void)
+{
+  prefer_keyfile = TRUE;
+}
+
 void
 _ladle_stored_completion_free (LadleStoredCompletion *completion)
 {
@@ -140,6 +150,21 @@ static gboolean
 short_text_is_valid (const char *text)
 {
   return text != NULL && strlen (text) <= MAX_ERROR_TEXT && g_utf8_validate (text, -1, NULL);
+}
+
+static LadleStoredCompletion *
+parse_completion (guint64    identifier,
+                  GVariant  *value,
+                  GError   **error);
+
+/* A completion as the store keeps it (and as the transfer service sends it): record, error,
+ * location. */
+LadleStoredCompletion *
+_ladle_stored_completion_parse (guint64    identifier,
+                                GVariant  *value,
+                                GError   **error)
+{
+  return parse_completion (identifier, value, error);
 }
 
 static LadleStoredCompletion *
@@ -390,7 +415,7 @@ _ladle_background_store_new (const char *application_id,
   g_return_val_if_fail (identifier != NULL, NULL);
   g_return_val_if_fail (state_directory != NULL, NULL);
 
-  if (source != NULL)
+  if (source != NULL && !prefer_keyfile)
     schema = g_settings_schema_source_lookup (source, LADLE_BACKGROUND_SCHEMA_ID, TRUE);
 
   if (schema != NULL && g_settings_schema_has_key (schema, STATE_KEY))
@@ -406,8 +431,9 @@ _ladle_background_store_new (const char *application_id,
 
       self->keyfile_path = g_build_filename (state_directory, "background", app, file_name, NULL);
       self->location = g_strdup (self->keyfile_path);
-      g_warning ("The GSettings schema %s is not installed: background session “%s” keeps its state in %s",
-                 LADLE_BACKGROUND_SCHEMA_ID, identifier, self->keyfile_path);
+      if (!prefer_keyfile)
+        g_warning ("The GSettings schema %s is not installed: background session “%s” keeps its state in %s",
+                   LADLE_BACKGROUND_SCHEMA_ID, identifier, self->keyfile_path);
     }
 
   load (self);
@@ -433,6 +459,25 @@ guint64
 _ladle_background_store_take_identifier (LadleBackgroundStore *self)
 {
   return self->next_identifier++;
+}
+
+guint64
+_ladle_background_store_peek_identifier (LadleBackgroundStore *self)
+{
+  return self->next_identifier;
+}
+
+/* The next task gets @identifier (the transfer service makes the tasks its clients numbered):
+ * FALSE when that would give out an identifier again. */
+gboolean
+_ladle_background_store_reserve_identifier (LadleBackgroundStore *self,
+                                            guint64               identifier)
+{
+  if (identifier < self->next_identifier)
+    return FALSE;
+
+  self->next_identifier = identifier;
+  return TRUE;
 }
 
 static int
@@ -500,6 +545,16 @@ _ladle_background_store_dup_completions (LadleBackgroundStore *self)
   return completions;
 }
 
+/* The completion of @identifier as stored (a{sv}), or NULL. */
+GVariant *
+_ladle_background_store_dup_completion (LadleBackgroundStore *self,
+                                        guint64               identifier)
+{
+  GVariant *value = g_hash_table_lookup (self->completions, &identifier);
+
+  return value != NULL ? g_variant_ref (value) : NULL;
+}
+
 gboolean
 _ladle_background_store_has_record (LadleBackgroundStore *self,
                                     guint64               identifier)
@@ -532,18 +587,14 @@ _ladle_background_store_remove_record (LadleBackgroundStore *self,
   g_hash_table_remove (self->records, &identifier);
 }
 
-/* Records that @record's task completed (with @error, and @location for a download) in place of
- * its unfinished record. */
-void
-_ladle_background_store_put_completion (LadleBackgroundStore  *self,
-                                        const LadleTaskRecord *record,
-                                        const GError          *error,
-                                        const char            *location)
+/* A floating a{sv}: @record's task completed with @error (NULL: success), at @location. */
+GVariant *
+_ladle_stored_completion_serialize (const LadleTaskRecord *record,
+                                    const GError          *error,
+                                    const char            *location)
 {
   g_autoptr(GVariant) serialized = NULL;
   GVariantBuilder builder;
-
-  g_return_if_fail (record->identifier != 0);
 
   serialized = _ladle_task_record_serialize (record);
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
@@ -566,8 +617,21 @@ _ladle_background_store_put_completion (LadleBackgroundStore  *self,
   if (location != NULL)
     g_variant_builder_add (&builder, "{sv}", "location", g_variant_new_string (location));
 
+  return g_variant_builder_end (&builder);
+}
+
+/* Records that @record's task completed (with @error, and @location for a download) in place of
+ * its unfinished record. */
+void
+_ladle_background_store_put_completion (LadleBackgroundStore  *self,
+                                        const LadleTaskRecord *record,
+                                        const GError          *error,
+                                        const char            *location)
+{
+  g_return_if_fail (record->identifier != 0);
+
   g_hash_table_remove (self->records, &record->identifier);
-  table_insert (self->completions, record->identifier, g_variant_builder_end (&builder));
+  table_insert (self->completions, record->identifier, _ladle_stored_completion_serialize (record, error, location));
   if (record->identifier >= self->next_identifier)
     self->next_identifier = record->identifier + 1;
 }

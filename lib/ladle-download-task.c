@@ -1065,7 +1065,47 @@ ladle_download_task_cancel_producing_resume_data_async (LadleDownloadTask   *sel
 
   self->produce_resume_data = TRUE;
   self->resume_data_task = g_steal_pointer (&task);
+  /* In the transfer service, the service cancels it and makes the resume data; the task then
+   * completes here (ladle-session-remote.c). */
+  if (_ladle_task_is_remote (LADLE_TASK (self)))
+    {
+      g_autoptr(LadleSession) session = ladle_task_dup_session (LADLE_TASK (self));
+
+      if (session != NULL && _ladle_session_remote_cancel_producing_resume_data (session, self))
+        return;
+    }
   ladle_task_cancel (LADLE_TASK (self));
+}
+
+/* Tasks of the transfer service */
+
+void
+_ladle_download_task_emit_finished (LadleDownloadTask *self,
+                                    GFile             *location)
+{
+  g_autoptr(LadleSession) session = ladle_task_dup_session (LADLE_TASK (self));
+
+  g_signal_emit (self, signals[FINISHED], 0, location);
+  if (session != NULL)
+    _ladle_session_delegate_download_finished (session, self, location);
+}
+
+void
+_ladle_download_task_emit_resumed (LadleDownloadTask *self,
+                                   gint64             offset,
+                                   gint64             expected_total)
+{
+  _ladle_task_set_receive_offset (LADLE_TASK (self), offset, expected_total);
+  g_signal_emit (self, signals[RESUMED], 0, offset, expected_total);
+}
+
+void
+_ladle_download_task_set_resume_data (LadleDownloadTask *self,
+                                      GBytes            *resume_data)
+{
+  g_clear_pointer (&self->resume_data, g_bytes_unref);
+  if (resume_data != NULL && g_bytes_get_size (resume_data) > 0)
+    self->resume_data = g_bytes_ref (resume_data);
 }
 
 /**

@@ -84,6 +84,12 @@ G_BEGIN_DECLS
  * @LADLE_ERROR_NOT_IN_BACKGROUND: a background session cannot run the task, because it could not
  *   make it again after a restart of the application: a streamed upload, or a form with a
  *   stream part or too many bytes in memory. Since: 0.2
+ * @LADLE_ERROR_SERVICE_UNAVAILABLE: a session whose configuration has
+ *   [property@Ladle.SessionConfiguration:use-transfer-service] set cannot reach the transfer
+ *   service (no session bus, the service is not installed, or it failed); its tasks cannot run.
+ *   Since: 0.2
+ * @LADLE_ERROR_SESSION_IN_USE: another process is attached to the same background session of
+ *   the transfer service (same application id and identifier). Since: 0.2
  *
  * Error codes in the %LADLE_ERROR domain.
  */
@@ -109,6 +115,8 @@ typedef enum
   LADLE_ERROR_INVALID_JSON,
   LADLE_ERROR_RETRIED_STATUS,
   LADLE_ERROR_NOT_IN_BACKGROUND,
+  LADLE_ERROR_SERVICE_UNAVAILABLE,
+  LADLE_ERROR_SESSION_IN_USE,
 } LadleError;
 
 LADLE_AVAILABLE_IN_ALL

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "ladle-session.h"
+#include "ladle-background-store-private.h"
 #include "ladle-task.h"
 
 G_BEGIN_DECLS
@@ -45,6 +46,18 @@ void             _ladle_background_record_completion_async (LadleBackground     
                                                             GAsyncReadyCallback         callback,
                                                             gpointer                    user_data);
 void             _ladle_background_finish                  (GAsyncResult               *result);
+gboolean         _ladle_background_is_recorded_kind        (LadleTask                  *task);
+SoupMessage     *_ladle_background_request_of              (LadleTaskRecord            *record);
+LadleTask       *_ladle_background_completed_task          (LadleSession               *session,
+                                                            LadleStoredCompletion      *completion);
+void             _ladle_background_hold_deliveries         (LadleBackground            *self);
+void             _ladle_background_acknowledge             (LadleBackground            *self,
+                                                            guint64                     identifier);
+GVariant        *_ladle_background_dup_completion          (LadleBackground            *self,
+                                                            guint64                     identifier);
+guint64          _ladle_background_peek_identifier         (LadleBackground            *self);
+gboolean         _ladle_background_reserve_identifier      (LadleBackground            *self,
+                                                            guint64                     identifier);
 void             _ladle_background_delivered               (LadleBackground            *self,
                                                             LadleTask                  *task);
 

@@ -55,6 +55,9 @@ struct _LadleBackground
   GPtrArray            *deliveries;        /* LadleStoredCompletion, restored, not yet emitted */
   int                   lock_fd;           /* flock()ed while the session runs */
   GSource              *delivery_source;
+  /* The transfer service's sessions: a completion stays in the store until the service's client
+   * acknowledged it (_ladle_background_acknowledge()), not when ::task-completed returned. */
+  gboolean              hold_deliveries;
 };
 
 LadleBackground *
@@ -140,8 +143,8 @@ _ladle_background_take_identifier (LadleBackground *self)
 }
 
 /* Whether the store keeps @task: downloads, and uploads of a file or a form. */
-static gboolean
-is_recorded_kind (LadleTask *task)
+gboolean
+_ladle_background_is_recorded_kind (LadleTask *task)
 {
   if (LADLE_IS_DOWNLOAD_TASK (task))
     return TRUE;
@@ -273,7 +276,7 @@ void
 _ladle_background_track (LadleBackground *self,
                          LadleTask       *task)
 {
-  if (!is_recorded_kind (task))
+  if (!_ladle_background_is_recorded_kind (task))
     return;
 
   g_signal_connect (task, "notify::state", G_CALLBACK (on_recorded_property_changed), self);
@@ -287,7 +290,7 @@ _ladle_background_admit_async (LadleBackground     *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  if (!is_recorded_kind (task))
+  if (!_ladle_background_is_recorded_kind (task))
     {
       done_at_once (_ladle_background_admit_async, callback, user_data);
       return;
@@ -358,10 +361,21 @@ _ladle_background_delivered (LadleBackground *self,
                              LadleTask       *task)
 {
   guint64 identifier = ladle_task_get_identifier (task);
+
+  g_signal_handlers_disconnect_by_data (task, self);
+  if (self->hold_deliveries)
+    return;
+  _ladle_background_acknowledge (self, identifier);
+}
+
+/* The completion of @identifier reached the application: the store forgets it. */
+void
+_ladle_background_acknowledge (LadleBackground *self,
+                               guint64          identifier)
+{
   g_autofree char *uri = NULL;
   g_autoptr(GFile) location = NULL;
 
-  g_signal_handlers_disconnect_by_data (task, self);
   /* Data tasks, cancelled tasks: nothing was recorded. */
   if (!_ladle_background_store_has_completion (self->store, identifier))
     return;
@@ -376,6 +390,32 @@ _ladle_background_delivered (LadleBackground *self,
     delete_unclaimed (location);
 }
 
+void
+_ladle_background_hold_deliveries (LadleBackground *self)
+{
+  self->hold_deliveries = TRUE;
+}
+
+GVariant *
+_ladle_background_dup_completion (LadleBackground *self,
+                                  guint64          identifier)
+{
+  return _ladle_background_store_dup_completion (self->store, identifier);
+}
+
+guint64
+_ladle_background_peek_identifier (LadleBackground *self)
+{
+  return _ladle_background_store_peek_identifier (self->store);
+}
+
+gboolean
+_ladle_background_reserve_identifier (LadleBackground *self,
+                                      guint64          identifier)
+{
+  return _ladle_background_store_reserve_identifier (self->store, identifier);
+}
+
 /* invalidate_and_cancel(): nothing of the session is kept. */
 void
 _ladle_background_forget_all (LadleBackground *self)
@@ -387,8 +427,8 @@ _ladle_background_forget_all (LadleBackground *self)
 
 /* Restoration */
 
-static SoupMessage *
-request_of (LadleTaskRecord *record)
+SoupMessage *
+_ladle_background_request_of (LadleTaskRecord *record)
 {
   SoupMessage *request = soup_message_new (record->method, record->uri);
   SoupMessageHeaders *headers;
@@ -509,7 +549,7 @@ restore_record (LadleBackground *self,
                 LadleTaskRecord *record,
                 GPtrArray       *keep)
 {
-  g_autoptr(SoupMessage) request = request_of (record);
+  g_autoptr(SoupMessage) request = _ladle_background_request_of (record);
   g_autoptr(LadleTask) task = NULL;
   g_autoptr(GError) error = NULL;
   gboolean completed = FALSE;
@@ -560,12 +600,13 @@ restore_record (LadleBackground *self,
     ladle_task_resume (task);
 }
 
-static LadleTask *
-completed_task_of (LadleBackground       *self,
-                   LadleStoredCompletion *completion)
+/* A task object for a completion of an earlier run, or of the transfer service. */
+LadleTask *
+_ladle_background_completed_task (LadleSession          *session,
+                                  LadleStoredCompletion *completion)
 {
   LadleTaskRecord *record = completion->record;
-  g_autoptr(SoupMessage) request = request_of (record);
+  g_autoptr(SoupMessage) request = _ladle_background_request_of (record);
   LadleTask *task;
 
   if (record->kind == LADLE_TASK_KIND_DOWNLOAD)
@@ -573,7 +614,7 @@ completed_task_of (LadleBackground       *self,
   else
     task = g_object_new (LADLE_TYPE_UPLOAD_TASK, NULL);
 
-  _ladle_task_setup (task, self->session, request, record->identifier);
+  _ladle_task_setup (task, session, request, record->identifier);
   ladle_task_set_description (task, record->description);
   _ladle_task_set_error (task, completion->error != NULL ? g_error_copy (completion->error) : NULL);
   _ladle_task_set_restored_status (task, record->status);
@@ -595,7 +636,7 @@ deliver_cb (gpointer user_data)
   for (guint i = 0; i < deliveries->len; i++)
     {
       LadleStoredCompletion *completion = g_ptr_array_index (deliveries, i);
-      g_autoptr(LadleTask) task = completed_task_of (self, completion);
+      g_autoptr(LadleTask) task = _ladle_background_completed_task (self->session, completion);
       g_autoptr(GFile) location = completion->location ? g_file_new_for_uri (completion->location) : NULL;
 
       /* Forgotten meanwhile by invalidate_and_cancel() from a handler. */

@@ -43,6 +43,7 @@ struct _LadleSessionConfiguration
   guint             connectivity_timeout;
   guint64           cache_size;
   char             *application_id;        /* NULL: the default, resolved when read */
+  gboolean          use_transfer_service;  /* background sessions: tasks run in the service */
 };
 
 enum {
@@ -65,6 +66,7 @@ enum {
   PROP_CONNECTIVITY_TIMEOUT,
   PROP_CACHE_SIZE,
   PROP_APPLICATION_ID,
+  PROP_USE_TRANSFER_SERVICE,
   N_PROPS
 };
 

@@ -119,6 +119,9 @@ ladle_session_configuration_get_property (GObject    *object,
     case PROP_APPLICATION_ID:
       g_value_take_string (value, ladle_session_configuration_dup_application_id (self));
       break;
+    case PROP_USE_TRANSFER_SERVICE:
+      g_value_set_boolean (value, self->use_transfer_service);
+      break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       g_value_set_uint64 (value, self->partial_file_max_age);
       break;
@@ -189,6 +192,9 @@ ladle_session_configuration_set_property (GObject      *object,
       break;
     case PROP_APPLICATION_ID:
       ladle_session_configuration_set_application_id (self, g_value_get_string (value));
+      break;
+    case PROP_USE_TRANSFER_SERVICE:
+      ladle_session_configuration_set_use_transfer_service (self, g_value_get_boolean (value));
       break;
     case PROP_PARTIAL_FILE_MAX_AGE:
       ladle_session_configuration_set_partial_file_max_age (self, g_value_get_uint64 (value));
@@ -371,6 +377,28 @@ ladle_session_configuration_class_init (LadleSessionConfigurationClass *klass)
     g_param_spec_string ("application-id", NULL, NULL,
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LadleSessionConfiguration:use-transfer-service:
+   *
+   * Whether the tasks of a background session run in the transfer service,
+   * `ladle-transfer-service`, a D-Bus-activated daemon of the user's session, instead of the
+   * application's process: they go on after the application quits or is killed, and a session
+   * made again with the same application id and identifier gets their state and the
+   * completions that happened meanwhile (see the transfer-service page of the documentation).
+   * Downloads and uploads of files and forms run there; data tasks and uploads of bytes, whose
+   * bodies live in the application's memory, run in the application as in any background
+   * session.
+   *
+   * Only background configurations can use the service; the default is %FALSE. Use
+   * [ctor@Ladle.Session.new_sync] to learn whether the service could be reached.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_USE_TRANSFER_SERVICE] =
+    g_param_spec_boolean ("use-transfer-service", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * LadleSessionConfiguration:partial-file-max-age:
@@ -585,6 +613,7 @@ ladle_session_configuration_copy (LadleSessionConfiguration *self)
   copy->partial_file_max_age = self->partial_file_max_age;
   copy->cache_size = self->cache_size;
   copy->application_id = g_strdup (self->application_id);
+  copy->use_transfer_service = self->use_transfer_service;
 
   _ladle_extra_headers_copy_into (self->extra_headers, copy->extra_headers);
 
@@ -1005,6 +1034,47 @@ ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
 
   if (_ladle_set_str (&self->application_id, application_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_APPLICATION_ID]);
+}
+
+/**
+ * ladle_session_configuration_get_use_transfer_service: (get-property use-transfer-service)
+ * @self: a configuration
+ *
+ * Returns: whether the session's tasks run in the transfer service
+ *
+ * Since: 0.2
+ */
+gboolean
+ladle_session_configuration_get_use_transfer_service (LadleSessionConfiguration *self)
+{
+  g_return_val_if_fail (LADLE_IS_SESSION_CONFIGURATION (self), FALSE);
+
+  return self->use_transfer_service;
+}
+
+/**
+ * ladle_session_configuration_set_use_transfer_service: (set-property use-transfer-service)
+ * @self: a background configuration
+ * @use_transfer_service: whether the session's tasks run in the transfer service
+ *
+ * Sets [property@Ladle.SessionConfiguration:use-transfer-service]. Only a background
+ * configuration can use the service.
+ *
+ * Since: 0.2
+ */
+void
+ladle_session_configuration_set_use_transfer_service (LadleSessionConfiguration *self,
+                                                      gboolean                   use_transfer_service)
+{
+  g_return_if_fail (LADLE_IS_SESSION_CONFIGURATION (self));
+  g_return_if_fail (!use_transfer_service || self->kind == LADLE_SESSION_KIND_BACKGROUND);
+
+  use_transfer_service = !!use_transfer_service;
+  if (self->use_transfer_service == use_transfer_service)
+    return;
+
+  self->use_transfer_service = use_transfer_service;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_TRANSFER_SERVICE]);
 }
 
 /**

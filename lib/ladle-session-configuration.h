@@ -134,5 +134,10 @@ char                      *ladle_session_configuration_dup_application_id (Ladle
 LADLE_AVAILABLE_IN_0_2
 void                       ladle_session_configuration_set_application_id (LadleSessionConfiguration *self,
                                                                            const char                *application_id);
+LADLE_AVAILABLE_IN_0_2
+gboolean                   ladle_session_configuration_get_use_transfer_service (LadleSessionConfiguration *self);
+LADLE_AVAILABLE_IN_0_2
+void                       ladle_session_configuration_set_use_transfer_service (LadleSessionConfiguration *self,
+                                                                                 gboolean                   use_transfer_service);
 
 G_END_DECLS

@@ -74,4 +74,10 @@ void               _ladle_session_deliver_restored             (LadleSession    
                                                                 const GError         *error);
 void               _ladle_session_emit_background_events_finished (LadleSession      *self);
 
+/* The transfer service (ladle-session-remote.c) */
+void               _ladle_session_set_partial_directory        (LadleSession         *self,
+                                                                GFile                *directory);
+gboolean           _ladle_session_remote_cancel_producing_resume_data (LadleSession  *self,
+                                                                LadleDownloadTask    *task);
+
 G_END_DECLS

@@ -48,6 +48,7 @@
 #include "ladle-session-tasks-private.h"
 #include "ladle-debug-private.h"
 #include "ladle-session-background-private.h"
+#include "ladle-session-remote-private.h"
 #include "ladle-task-private.h"
 #include "ladle-tls-trust-private.h"
 
@@ -67,6 +68,7 @@ struct _LadleSession
   LadleCache                *cache;              /* NULL when cache-size is 0 */
   guint64                    next_identifier;
   LadleBackground           *background;         /* background sessions only */
+  LadleRemote               *remote;             /* sessions of the transfer service only */
   guint                      invalidated_source;
   gboolean                   invalidating;
   gboolean                   invalidated;
@@ -159,6 +161,16 @@ emit_events_finished_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* ladle_session_new_sync()'s cancellable, for the attachment to the transfer service made while
+ * the object is constructed on this thread. */
+static GPrivate attach_cancellable_key;
+
+static GCancellable *
+attach_cancellable (void)
+{
+  return g_private_get (&attach_cancellable_key);
+}
+
 static void
 ladle_session_constructed (GObject *object)
 {
@@ -203,7 +215,10 @@ ladle_session_constructed (GObject *object)
     }
   /* NULL when another session (of this process or another) runs the same background session:
    * this one then keeps nothing, as a default session. */
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND &&
+      ladle_session_configuration_get_use_transfer_service (configuration))
+    self->remote = _ladle_remote_new (self, configuration);
+  else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
     self->background = _ladle_background_new (self, configuration);
   if (self->background != NULL)
     self->partial_directory = g_object_ref (_ladle_background_get_partial_directory (self->background));
@@ -234,7 +249,9 @@ ladle_session_constructed (GObject *object)
   self->admission = _ladle_admission_new (configuration, self->tasks, self->context);
 
   /* Last: restored tasks need all of the above. */
-  if (self->background != NULL)
+  if (self->remote != NULL)
+    _ladle_remote_attach (self->remote, attach_cancellable ());
+  else if (self->background != NULL)
     _ladle_background_restore (self->background);
   else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
     {
@@ -255,6 +272,8 @@ ladle_session_dispose (GObject *object)
   LadleSession *self = (LadleSession *)object;
 
   g_clear_handle_id (&self->invalidated_source, g_source_remove);
+  /* Detached first: the tasks go on in the service. */
+  g_clear_pointer (&self->remote, _ladle_remote_free);
   if (self->tasks != NULL)
     g_ptr_array_set_size (self->tasks, 0);
   _ladle_admission_clear (self->admission);
@@ -519,6 +538,50 @@ ladle_session_new (LadleSessionConfiguration *configuration)
 }
 
 /**
+ * ladle_session_new_sync:
+ * @configuration: (nullable): a configuration, or %NULL for a default one
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Creates a session as [ctor@Ladle.Session.new] does, and says when it cannot work: for a
+ * configuration with [property@Ladle.SessionConfiguration:use-transfer-service] set, it fails
+ * with %LADLE_ERROR_SERVICE_UNAVAILABLE when the transfer service cannot be reached (the
+ * application may then make an in-process background session instead), and with
+ * %LADLE_ERROR_SESSION_IN_USE when another process is attached to the same session. It blocks
+ * until the service answered (it is started first when it does not run), as
+ * [ctor@Ladle.Session.new] does. For other configurations it never fails.
+ *
+ * Returns: (transfer full): a new session, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+LadleSession *
+ladle_session_new_sync (LadleSessionConfiguration  *configuration,
+                        GCancellable               *cancellable,
+                        GError                    **error)
+{
+  g_autoptr(LadleSession) session = NULL;
+  const GError *remote_error;
+
+  g_return_val_if_fail (configuration == NULL || LADLE_IS_SESSION_CONFIGURATION (configuration), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_private_set (&attach_cancellable_key, cancellable);
+  session = g_object_new (LADLE_TYPE_SESSION, "configuration", configuration, NULL);
+  g_private_set (&attach_cancellable_key, NULL);
+
+  remote_error = session->remote != NULL ? _ladle_remote_get_error (session->remote) : NULL;
+  if (remote_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (remote_error));
+      return NULL;
+    }
+
+  return g_steal_pointer (&session);
+}
+
+/**
  * ladle_session_dup_configuration:
  * @self: a session
  *
@@ -570,15 +633,22 @@ _ladle_session_add_task (LadleSession *self,
                          SoupMessage  *request,
                          GError       *error)
 {
-  guint64 identifier = self->background != NULL
-                       ? _ladle_background_take_identifier (self->background)
-                       : self->next_identifier++;
+  guint64 identifier;
+
+  if (self->remote != NULL)
+    identifier = _ladle_remote_take_identifier (self->remote);
+  else if (self->background != NULL)
+    identifier = _ladle_background_take_identifier (self->background);
+  else
+    identifier = self->next_identifier++;
 
   _ladle_task_setup (task, self, request, identifier);
-  if (error == NULL && self->background != NULL)
+  if (error == NULL && (self->background != NULL || self->remote != NULL))
     error = _ladle_background_check_task (self->background, task);
   if (error != NULL)
     _ladle_task_fail_on_start (task, error);
+  else if (self->remote != NULL)
+    _ladle_remote_track (self->remote, task);
   else if (self->background != NULL)
     _ladle_background_track (self->background, task);
 
@@ -680,6 +750,8 @@ ladle_session_finish_tasks_and_invalidate (LadleSession *self)
     return;
 
   self->invalidating = TRUE;
+  if (self->remote != NULL)
+    _ladle_remote_invalidate (self->remote, FALSE);
   if (self->tasks->len == 0)
     schedule_invalidated (self);
 }
@@ -699,6 +771,8 @@ ladle_session_invalidate_and_cancel (LadleSession *self)
   g_return_if_fail (LADLE_IS_SESSION (self));
 
   self->invalidating = TRUE;
+  if (self->remote != NULL)
+    _ladle_remote_invalidate (self->remote, TRUE);
   if (self->background != NULL)
     _ladle_background_forget_all (self->background);
   if (self->tasks->len == 0)
@@ -767,6 +841,10 @@ _ladle_session_admit (LadleSession *self,
                                             _("The session was invalidated")));
       return;
     }
+
+  /* The tasks of the transfer service start there. */
+  if (self->remote != NULL && _ladle_remote_admit (self->remote, task))
+    return;
 
   if (self->background != NULL)
     {
@@ -883,6 +961,8 @@ _ladle_session_task_completed (LadleSession *self,
     }
 
   g_signal_emit (self, signals[TASK_COMPLETED], 0, task, error);
+  if (self->remote != NULL)
+    _ladle_remote_delivered (self->remote, task);
   if (self->background != NULL)
     _ladle_background_delivered (self->background, task);
 
@@ -906,7 +986,10 @@ _ladle_session_add_restored_task (LadleSession *self,
                                   guint64       identifier)
 {
   _ladle_task_setup (task, self, request, identifier);
-  _ladle_background_track (self->background, task);
+  if (self->remote != NULL)
+    _ladle_remote_track (self->remote, task);
+  else
+    _ladle_background_track (self->background, task);
   g_ptr_array_add (self->tasks, g_object_ref (task));
   g_list_model_items_changed (G_LIST_MODEL (self), self->tasks->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
@@ -929,6 +1012,21 @@ void
 _ladle_session_emit_background_events_finished (LadleSession *self)
 {
   g_signal_emit (self, signals[BACKGROUND_EVENTS_FINISHED], 0);
+}
+
+/* The transfer service keeps the session's partial files in a directory of its own. */
+void
+_ladle_session_set_partial_directory (LadleSession *self,
+                                      GFile        *directory)
+{
+  g_set_object (&self->partial_directory, directory);
+}
+
+gboolean
+_ladle_session_remote_cancel_producing_resume_data (LadleSession      *self,
+                                                    LadleDownloadTask *task)
+{
+  return self->remote != NULL && _ladle_remote_cancel_producing_resume_data (self->remote, task);
 }
 
 /* The directory of the session's partial files (ladle-session-tasks.c). */

@@ -31,6 +31,10 @@ G_DECLARE_FINAL_TYPE (LadleSession, ladle_session, LADLE, SESSION, GObject)
 
 LADLE_AVAILABLE_IN_ALL
 LadleSession              *ladle_session_new                          (LadleSessionConfiguration *configuration);
+LADLE_AVAILABLE_IN_0_2
+LadleSession              *ladle_session_new_sync                     (LadleSessionConfiguration *configuration,
+                                                                       GCancellable              *cancellable,
+                                                                       GError                   **error);
 LADLE_AVAILABLE_IN_ALL
 LadleSessionConfiguration *ladle_session_dup_configuration            (LadleSession              *self);
 LADLE_AVAILABLE_IN_ALL

@@ -247,6 +247,33 @@ _ladle_task_pause_for_network (LadleTask *self)
   _ladle_transfer_pause_for_network (_ladle_task_get_transfer (self));
 }
 
+/* Tasks that run in the transfer service (ladle-session-remote.c) */
+static inline void
+_ladle_task_set_remote (LadleTask *self)
+{
+  _ladle_transfer_set_remote (_ladle_task_get_transfer (self));
+}
+
+static inline gboolean
+_ladle_task_is_remote (LadleTask *self)
+{
+  return _ladle_transfer_is_remote (_ladle_task_get_transfer (self));
+}
+
+static inline void
+_ladle_task_complete_remote (LadleTask *self,
+                             GError    *error)
+{
+  _ladle_transfer_complete_remote (_ladle_task_get_transfer (self), error);
+}
+
+void             _ladle_task_apply_remote_counts        (LadleTask          *self,
+                                                         gint64              received,
+                                                         gint64              expected_to_receive,
+                                                         gint64              sent,
+                                                         gint64              expected_to_send,
+                                                         gboolean            final);
+
 static inline void
 _ladle_task_abort (LadleTask *self,
                    GError    *error)

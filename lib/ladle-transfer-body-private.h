@@ -83,6 +83,8 @@ struct _LadleTransfer
   guint                attempt;         /* 1 for the first send */
   gboolean             restarting;      /* the interruption in progress ends in restart() */
   gboolean             network_pause;   /* …for a metered network, not a retry */
+  gboolean             remote;          /* the task runs in the transfer service: this engine
+                                         * only completes it (no send, retry or watchdog) */
   guint                retry_delay;     /* ms */
   GSource             *retry_source;    /* the delay before the next attempt */
   gint64               retry_due;       /* monotonic µs; 0 when no delay is pending */

@@ -37,6 +37,10 @@ void           _ladle_transfer_start               (LadleTransfer   *self,
 void           _ladle_transfer_start_with_response (LadleTransfer   *self,
                                                     SoupMessage     *message,
                                                     GInputStream    *stream);
+void           _ladle_transfer_set_remote          (LadleTransfer   *self);
+gboolean       _ladle_transfer_is_remote           (LadleTransfer   *self);
+void           _ladle_transfer_complete_remote     (LadleTransfer   *self,
+                                                    GError          *error);
 void           _ladle_transfer_fail_on_start       (LadleTransfer   *self,
                                                     GError          *error);
 void           _ladle_transfer_abort               (LadleTransfer   *self,

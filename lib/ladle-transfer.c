@@ -251,7 +251,7 @@ complete (LadleTransfer *self,
       g_clear_error (&error);
       return;
     }
-  if (error != NULL && try_retry (self, &error))
+  if (error != NULL && !self->remote && try_retry (self, &error))
     return;
 
   _ladle_clear_source (&self->completion_source);
@@ -857,7 +857,7 @@ start (LadleTransfer *self)
   guint total_timeout = ladle_task_get_total_timeout (self->task);
 
   set_phase (self, LADLE_TASK_PHASE_ADMITTING);
-  if (session != NULL)
+  if (session != NULL && !self->remote)
     _ladle_watchdog_start_deadline (self->watchdog, _ladle_session_get_context (session), total_timeout);
   if (self->start_error != NULL)
     {
@@ -960,6 +960,31 @@ _ladle_transfer_cancel (LadleTransfer *self)
   /* With an operation in flight, its callback completes the task. */
   if (!self->sending && !self->preparing && !self->beginning && self->n_busy == 0)
     schedule_completion (self, NULL);
+}
+
+/* Tasks of the transfer service (ladle-session-remote.c): the service sends and retries; this
+ * engine waits in ADMITTING for the service's completion. */
+void
+_ladle_transfer_set_remote (LadleTransfer *self)
+{
+  self->remote = TRUE;
+}
+
+gboolean
+_ladle_transfer_is_remote (LadleTransfer *self)
+{
+  return self->remote;
+}
+
+/* The service reported the task's completion: it completes here as it did there. */
+void
+_ladle_transfer_complete_remote (LadleTransfer *self,
+                                 GError        *error)
+{
+  g_return_if_fail (self->remote);
+
+  _ladle_clear_source (&self->retry_source);
+  complete (self, error);
 }
 
 void
