@@ -93,8 +93,8 @@ def list_episodes(session):
     def on_events_finished(session):
         # Every completion of while it was closed has been delivered (and acknowledged: the
         # handler returned). What is left in the list model still runs in the service.
-        print('finished while closed: %d, still downloading: %d' % (counts['finished'], session.get_n_items()),
-              flush=True)
+        print('finished while closed: %d, still downloading: %d'
+              % (counts['finished'], session.get_n_items()), flush=True)
         loop.quit()
 
     session.connect('task-completed', on_task_completed)
@@ -104,8 +104,8 @@ def list_episodes(session):
 
 def main():
     parser = argparse.ArgumentParser(description='Queue podcast episodes; list what finished later.')
-    parser.add_argument('--dest', default=os.path.join(GLib.get_user_special_dir(GLib.UserDirectory.DIRECTORY_MUSIC)
-                                                       or GLib.get_home_dir(), 'Podcasts'))
+    music = GLib.get_user_special_dir(GLib.UserDirectory.DIRECTORY_MUSIC) or GLib.get_home_dir()
+    parser.add_argument('--dest', default=os.path.join(music, 'Podcasts'))
     parser.add_argument('--app-id', default='org.gnome.Ladle.Example.PodcastFetch')
     parser.add_argument('--list', action='store_true')
     parser.add_argument('urls', nargs='*', metavar='URL')

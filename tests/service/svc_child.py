@@ -52,6 +52,7 @@ def error_fields(error):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--log', required=True)
+    parser.add_argument('--launch', type=int, default=0, help='the launch number, logged with every line')
     parser.add_argument('--app-id', default='org.gnome.Ladle.TestPodcasts')
     parser.add_argument('--identifier', default='episodes')
     parser.add_argument('--in-process', action='store_true')
@@ -76,6 +77,7 @@ def main():
         fields['time'] = time.monotonic()
         fields['wall'] = time.time()
         fields['pid'] = os.getpid()
+        fields['launch'] = args.launch
         log_file.write(json.dumps(fields) + '\n')
         log_file.flush()
         os.fsync(log_file.fileno())

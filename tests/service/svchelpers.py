@@ -76,8 +76,8 @@ class Service:
 
     def __init__(self, tmp_path, idle_timeout=IDLE_TIMEOUT):
         if not os.environ.get('LADLE_SERVICE_PRIVATE_BUS') or not os.environ.get('DBUS_SESSION_BUS_ADDRESS'):
-            pytest.fail('the transfer-service tests run under dbus-run-session with tests/service/session.conf '
-                        '(meson test --suite service)')
+            pytest.fail('the transfer-service tests run under dbus-run-session with '
+                        'tests/service/session.conf (meson test --suite service)')
         self.tmp = str(tmp_path)
         self.state_home = os.path.join(self.tmp, 'service-state')
         os.makedirs(self.state_home, exist_ok=True)
@@ -118,12 +118,13 @@ class Service:
     def owner_pid(self):
         """The pid of the process that owns the service's name now, or None."""
         try:
-            owner = bus_call(self.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                             'GetNameOwner', GLib.Variant('(s)', (NAME,)), '(s)').unpack()[0]
+            owner = bus_call(self.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                             'org.freedesktop.DBus', 'GetNameOwner', GLib.Variant('(s)', (NAME,)),
+                             '(s)').unpack()[0]
             pid = bus_call(self.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
                            'GetConnectionUnixProcessID', GLib.Variant('(s)', (owner,)), '(u)').unpack()[0]
         except GLib.Error as e:
-            if 'NameHasNoOwner' in e.message or e.matches(Gio.dbus_error_quark(), Gio.DBusError.NAME_HAS_NO_OWNER):
+            if 'NameHasNoOwner' in e.message:
                 return None
             raise
         self.pids.add(pid)
@@ -206,7 +207,8 @@ class Service:
 class Run:
     """One launch of the application: its process and its output."""
 
-    def __init__(self, process, output_path):
+    def __init__(self, process, output_path, launch):
+        self.launch = launch
         self.process = process
         self.pid = process.pid
         self.output_path = output_path
@@ -245,13 +247,14 @@ class App:
         output_path = os.path.join(self.dir, 'output-%d.txt' % len(self.runs))
         output = open(output_path, 'wb')
         try:
-            process = subprocess.Popen(list(wrapper) + [PYTHON, CHILD, '--log', self.log_path, '--app-id', self.app_id,
-                                                        '--identifier', self.identifier] + list(argv),
+            argv = [PYTHON, CHILD, '--log', self.log_path, '--launch', str(len(self.runs)),
+                    '--app-id', self.app_id, '--identifier', self.identifier] + list(argv)
+            process = subprocess.Popen(list(wrapper) + argv,
                                        env=env or self.env, stdin=subprocess.DEVNULL, stdout=output,
                                        stderr=output)
         finally:
             output.close()
-        run = Run(process, output_path)
+        run = Run(process, output_path, len(self.runs))
         self.runs.append(run)
         return run
 
@@ -290,7 +293,7 @@ class App:
                     if line:
                         result.append(json.loads(line))
         if run is not None:
-            result = [e for e in result if e['pid'] == run.pid]
+            result = [e for e in result if e['launch'] == run.launch]
         if name is not None:
             result = [e for e in result if e['event'] == name]
         return result
@@ -303,7 +306,8 @@ class App:
             if run.process.poll() is not None:
                 events = [e for e in self.events(run, name) if predicate is None or predicate(e)]
                 if not events:
-                    pytest.fail('launch %d exited before "%s":\n%s' % (self.runs.index(run), name, run.output()))
+                    pytest.fail('launch %d exited before "%s":\n%s'
+                                % (self.runs.index(run), name, run.output()))
             return events
         return wait_until(found, timeout, '"%s" from launch %d' % (name, self.runs.index(run)))
 

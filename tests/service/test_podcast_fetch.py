@@ -20,7 +20,8 @@ EPISODES = [('ep-101.mp3', 2 * MiB + 11), ('ep-102.mp3', 3 * MiB + 13), ('ep-103
 def podcast_fetch(app, *args, timeout=60):
     example = os.path.join(os.environ['LADLE_EXAMPLES_DIR'], 'podcast-fetch.py')
     result = subprocess.run([svc.PYTHON, example, '--dest', app.downloads] + list(args), env=app.env,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout * MULTIPLIER)
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=timeout * MULTIPLIER)
     return result
 
 
