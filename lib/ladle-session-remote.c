@@ -482,17 +482,6 @@ signal_cb (GDBusConnection *connection,
       g_variant_get (parameters, "(t@a{sv})", &identifier, &completion);
       take_completion (self, identifier, completion);
     }
-  else if (g_str_equal (name, "ChallengeRequested") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(tua{sv})")))
-    {
-      guint32 serial;
-      g_autoptr(GVariant) details = NULL;
-
-      /* Challenges are refused: credentials for tasks of the service go with the request
-       * (an Authorization header, kept in the service's memory only). */
-      g_variant_get (parameters, "(tu@a{sv})", &identifier, &serial, &details);
-      call (self, "AnswerChallenge", g_variant_new ("(tubss)", identifier, serial, FALSE, "", ""),
-            NULL, call_done_cb, g_strdup ("AnswerChallenge"));
-    }
 }
 
 /* Tasks */
