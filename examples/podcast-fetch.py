@@ -74,11 +74,17 @@ def list_episodes(session):
     """Prints the running downloads, then the completions of while it was closed."""
     loop = GLib.MainLoop()
     counts = {'finished': 0}
+    locations = {}
 
     for i in range(session.get_n_items()):
         task = session.get_item(i)
         print('downloading: %s %d/%d' % (task.get_description(), task.get_bytes_received(),
                                          task.get_bytes_expected_to_receive()), flush=True)
+
+    def on_download_finished(session, task, location):
+        # Where the episode is: its destination (::download-finished comes before the
+        # completion, with the file already there).
+        locations[task.get_identifier()] = location.get_path()
 
     def on_task_completed(session, task, error):
         name = task.get_description()
@@ -87,7 +93,7 @@ def list_episodes(session):
         elif task.get_status_code() >= 400:
             print('failed: %s HTTP %d' % (name, task.get_status_code()), flush=True)
         else:
-            print('finished: %s %s' % (name, task.get_destination().get_path()), flush=True)
+            print('finished: %s %s' % (name, locations.pop(task.get_identifier(), '?')), flush=True)
         counts['finished'] += 1
 
     def on_events_finished(session):
@@ -97,6 +103,7 @@ def list_episodes(session):
               % (counts['finished'], session.get_n_items()), flush=True)
         loop.quit()
 
+    session.connect('download-finished', on_download_finished)
     session.connect('task-completed', on_task_completed)
     session.connect('background-events-finished', on_events_finished)
     loop.run()
@@ -116,8 +123,13 @@ def main():
     session = open_session(args.app_id)
     if args.urls:
         queue(session, args.dest, args.urls)
-        # Quit at once: the transfers are the service's now. Completions of earlier launches
-        # stay with the service until a launch lists them.
+        # The session hands the tasks to the service from the main loop, as it does all its
+        # work: let it run what is pending, then quit. The transfers are the service's now;
+        # completions of earlier launches stay with it until a launch lists them.
+        context = GLib.MainContext.default()
+        while context.pending():
+            context.iteration(False)
+        session = None
     else:
         list_episodes(session)
     return 0

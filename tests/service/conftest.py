@@ -32,7 +32,13 @@ def pytest_sessionstart(session):
 def nginx():
     # /slow/ at 1 MB/s per connection: a file of 3 MiB takes 3 s, long enough to quit, kill or
     # relaunch in the middle of it; /files/ is unlimited. TLS for the certificate tests.
-    server = servers.Nginx(limit_rate='1m', tls=True)
+    # /auth-slow/ is /auth/ with its 401 held back 3 s (auth_delay): the challenge comes after
+    # the application that made the task has gone; /auth-slow-body/ is /auth/ at /slow/'s rate.
+    server = servers.Nginx(limit_rate='1m', tls=True, extra_locations=[
+        'location /auth-slow/ { alias @DIR@/root/; auth_basic "Ladle"; auth_basic_user_file @DIR@/htpasswd; '
+        'auth_delay 3s; }',
+        'location /auth-slow-body/ { alias @DIR@/root/; auth_basic "Ladle"; '
+        'auth_basic_user_file @DIR@/htpasswd; limit_rate 1m; }'])
     try:
         server.start()
     except servers.ServerMissing as e:

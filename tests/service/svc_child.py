@@ -6,7 +6,8 @@ tests of tests/service (one launch of the application per run of this program).
     svc_child.py --log FILE [--app-id ID] [--identifier NAME] [--in-process] [--state-dir DIR]
                  [--download URL=DEST]... [--request-header NAME=VALUE]...
                  [--header NAME=VALUE]... [--sensitive-header NAME=VALUE]...
-                 [--exit-at-once | --until-file PATH | --until-idle | --until-events-finished]
+                 [--exit-at-once | --quit-after SECONDS | --until-file PATH | --until-idle |
+                  --until-events-finished]
                  [--new]
 
 It makes its session with Ladle.Session.new_sync() (or Ladle.Session.new() with --new) from a
@@ -23,7 +24,9 @@ session's "download-finished", "delivered" (task-completed), "events-finished", 
 the --download tasks were made and resumed, and "idle" when the session has no task left.
 
 Then: --exit-at-once drops the session and returns right after "created" (an application that
-queues its transfers and quits); --until-file waits until PATH exists; --until-idle waits for
+queues its transfers and quits, without returning to its main loop); --quit-after runs the main
+loop for SECONDS, then does the same (an application that queues its transfers, shows that it
+did, and quits); --until-file waits until PATH exists; --until-idle waits for
 events-finished and no task left (the default); --until-events-finished stops at
 events-finished.
 """
@@ -63,8 +66,13 @@ def main():
     parser.add_argument('--header', action='append', default=[])
     parser.add_argument('--sensitive-header', action='append', default=[])
     parser.add_argument('--tls-anchors')
+    parser.add_argument('--user', help='answer authentication challenges with --user and --password')
+    parser.add_argument('--password', default='')
+    parser.add_argument('--accept-certificates', action='store_true',
+                        help='an accept-certificate handler that accepts (and logs that it was asked)')
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument('--exit-at-once', action='store_true')
+    mode.add_argument('--quit-after', type=float)
     mode.add_argument('--until-file')
     mode.add_argument('--until-idle', action='store_true')
     mode.add_argument('--until-events-finished', action='store_true')
@@ -118,7 +126,7 @@ def main():
     def check_idle():
         if state['events_finished'] and session.get_n_items() == 0:
             log('idle')
-            if not args.until_file and not args.exit_at_once:
+            if not args.until_file and args.quit_after is None:
                 loop.quit()
         return False
 
@@ -139,8 +147,10 @@ def main():
         task.connect('completed', on_task_completed_signal)
 
     def on_task_completed(session, task, error):
+        destination = task.get_destination() if isinstance(task, Ladle.DownloadTask) else None
         log('delivered', identifier=task.get_identifier(), description=task.get_description(),
-            error=error_fields(error), status=task.get_status_code())
+            error=error_fields(error), status=task.get_status_code(),
+            destination=destination.get_path() if destination is not None else None)
         GLib.idle_add(check_idle)
 
     def on_download_finished(session, task, location):
@@ -160,13 +170,27 @@ def main():
     for task in tasks:
         watch(task)
 
+    def on_authenticate(session, task, auth, retrying):
+        log('authenticate', identifier=task.get_identifier(), retrying=retrying, realm=auth.get_realm())
+        if retrying or not args.user:
+            return False
+        auth.authenticate(args.user, args.password)
+        return True
+
+    def on_accept_certificate(session, task, certificate, errors):
+        log('accept-certificate', identifier=task.get_identifier(), errors=int(errors))
+        return True
+
+    session.connect('authenticate', on_authenticate)
+    if args.accept_certificates:
+        session.connect('accept-certificate', on_accept_certificate)
     session.connect('task-completed', on_task_completed)
     session.connect('download-finished', on_download_finished)
     session.connect('background-events-finished', on_events_finished)
 
     if args.download:
         for spec in args.download:
-            url, dest = spec.split('=', 1)
+            url, dest = spec.rsplit('=', 1)
             request = Soup.Message.new('GET', url)
             for header in args.request_header:
                 name, value = header.split('=', 1)
@@ -184,6 +208,9 @@ def main():
         tasks = task = session = None  # noqa: F841
         log('exiting')
         return 0
+
+    if args.quit_after is not None:
+        GLib.timeout_add(int(args.quit_after * 1000), lambda: loop.quit() and False)
 
     if args.until_file:
         def poll():

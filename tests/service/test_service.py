@@ -26,6 +26,10 @@ FILES = [('episode-1.mp3', 3 * MiB + 7), ('episode-2.mp3', 3 * MiB + 4099),
          ('episode-3.mp3', 3 * MiB + 65537)]
 
 
+# How long an application that queues its transfers runs its main loop before it quits
+QUIT_AFTER = '0.5'
+
+
 def publish(nginx, files=FILES, seed=0):
     """Writes the files into nginx's root; {name: (size, sha256)}."""
     published = {}
@@ -62,26 +66,34 @@ def deliveries(app, run=None):
     return [e['description'] for e in app.events(run, 'delivered')]
 
 
-def assert_relaunch_delivers(app, published, run):
+def assert_relaunch_delivers(app, published, run, live=False, status=200):
     """@run (ended) got each task's download-finished and task-completed once, with no error and a
-    200, each download-finished right before its delivery, then events-finished after them."""
+    @status, the download-finished of a task before its delivery, and events-finished once. Restored
+    completions (@live false: every task had finished before the launch) come each
+    download-finished right before its delivery, and all before events-finished; live ones
+    (tasks that ran on in the service after the launch) after it."""
     events = [e for e in app.events(run)
               if e['event'] in ('download-finished', 'delivered', 'events-finished')]
     names = [e['event'] for e in events]
     assert names.count('events-finished') == 1, names
-    assert names[-1] == 'events-finished', names
     delivered = [e for e in events if e['event'] == 'delivered']
     assert sorted(e['description'] for e in delivered) == sorted(published), events
     for e in delivered:
         assert e['error'] is None, e
-        assert e['status'] == 200, e
+        assert e['status'] == status, e
     finished = [e for e in events if e['event'] == 'download-finished']
     assert sorted(e['description'] for e in finished) == sorted(published), events
     for i, e in enumerate(events):
-        if e['event'] == 'download-finished':
+        if e['event'] != 'download-finished':
+            continue
+        assert e['location'] == os.path.join(app.downloads, e['description']), e
+        later = [f for f in events[i + 1:] if f['event'] == 'delivered']
+        assert e['identifier'] in [f['identifier'] for f in later], events
+        if not live:
             following = events[i + 1]
             assert following['event'] == 'delivered' and following['identifier'] == e['identifier'], events
-            assert e['location'] == os.path.join(app.downloads, e['description']), e
+    if not live:
+        assert names[-1] == 'events-finished', names
 
 
 def assert_nothing_left(app, nginx):
@@ -98,12 +110,15 @@ def assert_nothing_left(app, nginx):
 # 1. The app queues three downloads and goes; they finish while no app runs; the next launch
 # gets each completion once; the one after that nothing.
 
-@pytest.mark.parametrize('how', ['exit', 'sigkill'])
+@pytest.mark.parametrize('how', ['at_once', 'quit', 'sigkill'])
 def test_downloads_finish_while_app_is_gone(tmp_path, nginx, service, how):
     published = publish(nginx)
     app = svc.App(tmp_path)
-    if how == 'exit':
+    if how == 'at_once':
+        # resume() and gone, without returning to its main loop
         first = app.run('--exit-at-once', *download_args(nginx, app))
+    elif how == 'quit':
+        first = app.run('--quit-after', QUIT_AFTER, *download_args(nginx, app))
     else:
         first = app.launch('--until-file', os.path.join(app.dir, 'never'), *download_args(nginx, app))
         # killed in the middle: once every task has made progress (its transfer runs in the service)
@@ -114,7 +129,7 @@ def test_downloads_finish_while_app_is_gone(tmp_path, nginx, service, how):
     assert app.events(first, 'created'), first.output()
 
     # No application runs now: the files arrive all the same.
-    svc.wait_until(lambda: all_downloaded(app, published), 60, 'the three downloads at their destinations')
+    svc.wait_until(lambda: all_downloaded(app, published), 40, 'the three downloads at their destinations')
     assert_downloaded(app, published)
     assert service.has_owner()
 
@@ -125,8 +140,8 @@ def test_downloads_finish_while_app_is_gone(tmp_path, nginx, service, how):
         assert len(entries) == 1, entries
         assert entries[0]['status'] == 200 and entries[0]['body_bytes_sent'] == size, entries
         assert entries[0]['msec'] > gone_at, (entries[0], gone_at)
-    if how == 'exit':
-        # it exited at once: the transfers had hardly begun
+    if how != 'sigkill':
+        # it quit at once: the transfers had hardly begun
         assert all(e['msec'] - e['request_time'] < gone_at + 1.0 * MULTIPLIER for e in log), (log, gone_at)
 
     second = app.run('--until-idle')
@@ -147,7 +162,7 @@ def test_downloads_finish_while_app_is_gone(tmp_path, nginx, service, how):
 def test_relaunch_while_running_sees_tasks_live(tmp_path, nginx, service):
     published = publish(nginx, seed=2)
     app = svc.App(tmp_path)
-    first = app.run('--exit-at-once', *download_args(nginx, app))
+    first = app.run('--quit-after', QUIT_AFTER, *download_args(nginx, app))
     created = {t['description']: t['identifier'] for t in app.events(first, 'created')[0]['tasks']}
     assert sorted(created) == sorted(published)
     # let them run a second while no app exists
@@ -177,7 +192,7 @@ def test_relaunch_while_running_sees_tasks_live(tmp_path, nginx, service):
         assert totals[-1] == size and progress[-1]['expected'] == size, progress
         signals = [e for e in events if e['event'] == 'task-completed-signal' and e['description'] == name]
         assert len(signals) == 1 and signals[0]['error'] is None and signals[0]['status'] == 200, signals
-    assert_relaunch_delivers(app, published, second)
+    assert_relaunch_delivers(app, published, second, live=True)
     # the completions came live, after background-events-finished (nothing had finished before)
     names = [e['event'] for e in events]
     assert names.index('events-finished') < names.index('delivered'), names
@@ -191,7 +206,7 @@ def test_relaunch_while_running_sees_tasks_live(tmp_path, nginx, service):
 def test_service_killed_resumes_with_range(tmp_path, nginx, service):
     published = publish(nginx, seed=3)
     app = svc.App(tmp_path)
-    app.run('--exit-at-once', *download_args(nginx, app))
+    app.run('--quit-after', QUIT_AFTER, *download_args(nginx, app))
     first_pid = service.wait_for_owner()
     # every partial file holds at least a block (what a restart can keep), then SIGKILL
     svc.wait_until(lambda: len(service.large_files(1 * MiB)) >= len(published), 30,
@@ -208,7 +223,8 @@ def test_service_killed_resumes_with_range(tmp_path, nginx, service):
     started = app.events(second, 'started')[0]
     restored = {t['description']: t for t in started['tasks']}
     assert sorted(restored) == sorted(published), started
-    assert_relaunch_delivers(app, published, second)
+    # the status of the last response, as an in-process background session reports it: the 206
+    assert_relaunch_delivers(app, published, second, live=True, status=206)
     assert_downloaded(app, published)
 
     log = nginx.access_log()
@@ -240,7 +256,7 @@ def access_denied(call):
 def test_other_application_cannot_see_or_control(tmp_path, nginx, service):
     published = publish(nginx, seed=4)
     app = svc.App(tmp_path, app_id='org.gnome.Ladle.TestPodcasts', identifier='episodes')
-    app.run('--exit-at-once', *download_args(nginx, app))
+    app.run('--quit-after', QUIT_AFTER, *download_args(nginx, app))
 
     # The first application's own view (as its next launch would see it): its session's path and
     # tasks. Then it detaches.
@@ -286,7 +302,7 @@ def test_other_application_cannot_see_or_control(tmp_path, nginx, service):
 
     # The first application's transfers were untouched: all arrive, named as they were.
     second = app.run('--until-idle', timeout=90)
-    assert_relaunch_delivers(app, published, second)
+    assert_relaunch_delivers(app, published, second, live=True)
     assert_downloaded(app, published)
 
 
@@ -345,9 +361,10 @@ def test_session_in_use(tmp_path, nginx, service):
 
 def test_auth_refused_while_app_absent(tmp_path, nginx, service):
     publish(nginx, [('private.mp3', 200_000)], seed=6)
-    url = nginx.url('/auth/private.mp3')
+    # nginx answers the 401 of /auth-slow/ 3 s late: the application has gone by then
+    url = nginx.url('/auth-slow/private.mp3')
 
-    # in-process, a background session's task with no authenticate handler: the reference
+    # in-process, a background session's task whose handlers do not authenticate: the reference
     reference = svc.App(tmp_path, name='in-process', app_id='org.gnome.Ladle.TestInProcess')
     state_dir = os.path.join(reference.dir, 'session-state')
     ref_run = reference.run('--in-process', '--state-dir', state_dir, '--until-idle',
@@ -356,81 +373,133 @@ def test_auth_refused_while_app_absent(tmp_path, nginx, service):
     assert len(expected) == 1, reference.events(ref_run)
     assert expected[0]['status'] == 401, expected
     expected_finished = len(reference.events(ref_run, 'download-finished'))
+    nginx.clear_access_log()
 
     app = svc.App(tmp_path)
-    app.run('--exit-at-once', '--download', '%s=%s' % (url, os.path.join(app.downloads, 'private.mp3')))
-    svc.wait_until(lambda: any(e['uri'] == '/auth/private.mp3' and e['status'] == 401
+    first = app.run('--quit-after', QUIT_AFTER,
+                    '--download', '%s=%s' % (url, os.path.join(app.downloads, 'private.mp3')))
+    svc.wait_until(lambda: any(e['uri'] == '/auth-slow/private.mp3' and e['status'] == 401
                                for e in nginx.access_log()), 30, 'the 401 in nginx\'s log')
+    entry = [e for e in nginx.access_log() if e['uri'] == '/auth-slow/private.mp3'][0]
+    assert entry['msec'] > first.ended_at, (entry, first.ended_at)
+    assert app.events(first, 'delivered') == [] and app.events(first, 'authenticate') == []
+    # it completed in the service, refused: let it be recorded, then relaunch
+    time.sleep(0.5)
     second = app.run('--until-idle')
     delivered = app.events(second, 'delivered')
     assert len(delivered) == 1, app.events(second)
     assert delivered[0]['status'] == expected[0]['status'] == 401
     assert delivered[0]['error'] == expected[0]['error'], (delivered, expected)
     assert len(app.events(second, 'download-finished')) == expected_finished
-    # refused: no request with credentials ever went out
-    assert all(not e['authorization'] for e in nginx.access_log() if e['uri'] == '/auth/private.mp3')
+    # refused: no request with credentials ever went out, and only the one request
+    entries = [e for e in nginx.access_log() if e['uri'] == '/auth-slow/private.mp3']
+    assert len(entries) == 1 and not entries[0]['authorization'], entries
     assert_nothing_left(app, nginx)
+
+
+def test_auth_answered_while_app_attached(tmp_path, nginx, service):
+    """The application is there: its session's ::authenticate handler answers (ChallengeRequested,
+    AnswerChallenge), as it would in-process."""
+    published = publish(nginx, [('members.mp3', 300_007)], seed=5)
+    app = svc.App(tmp_path)
+    run = app.run('--until-idle', '--user', nginx.user, '--password', nginx.password, '--download',
+                  '%s=%s' % (nginx.url('/auth/members.mp3'), os.path.join(app.downloads, 'members.mp3')))
+    asked = app.events(run, 'authenticate')
+    assert len(asked) == 1 and asked[0]['realm'] == 'Ladle' and not asked[0]['retrying'], app.events(run)
+    delivered = app.events(run, 'delivered')
+    assert len(delivered) == 1 and delivered[0]['error'] is None and delivered[0]['status'] == 200, delivered
+    assert svc.sha256_file(os.path.join(app.downloads, 'members.mp3')) == published['members.mp3'][1]
+    entries = [e for e in nginx.access_log() if e['uri'] == '/auth/members.mp3']
+    assert [e['status'] for e in entries] == [401, 200], entries
+    # the password stayed in memory
+    assert service.grep_store([nginx.password.encode()]) == []
 
 
 def test_credentials_not_in_store(tmp_path, nginx, service):
     published = publish(nginx, [('members-1.mp3', 3 * MiB + 1), ('members-2.mp3', 3 * MiB + 3)], seed=7)
     basic = 'Basic ' + base64.b64encode(('%s:%s' % (nginx.user, nginx.password)).encode()).decode()
     api_key = 'k3y-0f-th3-p0dcast-%d' % os.getpid()
+    cookie = 'app-c00kie-%d' % os.getpid()
     app = svc.App(tmp_path)
-    # the configuration's Authorization (sensitive by nature) and a header marked sensitive
-    # for the first download; the second carries Authorization on its own request
-    args = ['--exit-at-once', '--header', 'Authorization=' + basic,
-            '--sensitive-header', 'X-Api-Key=' + api_key]
-    app.run(*args, '--download', '%s=%s' % (nginx.url('/auth/members-1.mp3'),
-                                            os.path.join(app.downloads, 'members-1.mp3')))
+    # the configuration's Authorization (a credential by nature) and a header marked sensitive
+    # for the first download; the second carries Authorization and Cookie on its own request
+    app.run('--quit-after', QUIT_AFTER, '--header', 'Authorization=' + basic,
+            '--sensitive-header', 'X-Api-Key=' + api_key,
+            '--download', '%s=%s' % (nginx.url('/auth-slow-body/members-1.mp3'),
+                                     os.path.join(app.downloads, 'members-1.mp3')))
     other = svc.App(tmp_path, name='app-2', identifier='members-2')
-    other.run('--exit-at-once', '--request-header', 'Authorization=' + basic,
-              '--download', '%s=%s' % (nginx.url('/auth/members-2.mp3'), os.path.join(other.downloads,
-                                                                                       'members-2.mp3')))
-    needles = [basic.encode(), basic.split(' ', 1)[1].encode(), nginx.password.encode(), api_key.encode()]
-    # /auth/ is not rate-limited: look at the store while the tasks are recorded, and after
-    svc.wait_until(lambda: service.store_files(), 30, 'the service\'s store files')
+    other.run('--quit-after', QUIT_AFTER, '--request-header', 'Authorization=' + basic,
+              '--request-header', 'Cookie=sid=' + cookie,
+              '--download', '%s=%s' % (nginx.url('/auth-slow-body/members-2.mp3'),
+                                       os.path.join(other.downloads, 'members-2.mp3')))
+    needles = [basic.encode(), basic.split(' ', 1)[1].encode(), nginx.password.encode(), api_key.encode(),
+               cookie.encode()]
+    # while the tasks run (recorded in the store), and after
+    svc.wait_until(lambda: len(service.large_files(1 * MiB)) >= 2, 30, 'two partial files in the store')
     assert service.grep_store(needles) == [], service.store_files()
     svc.wait_until(lambda: os.path.exists(os.path.join(app.downloads, 'members-1.mp3'))
                    and os.path.exists(os.path.join(other.downloads, 'members-2.mp3')), 60, 'both downloads')
-    assert service.grep_store(needles) == []
+    assert service.grep_store(needles) == [], service.store_files()
     for e in nginx.access_log():
-        if e['uri'] in ('/auth/members-1.mp3', '/auth/members-2.mp3'):
+        if e['uri'].startswith('/auth-slow-body/'):
             # the service sent the credentials from its memory: no 401
             assert e['status'] == 200 and e['authorization'] == basic, e
-    # the store is key files only
-    for path in service.store_files():
-        if os.path.getsize(path) < 1 * MiB:
-            GLib.KeyFile().load_from_file(path, GLib.KeyFileFlags.NONE)
-    run = app.run('--until-idle')
-    assert deliveries(app, run) == ['members-1.mp3']
-    run = other.run('--until-idle')
-    assert deliveries(other, run) == ['members-2.mp3']
+    app.run('--until-idle')
+    assert deliveries(app) == ['members-1.mp3']
+    other.run('--until-idle')
+    assert deliveries(other) == ['members-2.mp3']
     for a, name in ((app, 'members-1.mp3'), (other, 'members-2.mp3')):
         assert svc.sha256_file(os.path.join(a.downloads, name)) == published[name][1]
-    assert service.grep_store(needles) == []
+    assert service.grep_store(needles) == [], service.store_files()
+
+
+def test_store_is_key_files_only(tmp_path, nginx, service):
+    """The service's store is key files and partial files: no database, and so no cookie that a
+    server set (a session credential) outlives the service."""
+    served_cookie = 's3rved-%d' % os.getpid()
+    publish(nginx, [('page.mp3', 2 * MiB + 1)], seed=10)
+    app = svc.App(tmp_path)
+    app.run('--quit-after', QUIT_AFTER,
+            '--download', '%s=%s' % (nginx.url('/cookies/set?name=sid&value=' + served_cookie),
+                                     os.path.join(app.downloads, 'cookie.txt')),
+            '--download', '%s=%s' % (nginx.url('/slow/page.mp3'), os.path.join(app.downloads, 'page.mp3')))
+    svc.wait_until(lambda: service.large_files(1 * MiB), 30, 'a partial file in the store')
+    app.run('--until-idle')
+    assert sorted(deliveries(app)) == ['cookie.txt', 'page.mp3']
+    for path in service.store_files():
+        if os.path.getsize(path) == 0 or path.endswith('.lock'):
+            continue
+        with open(path, 'rb') as f:
+            head = f.read(16)
+        assert not head.startswith(b'SQLite format'), (path, service.store_files())
+        GLib.KeyFile().load_from_file(path, GLib.KeyFileFlags.NONE)
+    assert service.grep_store([served_cookie.encode()]) == []
 
 
 def test_certificate_errors_refused_and_anchors_trusted(tmp_path, nginx, service):
     published = publish(nginx, [('secure.mp3', 100_003)], seed=8)
     url = nginx.tls_url('/files/secure.mp3')
+    # nginx's self-signed certificate, with a handler that would accept it: the service does not
+    # ask (the application may be gone), it refuses
     app = svc.App(tmp_path, identifier='untrusted')
-    app.run('--exit-at-once', '--download', '%s=%s' % (url, os.path.join(app.downloads, 'secure.mp3')))
-    run = app.run('--until-idle', timeout=60)
-    delivered = app.events(run, 'delivered')
-    assert len(delivered) == 1, app.events(run)
+    app.run('--quit-after', QUIT_AFTER, '--accept-certificates',
+            '--download', '%s=%s' % (url, os.path.join(app.downloads, 'secure.mp3')))
+    app.run('--until-idle', '--accept-certificates', timeout=60)
+    delivered = app.events(name='delivered')
+    assert len(delivered) == 1, app.events()
     assert delivered[0]['error'] is not None, delivered
     assert delivered[0]['error']['domain'] == 'g-tls-error-quark', delivered
+    assert app.events(name='accept-certificate') == []
     assert not os.path.exists(os.path.join(app.downloads, 'secure.mp3'))
 
     # with the application's anchors (a GTlsFileDatabase), the service trusts nginx's certificate
     trusted = svc.App(tmp_path, name='trusted', identifier='trusted')
-    trusted.run('--exit-at-once', '--tls-anchors', nginx.cert_path,
+    trusted.run('--quit-after', QUIT_AFTER, '--tls-anchors', nginx.cert_path,
                 '--download', '%s=%s' % (url, os.path.join(trusted.downloads, 'secure.mp3')))
     svc.wait_until(lambda: os.path.exists(os.path.join(trusted.downloads, 'secure.mp3')), 30,
                    'the TLS download')
-    run = trusted.run('--until-idle', '--tls-anchors', nginx.cert_path)
-    delivered = trusted.events(run, 'delivered')
+    trusted.run('--until-idle', '--tls-anchors', nginx.cert_path)
+    delivered = trusted.events(name='delivered')
     assert len(delivered) == 1 and delivered[0]['error'] is None and delivered[0]['status'] == 200, delivered
     assert svc.sha256_file(os.path.join(trusted.downloads, 'secure.mp3')) == published['secure.mp3'][1]
 
@@ -454,7 +523,7 @@ def test_idle_exit(tmp_path, nginx, service):
     assert time.monotonic() - detached_at >= service.idle_timeout * 0.8
 
     # a task running with no client keeps it too, until the task is done and the timeout passed
-    app.run('--exit-at-once', '--download', '%s=%s' % (nginx.url('/slow/short.mp3'),
+    app.run('--quit-after', QUIT_AFTER, '--download', '%s=%s' % (nginx.url('/slow/short.mp3'),
                                                       os.path.join(app.downloads, 'short.mp3')))
     pid = service.wait_for_owner()
     svc.wait_until(lambda: os.path.exists(os.path.join(app.downloads, 'short.mp3')), 30, 'the download')
@@ -466,3 +535,4 @@ def test_idle_exit(tmp_path, nginx, service):
     run = app.run('--until-idle')
     assert deliveries(app, run) == ['short.mp3']
     assert service.owner_pid() not in (None, pid)
+
