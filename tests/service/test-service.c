@@ -10,8 +10,10 @@
  * activates the built ladle-transfer-service, with this process's environment: XDG_STATE_HOME in
  * the case's temporary directory and a short idle timeout. The downloads come from the in-process
  * test server (its /slow route, served from this thread's main context while the case waits).
- * An application that quits is a session that is dropped: the process stays, its session does
- * not (the kill -9 cases with real processes are in test_service.py).
+ * The application that queues downloads and quits is another process (this program with
+ * --app); the relaunched application is this one. A session dropped in a process that goes on
+ * is not an application that quit: a session lives on while its tasks run, and gets their
+ * completions. (The kill -9 cases are in test_service.py.)
  *
  * Being an ordinary GTest program, it runs under valgrind and ASan like the other C tests; the
  * service it activates is not wrapped.
@@ -237,30 +239,110 @@ assert_files (Fixture *fixture)
     }
 }
 
-/* The application queues three downloads and quits (its session goes); they finish in the
- * service; the next session gets each completion once, then background-events-finished; the one
- * after that nothing. */
+/* The application, as a child process (this program with --app): it queues the downloads
+ * URI=DEST..., lets its main loop run for half a second, and quits. */
+static int
+run_app (int    argc,
+         char **argv)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = NULL;
+  g_autoptr(LadleSession) session = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+
+  if (argc < 4)
+    return 2;
+  configuration = ladle_session_configuration_new_background (argv[3]);
+  ladle_session_configuration_set_application_id (configuration, argv[2]);
+  ladle_session_configuration_set_use_transfer_service (configuration, TRUE);
+  session = ladle_session_new_sync (configuration, NULL, &error);
+  if (session == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 3;
+    }
+
+  for (int i = 4; i < argc; i++)
+    {
+      const char *equals = strrchr (argv[i], '=');
+      g_autofree char *uri = equals != NULL ? g_strndup (argv[i], equals - argv[i]) : NULL;
+      g_autoptr(GFile) destination = NULL;
+      g_autoptr(LadleDownloadTask) task = NULL;
+      g_autofree char *name = NULL;
+
+      if (uri == NULL)
+        return 2;
+      destination = g_file_new_for_path (equals + 1);
+      name = g_file_get_basename (destination);
+      task = ladle_session_create_download_task_for_uri (session, uri);
+      ladle_task_set_description (LADLE_TASK (task), name);
+      ladle_download_task_set_destination (task, destination, LADLE_DESTINATION_FLAGS_REPLACE);
+      ladle_task_resume (LADLE_TASK (task));
+    }
+
+  g_timeout_add_once (500, (GSourceOnceFunc) g_main_loop_quit, loop);
+  g_main_loop_run (loop);
+  return 0;
+}
+
+static void
+app_exited_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error);
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Runs the application (run_app()) with the downloads of @names and waits for it to quit,
+ * serving the test server meanwhile. */
+static void
+launch_app (Fixture            *fixture,
+            const char * const *names)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean exited = FALSE;
+
+  g_ptr_array_add (argv, g_file_read_link ("/proc/self/exe", &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (argv, g_strdup ("--app"));
+  g_ptr_array_add (argv, g_strdup (APP_ID));
+  g_ptr_array_add (argv, g_strdup (fixture->identifier));
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/slow?" SLOW_QUERY "&name=%s", names[i]);
+      g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, path);
+      g_autofree char *destination = g_build_filename (fixture->out_dir, names[i], NULL);
+
+      g_ptr_array_add (argv, g_strconcat (uri, "=", destination, NULL));
+    }
+  g_ptr_array_add (argv, NULL);
+
+  app = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check_async (app, NULL, app_exited_cb, &exited);
+  ladle_test_wait_for_flag (&exited, 60, "the application's exit");
+}
+
+/* The application (another process) queues three downloads and quits; they finish in the
+ * service; the next launch (this process) gets each completion once, then
+ * background-events-finished; the one after that nothing. */
 static void
 test_quit_and_relaunch (Fixture       *fixture,
                         gconstpointer  data)
 {
-  g_autoptr(LadleSession) first = session_new (fixture);
+  const char * const names[] = { "episode-1.bin", "episode-2.bin", "episode-3.bin", NULL };
   g_autoptr(LadleSession) second = NULL;
   g_autoptr(LadleSession) third = NULL;
   FilesWait wait = { fixture, N_DOWNLOADS };
   Record record = { 0 };
 
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, 0);
-  for (guint i = 1; i <= N_DOWNLOADS; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("episode-%u.bin", i);
-      g_autoptr(LadleTask) task = start_download (fixture, first, name);
-
-      g_assert_cmpuint (ladle_task_get_identifier (task), ==, i);
-    }
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (first)), ==, N_DOWNLOADS);
-  /* The application quits while the downloads run. */
-  g_clear_object (&first);
+  launch_app (fixture, names);
 
   ladle_test_wait_until (files_arrived, &wait, 60, "the three downloads at their destinations");
   assert_files (fixture);
@@ -498,6 +580,9 @@ int
 main (int   argc,
       char *argv[])
 {
+  if (argc > 1 && g_str_equal (argv[1], "--app"))
+    return run_app (argc, argv);
+
   g_test_init (&argc, &argv, NULL);
   g_log_set_writer_func (expecting_writer, NULL, NULL);
 
