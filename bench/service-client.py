@@ -2,22 +2,24 @@
 # Copyright The Ladle authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """One download through a background session, in-process or through ladle-transfer-service, timed,
-with the session bus's messages counted.
+with the service's signals counted.
 
     service-client.py in-process|service URL OUTPUT STATE_DIR IDENTIFIER
 
 The session is a background one (identifier IDENTIFIER, application id
 org.gnome.Ladle.BenchService) with a download-progress handler connected (a percentage, as a
-progress bar would); with "service" its configuration has use-transfer-service set. A filter on
-the session bus connection (Gio.DBusConnection.add_filter, on the connection the library shares,
-made before the session) counts the messages it receives and sends, and the TaskChanged signals
-among them, from resume() to the completion. Prints one JSON line: {"bytes", "seconds",
-"progress_events", "messages_in", "messages_out", "task_changed", "setup_seconds"}.
+progress bar would); with "service" its configuration has use-transfer-service set. A
+subscription on the session bus connection the library shares (made before the session) counts
+the signals of org.gnome.Ladle.TransferService.Session it receives from resume() to the
+completion, TaskChanged among them. (Gio.DBusConnection.add_filter would see every message,
+but a Python filter crashes PyGObject: it returns the message it was given, which the binding
+releases once too often. bench/service counts every message with dbus-monitor.) Prints one
+JSON line: {"bytes", "seconds", "progress_events", "signals", "task_changed", "setup_seconds",
+"transfer_start", "transfer_end"} (the last two: Unix times of resume() and of the completion).
 """
 
 import json
 import sys
-import threading
 import time
 
 import gi
@@ -33,22 +35,18 @@ def main():
         return 2
     mode, url, output, state_dir, identifier = sys.argv[1:]
 
-    counts = {'in': 0, 'out': 0, 'task_changed': 0, 'counting': False}
-    lock = threading.Lock()
+    counts = {'signals': 0, 'task_changed': 0, 'counting': False}
 
-    def message_filter(connection, message, incoming):
-        # Runs in GDBus's worker thread, for every message of the connection.
-        with lock:
-            if counts['counting']:
-                counts['in' if incoming else 'out'] += 1
-                if incoming and message.get_member() == 'TaskChanged':
-                    counts['task_changed'] += 1
-        return message
+    def on_signal(connection, sender, path, interface, member, parameters):
+        if counts['counting']:
+            counts['signals'] += 1
+            if member == 'TaskChanged':
+                counts['task_changed'] += 1
 
-    bus = None
     if mode == 'service':
         bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
-        bus.add_filter(message_filter)
+        bus.signal_subscribe(None, 'org.gnome.Ladle.TransferService.Session', None, None, None,
+                             Gio.DBusSignalFlags.NONE, on_signal)
 
     setup_start = time.monotonic()
     configuration = Ladle.SessionConfiguration.new_background(identifier)
@@ -79,22 +77,23 @@ def main():
     task.connect('download-progress', on_progress)
     session.connect('task-completed', on_completed)
 
-    with lock:
-        counts['counting'] = True
+    counts['counting'] = True
+    wall_start = time.time()
     start = time.monotonic()
     task.resume()
     loop.run()
     seconds = time.monotonic() - start
-    with lock:
-        counts['counting'] = False
+    wall_end = time.time()
+    counts['counting'] = False
 
     if state['error'] is not None:
         print('download failed: %s' % state['error'].message, file=sys.stderr)
         return 1
     task = session = None
     print(json.dumps({'bytes': state['bytes'], 'seconds': seconds, 'progress_events': state['events'],
-                      'messages_in': counts['in'], 'messages_out': counts['out'],
-                      'task_changed': counts['task_changed'], 'setup_seconds': setup_seconds}))
+                      'signals': counts['signals'], 'task_changed': counts['task_changed'],
+                      'setup_seconds': setup_seconds, 'transfer_start': wall_start,
+                      'transfer_end': wall_end}))
     return 0
 
 
