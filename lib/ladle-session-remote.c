@@ -607,7 +607,7 @@ create_in_service (LadleRemote *self,
   record->identifier = ladle_task_get_identifier (task);
   _ladle_set_str (&record->description, ladle_task_get_description (task));
   record->state = LADLE_TASK_STATE_RUNNING;
-  serialized = g_variant_ref_sink (_ladle_task_record_serialize (record));
+  serialized = _ladle_task_record_serialize (record);
 
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&options, "{sv}", "priority", g_variant_new_int32 (ladle_task_get_priority (task)));
@@ -1084,10 +1084,12 @@ attach_async (LadleRemote *self)
 
 /* While the session is made: its tasks are in its list model when ladle_session_new() returns,
  * and the completions of earlier runs follow from the main context. On failure the session's
- * tasks complete with the error, and ::background-events-finished is still emitted. */
+ * tasks complete with the error (with a warning when @warn: ladle_session_new_sync() reports
+ * it instead), and ::background-events-finished is still emitted. */
 void
 _ladle_remote_attach (LadleRemote  *self,
-                      GCancellable *cancellable)
+                      GCancellable *cancellable,
+                      gboolean      warn)
 {
   g_autoptr(GDBusMessage) message = NULL;
   g_autoptr(GDBusMessage) reply = NULL;
@@ -1114,8 +1116,9 @@ _ladle_remote_attach (LadleRemote  *self,
       g_dbus_error_strip_remote_error (error);
       self->error = unavailable (error);
       g_clear_pointer (&self->owner, g_free);
-      g_warning ("Background session “%s” of %s runs no task: %s", self->identifier, self->application_id,
-                 self->error->message);
+      if (warn)
+        g_warning ("Background session “%s” of %s runs no task: %s", self->identifier, self->application_id,
+                   self->error->message);
     }
 
   schedule_deliveries (self);

@@ -400,6 +400,7 @@ reply_attach (ServiceSession        *session,
     {
       g_autoptr(LadleTask) task = g_list_model_get_item (model, i);
       LadleTaskRecord *record;
+      g_autoptr(GVariant) serialized = NULL;
 
       if (!_ladle_background_is_recorded_kind (task))
         continue;
@@ -409,7 +410,8 @@ reply_attach (ServiceSession        *session,
       record->description = g_strdup (ladle_task_get_description (task));
       record->state = ladle_task_get_state (task);
       record->status = ladle_task_get_status_code (task);
-      g_variant_builder_add_value (&tasks, _ladle_task_record_serialize (record));
+      serialized = _ladle_task_record_serialize (record);
+      g_variant_builder_add_value (&tasks, serialized);
     }
 
   g_variant_builder_init (&completions, G_VARIANT_TYPE ("aa{sv}"));
@@ -427,10 +429,13 @@ static void
 on_events_finished (LadleSession   *inner,
                     ServiceSession *session)
 {
+  /* Each holds the reference its handler was given, which the reply takes. */
+  g_autoptr(GPtrArray) pending = g_steal_pointer (&session->pending_attach);
+
+  session->pending_attach = g_ptr_array_new ();
   session->events_finished = TRUE;
-  for (guint i = 0; i < session->pending_attach->len; i++)
-    reply_attach (session, g_ptr_array_index (session->pending_attach, i));
-  g_ptr_array_set_size (session->pending_attach, 0);
+  for (guint i = 0; i < pending->len; i++)
+    reply_attach (session, g_ptr_array_index (pending, i));
 }
 
 static gboolean
@@ -894,7 +899,7 @@ session_new (Service    *service,
   session->identifier = g_strdup (identifier);
   session->path = _ladle_service_session_path (application_id, identifier);
   session->configuration = g_variant_ref_sink (configuration);
-  session->pending_attach = g_ptr_array_new_with_free_func (g_object_unref);
+  session->pending_attach = g_ptr_array_new ();
   session->outbox = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_variant_unref);
   session->watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) watched_free);
 
@@ -925,7 +930,7 @@ static void
 session_free (ServiceSession *session)
 {
   for (guint i = 0; i < session->pending_attach->len; i++)
-    g_dbus_method_invocation_return_error (g_object_ref (g_ptr_array_index (session->pending_attach, i)),
+    g_dbus_method_invocation_return_error (g_ptr_array_index (session->pending_attach, i),
                                            LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED, "The session ended");
   stop_session (session);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (session->skeleton));
@@ -1222,7 +1227,7 @@ handle_attach (LadleDBusTransferService *skeleton,
   if (session->events_finished)
     reply_attach (session, invocation);
   else
-    g_ptr_array_add (session->pending_attach, g_object_ref (invocation));
+    g_ptr_array_add (session->pending_attach, invocation);
 
   return TRUE;
 }
@@ -1461,6 +1466,9 @@ main (int   argc,
         g_dbus_connection_signal_unsubscribe (service.connection, service.owner_changed);
       g_dbus_connection_flush_sync (service.connection, NULL, NULL);
     }
+  /* Messages that arrived meanwhile are answered (or dropped) before the objects go. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_hash_table_remove_all (service.sessions);
   g_clear_pointer (&service.sessions, g_hash_table_unref);
   g_clear_pointer (&service.bindings, g_hash_table_unref);
