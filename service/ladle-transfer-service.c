@@ -17,8 +17,8 @@
  * keeps are listed in sessions.ini there) and resumes their downloads with Range.
  *
  * Security: a D-Bus connection is bound to the first application id it uses and can reach only
- * that application's sessions; a client in a Flatpak sandbox can use only its sandbox's
- * application id. Signals go to the attached client alone. Credentials (the request headers a
+ * that application's sessions. A client in a Flatpak sandbox is refused: the paths of its files
+ * are its sandbox's, which this service cannot resolve. Signals go to the attached client alone. Credentials (the request headers a
  * client marks sensitive, Authorization, Cookie) stay in memory: the store never has them.
  * Authentication challenges and certificate decisions are refused.
  *
@@ -1135,6 +1135,16 @@ bind_caller (Service               *service,
     {
       g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
                                                   "A sandboxed application may only use its own application id");
+      return FALSE;
+    }
+  /* The files of a sandboxed application's tasks (destinations, uploads) are paths of its
+   * sandbox, which this service would resolve outside it: refused until paths go through the
+   * document portal. */
+  if (sandboxed != NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  "The transfer service does not serve sandboxed applications: "
+                                                  "the paths of their files cannot be resolved outside the sandbox");
       return FALSE;
     }
 
