@@ -226,6 +226,19 @@ call_task (LadleRemote *self,
   call (self, method, g_variant_new ("(t)", identifier), NULL, call_done_cb, g_strdup (method));
 }
 
+/* The session's ::task-completed handlers returned: the service forgets the completion. The
+ * call is written to the bus before this returns (no reply is awaited), so an application that
+ * exits from its handler is not given the completion again at its next launch. */
+static void
+acknowledge (LadleRemote *self,
+             guint64      identifier)
+{
+  g_hash_table_add (self->acknowledged, identifier_key (identifier));
+  call_task (self, "Acknowledge", identifier);
+  if (self->connection != NULL && self->owner != NULL)
+    g_dbus_connection_flush_sync (self->connection, NULL, NULL);
+}
+
 /* The service's reports */
 
 static void
@@ -328,8 +341,7 @@ deliver_cb (gpointer user_data)
       task = _ladle_background_completed_task (self->session, completion);
       location = completion->location != NULL ? g_file_new_for_uri (completion->location) : NULL;
       _ladle_session_deliver_restored (self->session, task, location, completion->error);
-      g_hash_table_add (self->acknowledged, identifier_key (identifier));
-      call_task (self, "Acknowledge", identifier);
+      acknowledge (self, identifier);
     }
 
   if (announce)
@@ -664,10 +676,7 @@ _ladle_remote_delivered (LadleRemote *self,
     return;
 
   if (entry->completing)
-    {
-      g_hash_table_add (self->acknowledged, identifier_key (identifier));
-      call_task (self, "Acknowledge", identifier);
-    }
+    acknowledge (self, identifier);
   g_signal_handlers_disconnect_by_data (task, self);
   g_hash_table_remove (self->entries, &identifier);
 }
