@@ -38,6 +38,7 @@
 #include "ladle.h"
 #include "ladle-i18n-private.h"
 #include "ladle-background-store-private.h"
+#include "ladle-cookie-jar-private.h"
 #include "ladle-resume-data-private.h"
 #include "ladle-multipart-private.h"
 #include "ladle-service-wire-private.h"
@@ -494,6 +495,9 @@ start_session (ServiceSession  *session,
   g_autoptr(LadleSessionConfiguration) configuration =
     _ladle_session_configuration_from_wire (session->configuration, session->application_id,
                                             session->identifier, directory);
+
+  /* Data tasks run in the application: no HTTP cache here. */
+  ladle_session_configuration_set_cache_size (configuration, 0);
 
   session->events_finished = FALSE;
   session->session = ladle_session_new (configuration);
@@ -1456,6 +1460,7 @@ main (int   argc,
 
   _ladle_service_register_errors ();
   _ladle_background_store_prefer_keyfile ();
+  _ladle_cookie_jar_keep_in_memory ();
   if (g_mkdir_with_parents (service.state_directory, 0700) != 0)
     {
       g_printerr ("Cannot make %s: %s\n", service.state_directory, g_strerror (errno));
