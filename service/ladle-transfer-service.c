@@ -407,8 +407,7 @@ reply_attach (ServiceSession        *session,
         continue;
       record = _ladle_task_sync_record (task);
       record->identifier = ladle_task_get_identifier (task);
-      g_free (record->description);
-      record->description = g_strdup (ladle_task_get_description (task));
+      _ladle_set_str (&record->description, ladle_task_get_description (task));
       record->state = ladle_task_get_state (task);
       record->status = ladle_task_get_status_code (task);
       serialized = _ladle_task_record_serialize (record);
