@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   ladle-background --state-directory DIR [URL DESTINATION]
+ *   ladle-background --transfer-service [URL DESTINATION]
  *
  * Makes the background session "demo" of the application org.gnome.Ladle.Example. With URL and
  * DESTINATION it starts downloading URL to DESTINATION in that session. Without them it only
@@ -20,7 +21,13 @@
  *   completed: task 1 ok
  *   background events finished
  *
- * Exit status: 0 when every task completed without a GError, 1 otherwise, 2 on bad usage.
+ * With --transfer-service the session's downloads run in ladle-transfer-service (the
+ * configuration's use-transfer-service, docs/transfer-service.md) instead of this process: kill
+ * the program, and the download goes on and finishes while no program runs; the next run gets
+ * its completion. Without a state directory: the service keeps the session.
+ *
+ * Exit status: 0 when every task completed without a GError, 1 otherwise, 2 on bad usage, 3 when
+ * the transfer service cannot be reached.
  */
 
 #include <stdio.h>
@@ -82,8 +89,10 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *state_directory = NULL;
+  gboolean transfer_service = FALSE;
   GOptionEntry entries[] = {
     { "state-directory", 0, 0, G_OPTION_ARG_FILENAME, &state_directory, "Where the session keeps its files", "DIR" },
+    { "transfer-service", 0, 0, G_OPTION_ARG_NONE, &transfer_service, "Run the downloads in ladle-transfer-service", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("[URL DESTINATION]");
@@ -94,20 +103,30 @@ main (int   argc,
   Demo demo = { .loop = loop };
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || state_directory == NULL ||
-      (argc != 1 && argc != 3))
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      (state_directory == NULL && !transfer_service) || (argc != 1 && argc != 3))
     {
-      fprintf (stderr, "usage: %s --state-directory DIR [URL DESTINATION]\n", g_get_prgname ());
+      fprintf (stderr, "usage: %s --state-directory DIR | --transfer-service [URL DESTINATION]\n",
+               g_get_prgname ());
       return 2;
     }
 
   configuration = ladle_session_configuration_new_background ("demo");
   ladle_session_configuration_set_application_id (configuration, "org.gnome.Ladle.Example");
-  ladle_session_configuration_set_state_directory (configuration, state_directory);
+  if (state_directory != NULL)
+    ladle_session_configuration_set_state_directory (configuration, state_directory);
+  ladle_session_configuration_set_use_transfer_service (configuration, transfer_service);
 
   /* Everything an earlier run recorded is back before new() returns. Connect the session's
-   * handlers now: the undelivered completions come from the main loop. */
-  session = ladle_session_new (configuration);
+   * handlers now: the undelivered completions come from the main loop. new_sync() says whether
+   * the transfer service could be reached (the application could fall back to an in-process
+   * background session). */
+  session = ladle_session_new_sync (configuration, NULL, &error);
+  if (session == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", g_get_prgname (), error->message);
+      return 3;
+    }
   g_signal_connect (session, "download-finished", G_CALLBACK (on_download_finished), &demo);
   g_signal_connect (session, "task-completed", G_CALLBACK (on_task_completed), &demo);
   g_signal_connect (session, "background-events-finished", G_CALLBACK (on_events_finished), &demo);

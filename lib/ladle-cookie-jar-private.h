@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 
 /* Memory for ephemeral configurations; cookies.sqlite in the state directory otherwise (a
  * cookies.txt of Ladle 0.1 there is imported once, then deleted). */
+void           _ladle_cookie_jar_keep_in_memory (void);
 SoupCookieJar *_ladle_cookie_jar_new (LadleSessionConfiguration *configuration);
 
 G_END_DECLS

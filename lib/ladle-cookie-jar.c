@@ -38,6 +38,15 @@ import_text_cookies (SoupCookieJar *jar,
   g_unlink (path);
 }
 
+/* The transfer service keeps no cookie on disk: cookies are credentials. */
+static gboolean memory_only;
+
+void
+_ladle_cookie_jar_keep_in_memory (void)
+{
+  memory_only = TRUE;
+}
+
 SoupCookieJar *
 _ladle_cookie_jar_new (LadleSessionConfiguration *configuration)
 {
@@ -45,7 +54,7 @@ _ladle_cookie_jar_new (LadleSessionConfiguration *configuration)
   g_autofree char *path = NULL;
   SoupCookieJar *jar;
 
-  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL)
+  if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_EPHEMERAL || memory_only)
     return soup_cookie_jar_new ();
 
   directory = ladle_session_configuration_get_state_directory (configuration);

@@ -54,8 +54,7 @@ _ladle_service_register_errors (void)
 
       for (guint i = 0; i < klass->n_values; i++)
         {
-          /* Registered for the life of the process: the names are never freed. */
-          char *name = error_name_of (klass->values[i].value_nick);
+          g_autofree char *name = error_name_of (klass->values[i].value_nick);
 
           g_dbus_error_register_error (LADLE_ERROR, klass->values[i].value, name);
         }

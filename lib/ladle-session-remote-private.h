@@ -20,7 +20,8 @@ LadleRemote  *_ladle_remote_new                          (LadleSession          
                                                           LadleSessionConfiguration *configuration);
 void          _ladle_remote_free                         (LadleRemote               *self);
 void          _ladle_remote_attach                       (LadleRemote               *self,
-                                                          GCancellable              *cancellable);
+                                                          GCancellable              *cancellable,
+                                                          gboolean                   warn);
 const GError *_ladle_remote_get_error                    (LadleRemote               *self);
 guint64       _ladle_remote_take_identifier              (LadleRemote               *self);
 void          _ladle_remote_track                        (LadleRemote               *self,

@@ -226,6 +226,19 @@ call_task (LadleRemote *self,
   call (self, method, g_variant_new ("(t)", identifier), NULL, call_done_cb, g_strdup (method));
 }
 
+/* The session's ::task-completed handlers returned: the service forgets the completion. The
+ * call is written to the bus before this returns (no reply is awaited), so an application that
+ * exits from its handler is not given the completion again at its next launch. */
+static void
+acknowledge (LadleRemote *self,
+             guint64      identifier)
+{
+  g_hash_table_add (self->acknowledged, identifier_key (identifier));
+  call_task (self, "Acknowledge", identifier);
+  if (self->connection != NULL && self->owner != NULL)
+    g_dbus_connection_flush_sync (self->connection, NULL, NULL);
+}
+
 /* The service's reports */
 
 static void
@@ -328,8 +341,7 @@ deliver_cb (gpointer user_data)
       task = _ladle_background_completed_task (self->session, completion);
       location = completion->location != NULL ? g_file_new_for_uri (completion->location) : NULL;
       _ladle_session_deliver_restored (self->session, task, location, completion->error);
-      g_hash_table_add (self->acknowledged, identifier_key (identifier));
-      call_task (self, "Acknowledge", identifier);
+      acknowledge (self, identifier);
     }
 
   if (announce)
@@ -607,7 +619,7 @@ create_in_service (LadleRemote *self,
   record->identifier = ladle_task_get_identifier (task);
   _ladle_set_str (&record->description, ladle_task_get_description (task));
   record->state = LADLE_TASK_STATE_RUNNING;
-  serialized = g_variant_ref_sink (_ladle_task_record_serialize (record));
+  serialized = _ladle_task_record_serialize (record);
 
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&options, "{sv}", "priority", g_variant_new_int32 (ladle_task_get_priority (task)));
@@ -664,10 +676,7 @@ _ladle_remote_delivered (LadleRemote *self,
     return;
 
   if (entry->completing)
-    {
-      g_hash_table_add (self->acknowledged, identifier_key (identifier));
-      call_task (self, "Acknowledge", identifier);
-    }
+    acknowledge (self, identifier);
   g_signal_handlers_disconnect_by_data (task, self);
   g_hash_table_remove (self->entries, &identifier);
 }
@@ -1084,10 +1093,12 @@ attach_async (LadleRemote *self)
 
 /* While the session is made: its tasks are in its list model when ladle_session_new() returns,
  * and the completions of earlier runs follow from the main context. On failure the session's
- * tasks complete with the error, and ::background-events-finished is still emitted. */
+ * tasks complete with the error (with a warning when @warn: ladle_session_new_sync() reports
+ * it instead), and ::background-events-finished is still emitted. */
 void
 _ladle_remote_attach (LadleRemote  *self,
-                      GCancellable *cancellable)
+                      GCancellable *cancellable,
+                      gboolean      warn)
 {
   g_autoptr(GDBusMessage) message = NULL;
   g_autoptr(GDBusMessage) reply = NULL;
@@ -1114,8 +1125,9 @@ _ladle_remote_attach (LadleRemote  *self,
       g_dbus_error_strip_remote_error (error);
       self->error = unavailable (error);
       g_clear_pointer (&self->owner, g_free);
-      g_warning ("Background session “%s” of %s runs no task: %s", self->identifier, self->application_id,
-                 self->error->message);
+      if (warn)
+        g_warning ("Background session “%s” of %s runs no task: %s", self->identifier, self->application_id,
+                   self->error->message);
     }
 
   schedule_deliveries (self);

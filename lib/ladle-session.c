@@ -164,6 +164,8 @@ emit_events_finished_cb (gpointer user_data)
 /* ladle_session_new_sync()'s cancellable, for the attachment to the transfer service made while
  * the object is constructed on this thread. */
 static GPrivate attach_cancellable_key;
+/* Set while ladle_session_new_sync() makes the session: it reports the failure itself. */
+static GPrivate attach_checked_key;
 
 static GCancellable *
 attach_cancellable (void)
@@ -250,7 +252,7 @@ ladle_session_constructed (GObject *object)
 
   /* Last: restored tasks need all of the above. */
   if (self->remote != NULL)
-    _ladle_remote_attach (self->remote, attach_cancellable ());
+    _ladle_remote_attach (self->remote, attach_cancellable (), g_private_get (&attach_checked_key) == NULL);
   else if (self->background != NULL)
     _ladle_background_restore (self->background);
   else if (ladle_session_configuration_get_kind (configuration) == LADLE_SESSION_KIND_BACKGROUND)
@@ -568,7 +570,9 @@ ladle_session_new_sync (LadleSessionConfiguration  *configuration,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_private_set (&attach_cancellable_key, cancellable);
+  g_private_set (&attach_checked_key, GINT_TO_POINTER (1));
   session = g_object_new (LADLE_TYPE_SESSION, "configuration", configuration, NULL);
+  g_private_set (&attach_checked_key, NULL);
   g_private_set (&attach_cancellable_key, NULL);
 
   remote_error = session->remote != NULL ? _ladle_remote_get_error (session->remote) : NULL;

@@ -17,8 +17,8 @@
  * keeps are listed in sessions.ini there) and resumes their downloads with Range.
  *
  * Security: a D-Bus connection is bound to the first application id it uses and can reach only
- * that application's sessions; a client in a Flatpak sandbox can use only its sandbox's
- * application id. Signals go to the attached client alone. Credentials (the request headers a
+ * that application's sessions. A client in a Flatpak sandbox is refused: the paths of its files
+ * are its sandbox's, which this service cannot resolve. Signals go to the attached client alone. Credentials (the request headers a
  * client marks sensitive, Authorization, Cookie) stay in memory: the store never has them.
  * Authentication challenges and certificate decisions are refused.
  *
@@ -38,6 +38,7 @@
 #include "ladle.h"
 #include "ladle-i18n-private.h"
 #include "ladle-background-store-private.h"
+#include "ladle-cookie-jar-private.h"
 #include "ladle-resume-data-private.h"
 #include "ladle-multipart-private.h"
 #include "ladle-service-wire-private.h"
@@ -400,16 +401,17 @@ reply_attach (ServiceSession        *session,
     {
       g_autoptr(LadleTask) task = g_list_model_get_item (model, i);
       LadleTaskRecord *record;
+      g_autoptr(GVariant) serialized = NULL;
 
       if (!_ladle_background_is_recorded_kind (task))
         continue;
       record = _ladle_task_sync_record (task);
       record->identifier = ladle_task_get_identifier (task);
-      g_free (record->description);
-      record->description = g_strdup (ladle_task_get_description (task));
+      _ladle_set_str (&record->description, ladle_task_get_description (task));
       record->state = ladle_task_get_state (task);
       record->status = ladle_task_get_status_code (task);
-      g_variant_builder_add_value (&tasks, _ladle_task_record_serialize (record));
+      serialized = _ladle_task_record_serialize (record);
+      g_variant_builder_add_value (&tasks, serialized);
     }
 
   g_variant_builder_init (&completions, G_VARIANT_TYPE ("aa{sv}"));
@@ -427,10 +429,13 @@ static void
 on_events_finished (LadleSession   *inner,
                     ServiceSession *session)
 {
+  /* Each holds the reference its handler was given, which the reply takes. */
+  g_autoptr(GPtrArray) pending = g_steal_pointer (&session->pending_attach);
+
+  session->pending_attach = g_ptr_array_new ();
   session->events_finished = TRUE;
-  for (guint i = 0; i < session->pending_attach->len; i++)
-    reply_attach (session, g_ptr_array_index (session->pending_attach, i));
-  g_ptr_array_set_size (session->pending_attach, 0);
+  for (guint i = 0; i < pending->len; i++)
+    reply_attach (session, g_ptr_array_index (pending, i));
 }
 
 static gboolean
@@ -489,6 +494,9 @@ start_session (ServiceSession  *session,
   g_autoptr(LadleSessionConfiguration) configuration =
     _ladle_session_configuration_from_wire (session->configuration, session->application_id,
                                             session->identifier, directory);
+
+  /* Data tasks run in the application: no HTTP cache here. */
+  ladle_session_configuration_set_cache_size (configuration, 0);
 
   session->events_finished = FALSE;
   session->session = ladle_session_new (configuration);
@@ -894,7 +902,7 @@ session_new (Service    *service,
   session->identifier = g_strdup (identifier);
   session->path = _ladle_service_session_path (application_id, identifier);
   session->configuration = g_variant_ref_sink (configuration);
-  session->pending_attach = g_ptr_array_new_with_free_func (g_object_unref);
+  session->pending_attach = g_ptr_array_new ();
   session->outbox = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_variant_unref);
   session->watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) watched_free);
 
@@ -925,7 +933,7 @@ static void
 session_free (ServiceSession *session)
 {
   for (guint i = 0; i < session->pending_attach->len; i++)
-    g_dbus_method_invocation_return_error (g_object_ref (g_ptr_array_index (session->pending_attach, i)),
+    g_dbus_method_invocation_return_error (g_ptr_array_index (session->pending_attach, i),
                                            LADLE_ERROR, LADLE_ERROR_SESSION_INVALIDATED, "The session ended");
   stop_session (session);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (session->skeleton));
@@ -1132,6 +1140,16 @@ bind_caller (Service               *service,
                                                   "A sandboxed application may only use its own application id");
       return FALSE;
     }
+  /* The files of a sandboxed application's tasks (destinations, uploads) are paths of its
+   * sandbox, which this service would resolve outside it: refused until paths go through the
+   * document portal. */
+  if (sandboxed != NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  "The transfer service does not serve sandboxed applications: "
+                                                  "the paths of their files cannot be resolved outside the sandbox");
+      return FALSE;
+    }
 
   g_hash_table_insert (service->bindings, g_strdup (sender), g_strdup (application_id));
   return TRUE;
@@ -1222,7 +1240,7 @@ handle_attach (LadleDBusTransferService *skeleton,
   if (session->events_finished)
     reply_attach (session, invocation);
   else
-    g_ptr_array_add (session->pending_attach, g_object_ref (invocation));
+    g_ptr_array_add (session->pending_attach, invocation);
 
   return TRUE;
 }
@@ -1441,6 +1459,7 @@ main (int   argc,
 
   _ladle_service_register_errors ();
   _ladle_background_store_prefer_keyfile ();
+  _ladle_cookie_jar_keep_in_memory ();
   if (g_mkdir_with_parents (service.state_directory, 0700) != 0)
     {
       g_printerr ("Cannot make %s: %s\n", service.state_directory, g_strerror (errno));
@@ -1461,6 +1480,9 @@ main (int   argc,
         g_dbus_connection_signal_unsubscribe (service.connection, service.owner_changed);
       g_dbus_connection_flush_sync (service.connection, NULL, NULL);
     }
+  /* Messages that arrived meanwhile are answered (or dropped) before the objects go. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_hash_table_remove_all (service.sessions);
   g_clear_pointer (&service.sessions, g_hash_table_unref);
   g_clear_pointer (&service.bindings, g_hash_table_unref);

@@ -69,6 +69,21 @@ find_one 'share/gir-1.0/Ladle-1.gir' >/dev/null
 typelib=$(find_one 'lib*/girepository-1.0/Ladle-1.typelib')
 find_one 'share/vala/vapi/ladle-1.vapi' >/dev/null
 
+# The transfer service: the daemon in libexecdir, its D-Bus activation file and systemd user
+# unit pointing at it, and the interface description.
+service_exe=$(find_one 'libexec/ladle-transfer-service')
+[ -x "$service_exe" ] || fail "libexec/ladle-transfer-service is not executable"
+dbus_service=$(find_one 'share/dbus-1/services/org.gnome.Ladle.TransferService.service')
+grep -qxF "Name=org.gnome.Ladle.TransferService" "$dbus_service" || fail "the D-Bus service file names another bus name"
+grep -qxF "Exec=$service_exe" "$dbus_service" || fail "the D-Bus service file does not start $service_exe"
+grep -qxF "SystemdService=ladle-transfer-service.service" "$dbus_service" || fail "the D-Bus service file has no SystemdService"
+unit=$(find_one 'lib*/systemd/user/ladle-transfer-service.service')
+grep -qxF "Type=dbus" "$unit" || fail "the systemd unit is not Type=dbus"
+grep -qxF "BusName=org.gnome.Ladle.TransferService" "$unit" || fail "the systemd unit has no BusName"
+grep -qxF "ExecStart=$service_exe" "$unit" || fail "the systemd unit does not start $service_exe"
+find_one 'share/dbus-1/interfaces/org.gnome.Ladle.TransferService.xml' >/dev/null
+"$service_exe" --version | grep -q "ladle-transfer-service $version" || fail "ladle-transfer-service --version"
+
 leaked=$(cd "$prefix" && find . \( -name '*-private.h' -o -name 'config.h' -o -name 'ladle-fetch' \
                                     -o -name 'ladle-demo-server' \) | sort)
 [ -z "$leaked" ] || fail "installed but internal: $leaked"
