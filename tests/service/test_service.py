@@ -165,8 +165,9 @@ def test_relaunch_while_running_sees_tasks_live(tmp_path, nginx, service):
     first = app.run('--quit-after', QUIT_AFTER, *download_args(nginx, app))
     created = {t['description']: t['identifier'] for t in app.events(first, 'created')[0]['tasks']}
     assert sorted(created) == sorted(published)
-    # let them run a second while no app exists
-    time.sleep(1.0)
+    # let them run while no app exists: a block of each in the service's partial files
+    svc.wait_until(lambda: len(service.large_files(1 * MiB)) >= len(published), 30,
+                   'three partial files of at least 1 MiB in the service\'s store')
 
     second = app.launch('--until-idle')
     started = app.wait_for_event(second, 'started')[0]
