@@ -79,5 +79,7 @@ void               _ladle_session_set_partial_directory        (LadleSession    
                                                                 GFile                *directory);
 gboolean           _ladle_session_remote_cancel_producing_resume_data (LadleSession  *self,
                                                                 LadleDownloadTask    *task);
+void               _ladle_session_remote_resumed               (LadleSession         *self,
+                                                                LadleTask            *task);
 
 G_END_DECLS

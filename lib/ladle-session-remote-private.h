@@ -28,6 +28,8 @@ void          _ladle_remote_track                        (LadleRemote           
                                                           LadleTask                 *task);
 gboolean      _ladle_remote_admit                        (LadleRemote               *self,
                                                           LadleTask                 *task);
+void          _ladle_remote_resumed                      (LadleRemote               *self,
+                                                          LadleTask                 *task);
 void          _ladle_remote_delivered                    (LadleRemote               *self,
                                                           LadleTask                 *task);
 void          _ladle_remote_invalidate                   (LadleRemote               *self,

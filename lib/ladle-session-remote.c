@@ -664,6 +664,23 @@ _ladle_remote_admit (LadleRemote *self,
   return TRUE;
 }
 
+/* ladle_task_resume() of a task the service does not have yet: it gets it at once, written to
+ * the bus before resume() returns. The session's admission, from the main loop, then finds it
+ * in the service (a Resume the service ignores). */
+void
+_ladle_remote_resumed (LadleRemote *self,
+                       LadleTask   *task)
+{
+  Entry *entry = lookup (self, ladle_task_get_identifier (task));
+
+  if (entry == NULL || entry->task != task || entry->in_service || self->error != NULL ||
+      self->owner == NULL || _ladle_task_get_record (task)->phase != LADLE_TASK_PHASE_IDLE)
+    return;
+
+  create_in_service (self, entry);
+  g_dbus_connection_flush_sync (self->connection, NULL, NULL);
+}
+
 /* The session's ::task-completed handlers returned. */
 void
 _ladle_remote_delivered (LadleRemote *self,

@@ -1033,6 +1033,14 @@ _ladle_session_remote_cancel_producing_resume_data (LadleSession      *self,
   return self->remote != NULL && _ladle_remote_cancel_producing_resume_data (self->remote, task);
 }
 
+void
+_ladle_session_remote_resumed (LadleSession *self,
+                               LadleTask    *task)
+{
+  if (self->remote != NULL && !self->invalidated)
+    _ladle_remote_resumed (self->remote, task);
+}
+
 /* The directory of the session's partial files (ladle-session-tasks.c). */
 GFile *
 _ladle_session_dup_partial_directory (LadleSession *self)

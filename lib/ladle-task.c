@@ -722,6 +722,16 @@ ladle_task_resume (LadleTask *self)
 
   set_state (self, LADLE_TASK_STATE_RUNNING);
   _ladle_transfer_resume (priv->transfer);
+
+  /* A task of the transfer service is handed to it now, not from the main loop: an application
+   * that resumes its downloads and exits at once has them run. */
+  if (_ladle_transfer_is_remote (priv->transfer))
+    {
+      g_autoptr(LadleSession) session = _ladle_task_dup_session (self);
+
+      if (session != NULL)
+        _ladle_session_remote_resumed (session, self);
+    }
 }
 
 /**
