@@ -123,13 +123,8 @@ def main():
     session = open_session(args.app_id)
     if args.urls:
         queue(session, args.dest, args.urls)
-        # The session hands the tasks to the service from the main loop, as it does all its
-        # work: let it run what is pending, then quit. The transfers are the service's now;
-        # completions of earlier launches stay with it until a launch lists them.
-        context = GLib.MainContext.default()
-        while context.pending():
-            context.iteration(False)
-        session = None
+        # Quit at once: resume() handed each task to the service, the transfers are its own
+        # now. Completions of earlier launches stay with the service until a launch lists them.
     else:
         list_episodes(session)
     return 0
