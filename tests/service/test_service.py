@@ -402,22 +402,20 @@ def test_auth_refused_while_app_absent(tmp_path, nginx, service):
     assert_nothing_left(app, nginx)
 
 
-def test_auth_answered_while_app_attached(tmp_path, nginx, service):
-    """The application is there: its session's ::authenticate handler answers (ChallengeRequested,
-    AnswerChallenge), as it would in-process."""
-    published = publish(nginx, [('members.mp3', 300_007)], seed=5)
+def test_auth_refused_while_app_attached(tmp_path, nginx, service):
+    """docs/transfer-service.md: this version of the service refuses every challenge (it sends no
+    ChallengeRequested), so an attached application's ::authenticate handler is not asked either:
+    the task completes with the 401. The credentials go with the task instead (the next case)."""
+    publish(nginx, [('members.mp3', 300_007)], seed=5)
     app = svc.App(tmp_path)
     run = app.run('--until-idle', '--user', nginx.user, '--password', nginx.password, '--download',
                   '%s=%s' % (nginx.url('/auth/members.mp3'), os.path.join(app.downloads, 'members.mp3')))
-    asked = app.events(run, 'authenticate')
-    assert len(asked) == 1 and asked[0]['realm'] == 'Ladle' and not asked[0]['retrying'], app.events(run)
+    assert app.events(run, 'authenticate') == [], app.events(run)
     delivered = app.events(run, 'delivered')
-    assert len(delivered) == 1 and delivered[0]['error'] is None and delivered[0]['status'] == 200, delivered
-    assert svc.sha256_file(os.path.join(app.downloads, 'members.mp3')) == published['members.mp3'][1]
+    assert len(delivered) == 1 and delivered[0]['error'] is None and delivered[0]['status'] == 401, delivered
+    assert not os.path.exists(os.path.join(app.downloads, 'members.mp3'))
     entries = [e for e in nginx.access_log() if e['uri'] == '/auth/members.mp3']
-    assert [e['status'] for e in entries] == [401, 200], entries
-    # the password stayed in memory
-    assert service.grep_store([nginx.password.encode()]) == []
+    assert [e['status'] for e in entries] == [401] and not entries[0]['authorization'], entries
 
 
 def test_credentials_not_in_store(tmp_path, nginx, service):
