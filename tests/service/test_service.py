@@ -19,7 +19,10 @@ import pytest
 import svchelpers as svc
 from svchelpers import MiB, MULTIPLIER
 
-from gi.repository import GLib  # noqa: E402
+import gi
+
+gi.require_version('Ladle', '1')
+from gi.repository import GLib, Ladle  # noqa: E402
 
 # At 1 MB/s (nginx's limit_rate, per connection) each takes 3 to 4 s; not multiples of a block.
 FILES = [('episode-1.mp3', 3 * MiB + 7), ('episode-2.mp3', 3 * MiB + 4099),
@@ -454,6 +457,32 @@ def test_credentials_not_in_store(tmp_path, nginx, service):
     for a, name in ((app, 'members-1.mp3'), (other, 'members-2.mp3')):
         assert svc.sha256_file(os.path.join(a.downloads, name)) == published[name][1]
     assert service.grep_store(needles) == [], service.store_files()
+
+
+def test_restored_task_has_no_credentials(tmp_path, nginx, service):
+    """The service killed while a download that needs credentials runs: restored from the store,
+    which never had them, the download asks again without them, gets the 401 and fails as a
+    resumed download answered with anything but 206 or 200 does (docs/transfer-service.md, "Kill
+    and restart")."""
+    publish(nginx, [('members.mp3', 3 * MiB + 9)], seed=12)
+    basic = 'Basic ' + base64.b64encode(('%s:%s' % (nginx.user, nginx.password)).encode()).decode()
+    app = svc.App(tmp_path)
+    app.run('--quit-after', QUIT_AFTER, '--header', 'Authorization=' + basic,
+            '--download', '%s=%s' % (nginx.url('/auth-slow-body/members.mp3'),
+                                     os.path.join(app.downloads, 'members.mp3')))
+    svc.wait_until(lambda: service.large_files(1 * MiB), 30, 'a partial file of at least 1 MiB')
+    service.kill()
+    run = app.run('--until-idle', '--header', 'Authorization=' + basic, timeout=90)
+    delivered = app.events(name='delivered')
+    assert len(delivered) == 1, app.events(run)
+    entries = svc.gets(nginx.access_log(), '/auth-slow-body/members.mp3')
+    assert entries[0]['status'] == 200 and entries[0]['authorization'] == basic, entries
+    assert [e['status'] for e in entries[1:]] == [401] and not entries[1]['authorization'], entries
+    # a resumed download answered with anything but 206 or 200 is an error (docs/resume-data.md)
+    assert delivered[0]['status'] == 401, delivered
+    assert delivered[0]['error']['domain'] == 'ladle-error-quark', delivered
+    assert delivered[0]['error']['code'] == int(Ladle.Error.UNEXPECTED_RANGE), delivered
+    assert not os.path.exists(os.path.join(app.downloads, 'members.mp3'))
 
 
 def test_store_is_key_files_only(tmp_path, nginx, service):
