@@ -454,7 +454,8 @@ static void
 test_low_speed_then_resume (Fixture       *fixture,
                             gconstpointer  data)
 {
-  g_autoptr(LadleSession) session = session_new (fixture->state_dir, 1);
+  /* scaled: under valgrind the body's first bytes can take longer than a second */
+  g_autoptr(LadleSession) session = session_new (fixture->state_dir, ladle_test_failsafe_seconds (1));
   g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/4000000?stall=2500000");
   g_autoptr(LadleDownloadTask) task = create_download (fixture, session, uri, "slow.bin");
   g_autoptr(LadleTestRecorder) recorder = run_download (task);
