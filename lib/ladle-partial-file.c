@@ -63,7 +63,8 @@ typedef struct
   gboolean                  create_parents;
   gboolean                  replace;
   gboolean                  releases;  /* the file is gone afterwards: release the claim */
-  GSocket                  *socket;    /* OP_SPLICE: from there, @length bytes at most */
+  int                       socket_fd; /* OP_SPLICE: from there (a duplicate), @length bytes at most */
+  guint                     timeout;   /* the socket's, in seconds */
   GCancellable             *cancellable;
   GCancellable             *stop;
   LadleSpliceCount         *count;
@@ -452,7 +453,7 @@ splice_into_file (LadlePartialFile *self,
       return;
     }
 
-  moved = _ladle_splice_body_move (op->socket, fd, self->size, op->length, op->cancellable, op->stop,
+  moved = _ladle_splice_body_move (op->socket_fd, op->timeout, fd, self->size, op->length, op->cancellable, op->stop,
                                    op->count, &file_failed, &op->error);
   if (flags & O_APPEND)
     fcntl (fd, F_SETFL, flags);
@@ -479,7 +480,8 @@ op_done_cb (gpointer user_data)
 
   g_clear_error (&op->error);
   g_clear_object (&op->destination);
-  g_clear_object (&op->socket);
+  if (op->kind == OP_SPLICE && op->socket_fd >= 0)
+    close (op->socket_fd);
   g_clear_object (&op->cancellable);
   g_clear_object (&op->stop);
   g_clear_pointer (&op->count, _ladle_splice_count_unref);
@@ -748,7 +750,10 @@ _ladle_partial_file_splice (LadlePartialFile         *self,
   Op *op = g_new0 (Op, 1);
 
   op->kind = OP_SPLICE;
-  op->socket = g_object_ref (socket);
+  op->socket_fd = g_socket_is_closed (socket) ? -1 : fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 0);
+  if (op->socket_fd < 0)
+    op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The connection is closed"));
+  op->timeout = g_socket_get_timeout (socket);
   op->length = length;
   op->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   op->stop = stop != NULL ? g_object_ref (stop) : NULL;

@@ -29,11 +29,14 @@ void      _ladle_splice_body_watch      (SoupMessage       *message);
  * eligible (transfer full). */
 GSocket  *_ladle_splice_body_dup_socket (SoupMessage       *message,
                                          gint64             body_length);
-/* The splice itself, on the partial file's worker: moves @length bytes from @socket to
- * @file_fd at @offset, waiting with poll() on the socket and on the cancellables. Returns the
- * bytes moved (fewer than @length when the peer closed the connection first), -1 with @error
- * (*@file_failed tells whether writing to the file failed, not the connection). */
-gint64    _ladle_splice_body_move       (GSocket           *socket,
+/* The splice itself, on the partial file's worker: moves @length bytes from @socket_fd (a
+ * duplicate of the socket's descriptor, so that libsoup closing its own cannot make it another
+ * file's) to @file_fd at @offset, waiting with poll() on the socket and on the cancellables, at
+ * most @timeout seconds at a time (0: no limit). Returns the bytes moved (fewer than @length
+ * when the peer closed the connection first), -1 with @error (*@file_failed tells whether
+ * writing to the file failed, not the connection). */
+gint64    _ladle_splice_body_move       (int                socket_fd,
+                                         guint              timeout,
                                          int                file_fd,
                                          goffset            offset,
                                          gint64             length,

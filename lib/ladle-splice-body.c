@@ -227,8 +227,8 @@ set_errno_error (GError     **error,
  * the cancellation, or the socket's own timeout error (libsoup's SoupSession:timeout is the
  * GSocket's, which a read would have honoured). */
 static gboolean
-wait_readable (GSocket       *socket,
-               int            socket_fd,
+wait_readable (int            socket_fd,
+               guint          timeout,
                GCancellable  *cancellable,
                GCancellable  *stop,
                GError       **error)
@@ -237,7 +237,6 @@ wait_readable (GSocket       *socket,
   nfds_t n_fds = 1;
   int cancellable_fd = -1;
   int stop_fd = -1;
-  guint timeout;
   int result;
 
   if (cancellable != NULL && (cancellable_fd = g_cancellable_get_fd (cancellable)) >= 0)
@@ -245,7 +244,6 @@ wait_readable (GSocket       *socket,
   if (stop != NULL && (stop_fd = g_cancellable_get_fd (stop)) >= 0)
     fds[n_fds++] = (struct pollfd) { .fd = stop_fd, .events = POLLIN };
 
-  timeout = g_socket_get_timeout (socket);
   do
     result = poll (fds, n_fds, timeout > 0 ? (int) MIN (timeout, G_MAXINT / 1000) * 1000 : -1);
   while (result < 0 && errno == EINTR);
@@ -276,7 +274,8 @@ wait_readable (GSocket       *socket,
 #endif
 
 gint64
-_ladle_splice_body_move (GSocket           *socket,
+_ladle_splice_body_move (int                socket_fd,
+                         guint              timeout,
                          int                file_fd,
                          goffset            offset,
                          gint64             length,
@@ -287,7 +286,6 @@ _ladle_splice_body_move (GSocket           *socket,
                          GError           **error)
 {
 #ifdef __linux__
-  int socket_fd = g_socket_get_fd (socket);
   int pipe_fds[2];
   loff_t file_offset = offset;
   gint64 moved = 0;
@@ -332,7 +330,7 @@ _ladle_splice_body_move (GSocket           *socket,
             continue;
           if (saved_errno == EAGAIN)
             {
-              if (!wait_readable (socket, socket_fd, cancellable, stop, error))
+              if (!wait_readable (socket_fd, timeout, cancellable, stop, error))
                 {
                   ok = FALSE;
                   break;
