@@ -300,7 +300,12 @@ _ladle_transfer_body_spliced (LadleTransfer *self,
   /* Every byte moved is in the file: a completing task counts them all (its resume data says
    * what the file holds); a suspended one when it goes on. */
   if (state (self) == LADLE_TASK_STATE_RUNNING || self->completing)
-    count_spliced (self);
+    {
+      count_spliced (self);
+      /* As after a read: a body cut short reports what arrived before it fails. */
+      if (state (self) == LADLE_TASK_STATE_RUNNING && !self->completing)
+        _ladle_task_report_download_progress (self->task, FALSE);
+    }
   else
     {
       self->splice_uncounted += moved - self->splice_counted;
