@@ -506,10 +506,77 @@ test_pause_then_resume (Fixture       *fixture,
   assert_spliced (1);
 }
 
+static gboolean
+on_accept_certificate (LadleTask            *task,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  return TRUE;
+}
+
+/* Downloads a @uri that must not be spliced, whatever LADLE_DEBUG says; the file has
+ * @expected_sha. */
+static void
+assert_read_by_libsoup (Fixture    *fixture,
+                        const char *uri,
+                        gboolean    tls,
+                        const char *expected_sha)
+{
+  g_autoptr(LadleDownloadTask) task = create_download (fixture, fixture->session, uri, "not-spliced.bin");
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *path = fixture_path (fixture, "not-spliced.bin");
+
+  if (tls)
+    g_signal_connect (task, "accept-certificate", G_CALLBACK (on_accept_certificate), NULL);
+  recorder = run_download (task);
+  g_assert_no_error (recorder->error);
+  assert_file (path, expected_sha);
+  g_assert_cmpuint (g_atomic_int_exchange (&n_splice_lines, 0), ==, 0);
+}
+
+/* Bodies that are not spliced: over TLS, chunked, with a Content-Encoding (stored as it came),
+ * on a connection that is not kept alive (HTTP/1.0: its framing may end at the close). */
+static void
+test_not_eligible (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GTlsCertificate) certificate = ladle_test_cert_load (LADLE_TEST_CERT_SELF_SIGNED);
+  g_autoptr(LadleTestServer) tls_server = ladle_test_server_new_tls (certificate);
+  g_autofree char *tls_uri = ladle_test_server_dup_uri (tls_server, "/resource/4000000");
+  g_autofree char *chunked_uri = ladle_test_server_dup_uri (fixture->server, "/resource/4000000?chunked=1");
+  g_autofree char *variant_sha = ladle_test_variant_content_checksum (1, BODY_SIZE);
+  g_autofree char *content_sha = ladle_test_content_checksum (BODY_SIZE);
+  static const char encoded_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 4000000\r\nContent-Encoding: gzip\r\n\r\n";
+  static const char http10_head[] = "HTTP/1.0 200 OK\r\nContent-Length: 4000000\r\n\r\n";
+  const char *heads[] = { encoded_head, http10_head };
+
+  g_assert_true (g_str_has_prefix (tls_uri, "https://"));
+  assert_read_by_libsoup (fixture, tls_uri, TRUE, variant_sha);
+  assert_read_by_libsoup (fixture, chunked_uri, FALSE, variant_sha);
+
+  for (guint i = 0; i < G_N_ELEMENTS (heads); i++)
+    {
+      g_autoptr(GByteArray) response = g_byte_array_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(LadleTestRawServer) raw = NULL;
+      g_autofree char *uri = NULL;
+
+      g_byte_array_append (response, (const guint8 *) heads[i], strlen (heads[i]));
+      ladle_test_byte_array_append_content (response, 0, BODY_SIZE);
+      bytes = g_bytes_new (response->data, response->len);
+      raw = ladle_test_raw_server_new (bytes, LADLE_TEST_RAW_CLOSE);
+      uri = ladle_test_raw_server_dup_uri (raw, "/raw");
+      assert_read_by_libsoup (fixture, uri, FALSE, content_sha);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   g_log_set_writer_func (capture_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
@@ -523,8 +590,12 @@ main (int   argc,
   ADD ("suspend-resume", test_suspend_resume);
   ADD ("low-speed-then-resume", test_low_speed_then_resume);
   ADD ("pause-then-resume", test_pause_then_resume);
+  ADD ("not-eligible", test_not_eligible);
 
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  ladle_test_certs_cleanup ();
+
+  return status;
 }
