@@ -507,6 +507,64 @@ test_pause_then_resume (Fixture       *fixture,
 }
 
 static gboolean
+two_requests (gpointer data)
+{
+  return ladle_test_server_get_n_requests (data) >= 2;
+}
+
+/* The network becomes metered while the body arrives (allow-metered off): the download stops,
+ * keeps its partial file, and continues with Range once the network is unmetered again. */
+static void
+test_metered_pause (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(LadleTestMonitor) monitor = ladle_test_monitor_new (TRUE, FALSE);
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleSession) session = NULL;
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/4000000?stall=2000000");
+  g_autoptr(LadleDownloadTask) task = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *path = fixture_path (fixture, "metered.bin");
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, BODY_SIZE);
+  const char *range;
+  gint64 start;
+
+  ladle_session_configuration_set_state_directory (configuration, fixture->state_dir);
+  ladle_session_configuration_set_allow_metered (configuration, FALSE);
+  ladle_session_configuration_set_network_monitor (configuration, G_NETWORK_MONITOR (monitor));
+  session = ladle_session_new (configuration);
+  task = create_download (fixture, session, uri, "metered.bin");
+  recorder = ladle_test_recorder_new (task);
+
+  ladle_task_resume (LADLE_TASK (task));
+  ladle_test_wait_until (received_at_least, recorder, 30, "a MB of the body");
+  ladle_test_monitor_set_metered (monitor, TRUE);
+  ladle_test_spin (300);
+  g_assert_false (recorder->done);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, 1);
+
+  ladle_test_monitor_set_metered (monitor, FALSE);
+  ladle_test_wait_until (two_requests, fixture->server, 30, "the request after the pause");
+  ladle_test_recorder_wait (recorder);
+  g_assert_no_error (recorder->error);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, 2);
+  range = ladle_test_server_get_request (fixture->server, 1)->range;
+  g_assert_true (g_str_has_prefix (range, "bytes="));
+  start = g_ascii_strtoll (range + strlen ("bytes="), NULL, 10);
+  /* Spliced, every byte taken from the socket is on disk: all that the server sent before it
+   * stalled. Read, the bytes libsoup had read but the worker not written are asked again. */
+  if (splice_enabled ())
+    g_assert_cmpint (start, ==, 2000000);
+  else
+    g_assert_true (start > 0 && start <= 2000000);
+  g_assert_cmpint (ladle_task_get_bytes_received (LADLE_TASK (task)), ==, BODY_SIZE);
+  assert_file (path, expected);
+  /* both the first response and the 206 after the pause */
+  assert_spliced (2);
+  ladle_session_invalidate_and_cancel (session);
+}
+
+static gboolean
 on_accept_certificate (LadleTask            *task,
                        GTlsCertificate      *certificate,
                        GTlsCertificateFlags  errors,
@@ -590,6 +648,7 @@ main (int   argc,
   ADD ("suspend-resume", test_suspend_resume);
   ADD ("low-speed-then-resume", test_low_speed_then_resume);
   ADD ("pause-then-resume", test_pause_then_resume);
+  ADD ("metered-pause", test_metered_pause);
   ADD ("not-eligible", test_not_eligible);
 
 #undef ADD
