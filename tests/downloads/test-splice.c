@@ -564,6 +564,37 @@ test_metered_pause (Fixture       *fixture,
   ladle_session_invalidate_and_cancel (session);
 }
 
+/* The connection drops mid-body and the retry policy retries: the next attempt continues from
+ * the partial file with Range. */
+static void
+test_retry_from_partial (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LadleSessionConfiguration) configuration = ladle_session_configuration_new_ephemeral ();
+  g_autoptr(LadleRetryPolicy) policy = ladle_retry_policy_new_backoff (3, 10, 100);
+  g_autoptr(LadleSession) session = NULL;
+  g_autofree char *uri = ladle_test_server_dup_uri (fixture->server, "/resource/4000000?drop=1500000");
+  g_autoptr(LadleDownloadTask) task = NULL;
+  g_autoptr(LadleTestRecorder) recorder = NULL;
+  g_autofree char *path = fixture_path (fixture, "retried.bin");
+  g_autofree char *expected = ladle_test_variant_content_checksum (1, BODY_SIZE);
+
+  ladle_session_configuration_set_state_directory (configuration, fixture->state_dir);
+  ladle_session_configuration_set_retry_policy (configuration, policy);
+  session = ladle_session_new (configuration);
+  task = create_download (fixture, session, uri, "retried.bin");
+  recorder = run_download (task);
+
+  g_assert_no_error (recorder->error);
+  g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, 2);
+  g_assert_null (ladle_test_server_get_request (fixture->server, 0)->range);
+  g_assert_cmpstr (ladle_test_server_get_request (fixture->server, 1)->range, ==, "bytes=1500000-");
+  g_assert_cmpint (ladle_task_get_bytes_received (LADLE_TASK (task)), ==, BODY_SIZE);
+  assert_file (path, expected);
+  assert_spliced (2);
+  ladle_session_invalidate_and_cancel (session);
+}
+
 static gboolean
 on_accept_certificate (LadleTask            *task,
                        GTlsCertificate      *certificate,
@@ -649,6 +680,7 @@ main (int   argc,
   ADD ("low-speed-then-resume", test_low_speed_then_resume);
   ADD ("pause-then-resume", test_pause_then_resume);
   ADD ("metered-pause", test_metered_pause);
+  ADD ("retry-from-partial", test_retry_from_partial);
   ADD ("not-eligible", test_not_eligible);
 
 #undef ADD
