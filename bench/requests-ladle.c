@@ -133,6 +133,11 @@ main (int   argc,
     }
 
   configuration = ladle_session_configuration_new_ephemeral ();
+  /* Like for like: the libsoup loop it is compared with has no HTTP cache (an ephemeral
+   * session's 10 MiB cache would store every response on a worker thread, and may answer from
+   * it). LADLE_BENCH_CACHE=1 keeps the default, to measure what the cache costs. */
+  if (g_strcmp0 (g_getenv ("LADLE_BENCH_CACHE"), "1") != 0)
+    ladle_session_configuration_set_cache_size (configuration, 0);
   if (ca != NULL)
     {
       g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca, &error);
