@@ -241,6 +241,40 @@ acknowledge (LadleRemote *self,
 
 /* The service's reports */
 
+/* The byte counts the service reported (below -1: unchanged; -1 is an unknown expected
+ * count), with the progress signals an in-process transfer emits for them. */
+static void
+apply_counts (LadleTask *task,
+              gint64     received,
+              gint64     expected_to_receive,
+              gint64     sent,
+              gint64     expected_to_send,
+              gboolean   final)
+{
+                 LadleTaskRecord *record = _ladle_task_get_record (task);
+
+  if (expected_to_receive >= -1 && expected_to_receive != record->bytes_expected_to_receive)
+    {
+      record->bytes_expected_to_receive = expected_to_receive;
+      g_object_notify (G_OBJECT (task), "bytes-expected-to-receive");
+    }
+  if (expected_to_send >= -1 && expected_to_send != record->bytes_expected_to_send)
+    {
+      record->bytes_expected_to_send = expected_to_send;
+      g_object_notify (G_OBJECT (task), "bytes-expected-to-send");
+    }
+  if (sent >= 0 && sent != record->bytes_sent)
+    {
+      record->bytes_sent = sent;
+      _ladle_task_report_upload_progress (task, final);
+    }
+  if (received >= 0 && received != record->bytes_received)
+    {
+      record->bytes_received = received;
+      _ladle_task_report_download_progress (task, final);
+    }
+}
+
 static void
 apply_changes (LadleRemote *self,
                Entry       *entry,
@@ -263,7 +297,7 @@ apply_changes (LadleRemote *self,
       wait_reason <= LADLE_TASK_WAIT_REASON_RETRY &&
       ladle_task_get_state (entry->task) == LADLE_TASK_STATE_RUNNING)
     _ladle_task_set_wait_reason (entry->task, wait_reason);
-  _ladle_task_apply_remote_counts (entry->task, received, expected_to_receive, sent, expected_to_send, final);
+  apply_counts (entry->task, received, expected_to_receive, sent, expected_to_send, final);
   self->applying--;
 }
 
@@ -390,8 +424,8 @@ complete_entry (LadleRemote           *self,
     _ladle_task_set_restored_status (task, remote->status);
 
   self->applying++;
-  _ladle_task_apply_remote_counts (task, remote->bytes_received, remote->bytes_expected_to_receive,
-                                   remote->bytes_sent, remote->bytes_expected_to_send, TRUE);
+  apply_counts (task, remote->bytes_received, remote->bytes_expected_to_receive,
+                remote->bytes_sent, remote->bytes_expected_to_send, TRUE);
   if (LADLE_IS_DOWNLOAD_TASK (task))
     {
       _ladle_download_task_set_resume_data (LADLE_DOWNLOAD_TASK (task), resume_data);
@@ -855,7 +889,7 @@ take_task (LadleRemote *self,
       self->applying++;
       if (record->kind == LADLE_TASK_KIND_DOWNLOAD)
         _ladle_task_set_receive_offset (task, MAX (record->bytes_received, 0), record->bytes_expected_to_receive);
-      _ladle_task_apply_remote_counts (task, -2, -2, record->bytes_sent, record->bytes_expected_to_send, FALSE);
+      apply_counts (task, -2, -2, record->bytes_sent, record->bytes_expected_to_send, FALSE);
       self->applying--;
       /* A running task runs on: the session admits it, which the service answers at once. */
       if (record->state == LADLE_TASK_STATE_RUNNING)
@@ -866,8 +900,8 @@ take_task (LadleRemote *self,
   /* Attached again: the service's view of a task this process has. */
   entry->in_service = TRUE;
   self->applying++;
-  _ladle_task_apply_remote_counts (entry->task, record->bytes_received, record->bytes_expected_to_receive,
-                                   record->bytes_sent, record->bytes_expected_to_send, FALSE);
+  apply_counts (entry->task, record->bytes_received, record->bytes_expected_to_receive,
+                 record->bytes_sent, record->bytes_expected_to_send, FALSE);
   self->applying--;
   if (ladle_task_get_state (entry->task) == LADLE_TASK_STATE_RUNNING && record->state != LADLE_TASK_STATE_RUNNING)
     call_task (self, "Resume", record->identifier);

@@ -287,13 +287,6 @@ _ladle_task_complete_remote (LadleTask *self,
   _ladle_transfer_complete_remote (_ladle_task_get_transfer (self), error);
 }
 
-void             _ladle_task_apply_remote_counts        (LadleTask          *self,
-                                                         gint64              received,
-                                                         gint64              expected_to_receive,
-                                                         gint64              sent,
-                                                         gint64              expected_to_send,
-                                                         gboolean            final);
-
 static inline void
 _ladle_task_abort (LadleTask *self,
                    GError    *error)

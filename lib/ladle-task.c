@@ -648,41 +648,6 @@ _ladle_task_report_upload_progress (LadleTask *self,
                                     priv->record->bytes_expected_to_send);
 }
 
-/* A task of the transfer service: the byte counts the service reported (below -1: unchanged;
- * -1 is an unknown expected count). */
-void
-_ladle_task_apply_remote_counts (LadleTask *self,
-                                 gint64     received,
-                                 gint64     expected_to_receive,
-                                 gint64     sent,
-                                 gint64     expected_to_send,
-                                 gboolean   final)
-{
-  LadleTaskPrivate *priv = ladle_task_get_instance_private (self);
-  LadleTaskRecord *record = priv->record;
-
-  if (expected_to_receive >= -1 && expected_to_receive != record->bytes_expected_to_receive)
-    {
-      record->bytes_expected_to_receive = expected_to_receive;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_EXPECTED_TO_RECEIVE]);
-    }
-  if (expected_to_send >= -1 && expected_to_send != record->bytes_expected_to_send)
-    {
-      record->bytes_expected_to_send = expected_to_send;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_EXPECTED_TO_SEND]);
-    }
-  if (sent >= 0 && sent != record->bytes_sent)
-    {
-      record->bytes_sent = sent;
-      _ladle_task_report_upload_progress (self, final);
-    }
-  if (received >= 0 && received != record->bytes_received)
-    {
-      record->bytes_received = received;
-      _ladle_task_report_download_progress (self, final);
-    }
-}
-
 /* Public API */
 
 /* Tasks belong to the main context of their session; calls from other threads are handed to it. */
