@@ -901,7 +901,7 @@ take_task (LadleRemote *self,
   entry->in_service = TRUE;
   self->applying++;
   apply_counts (entry->task, record->bytes_received, record->bytes_expected_to_receive,
-                 record->bytes_sent, record->bytes_expected_to_send, FALSE);
+                record->bytes_sent, record->bytes_expected_to_send, FALSE);
   self->applying--;
   if (ladle_task_get_state (entry->task) == LADLE_TASK_STATE_RUNNING && record->state != LADLE_TASK_STATE_RUNNING)
     call_task (self, "Resume", record->identifier);
