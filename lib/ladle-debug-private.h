@@ -18,6 +18,7 @@ typedef enum
   LADLE_DEBUG_NO_DIRECT_BODY         = 1 << 0, /* libsoup writes every request body itself */
   LADLE_DEBUG_NO_H2_BODY_WORKAROUND  = 1 << 1, /* request bodies go to libsoup unwrapped */
   LADLE_DEBUG_HTTP                   = 1 << 2, /* request and response headers on stderr */
+  LADLE_DEBUG_NO_SPLICE_BODY         = 1 << 3, /* download bodies are read by libsoup, never spliced */
 } LadleDebugFlags;
 
 LadleDebugFlags _ladle_debug_flags (void);

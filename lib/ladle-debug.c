@@ -15,6 +15,7 @@ static const GDebugKey debug_keys[] = {
   { "no-direct-body", LADLE_DEBUG_NO_DIRECT_BODY },
   { "no-h2-body-workaround", LADLE_DEBUG_NO_H2_BODY_WORKAROUND },
   { "http", LADLE_DEBUG_HTTP },
+  { "no-splice-body", LADLE_DEBUG_NO_SPLICE_BODY },
 };
 
 /* What `LADLE_DEBUG=help` says of each flag, in the order of debug_keys. */
@@ -22,6 +23,7 @@ static const char * const debug_help[] = {
   "libsoup writes every request body (no direct HTTP/1 copy of large bodies)",
   "request bodies go to libsoup unwrapped (no HTTP/2 body workaround)",
   "log request and response headers to stderr, credentials redacted, no bodies",
+  "libsoup reads every download body (no splice() from the socket to the partial file)",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (debug_keys) == G_N_ELEMENTS (debug_help));

@@ -421,6 +421,37 @@ ladle_download_task_body_chunk (LadleTask       *task,
 }
 
 static void
+spliced_cb (LadlePartialFile *file,
+            const GError     *error,
+            gpointer          user_data)
+{
+  g_autoptr(LadleDownloadTask) self = user_data;
+
+  record_of (self)->bytes_on_disk = _ladle_partial_file_get_size (file);
+  _ladle_task_body_spliced (LADLE_TASK (self), error ? g_error_copy (error) : NULL);
+}
+
+/* The rest of the body goes from the socket to the partial file on its worker, after the
+ * blocks queued before (ladle-splice-body.c). */
+static gboolean
+ladle_download_task_body_splice (LadleTask        *task,
+                                 GSocket          *socket,
+                                 gint64            length,
+                                 GCancellable     *cancellable,
+                                 GCancellable     *stop,
+                                 LadleSpliceCount *count)
+{
+  LadleDownloadTask *self = LADLE_DOWNLOAD_TASK (task);
+
+  if (self->discard_body || self->partial == NULL)
+    return FALSE;
+
+  _ladle_partial_file_splice (self->partial, socket, length, cancellable, stop, count,
+                              spliced_cb, g_object_ref (self));
+  return TRUE;
+}
+
+static void
 move_failed_cb (LadlePartialFile *file,
                 const GError     *error,
                 gpointer          user_data)
@@ -797,6 +828,7 @@ ladle_download_task_class_init (LadleDownloadTaskClass *klass)
   task_class->body_begin_async = ladle_download_task_body_begin_async;
   task_class->body_begin_finish = ladle_download_task_body_begin_finish;
   task_class->body_chunk = ladle_download_task_body_chunk;
+  task_class->body_splice = ladle_download_task_body_splice;
   task_class->body_end_async = ladle_download_task_body_end_async;
   task_class->body_end_finish = ladle_download_task_body_end_finish;
   task_class->will_complete_async = ladle_download_task_will_complete_async;

@@ -26,6 +26,11 @@ void                   _ladle_metrics_collector_adopt            (LadleMetricsCo
 /* Ladle wrote @n_bytes of the current request's body to the connection itself. */
 void                   _ladle_metrics_collector_note_body_sent   (LadleMetricsCollector *self,
                                                                   gsize                  n_bytes);
+/* Ladle spliced @n_bytes of the current response's body from the connection itself; @end: the
+ * body ended with them. */
+void                   _ladle_metrics_collector_note_body_received (LadleMetricsCollector *self,
+                                                                    gsize                  n_bytes,
+                                                                    gboolean               end);
 /* The task completes: what was measured is final. */
 void                   _ladle_metrics_collector_finish           (LadleMetricsCollector *self,
                                                                   guint                  redirect_count);

@@ -45,6 +45,8 @@ typedef struct
   SoupMessage            *message;     /* NULL once frozen */
   SoupMessageMetrics     *saved;       /* libsoup's values at the last got-headers / got-body */
   guint64                 body_sent;   /* request body bytes Ladle wrote itself */
+  guint64                 body_received; /* response body bytes Ladle spliced itself */
+  gint64                  body_end;    /* when that body ended (libsoup never sees its end) */
   gboolean                got_headers;
   gboolean                frozen;
 } Transaction;
@@ -196,13 +198,16 @@ take_metrics (LadleTransactionValues *v,
       v->request_body_bytes_sent = soup_message_metrics_get_request_body_bytes_sent (m) + t->body_sent;
       v->request_body_bytes_before_encoding = soup_message_metrics_get_request_body_size (m) + t->body_sent;
       v->response_header_bytes_received = soup_message_metrics_get_response_header_bytes_received (m);
-      v->response_body_bytes_received = soup_message_metrics_get_response_body_bytes_received (m);
-      v->response_body_bytes_after_decoding = soup_message_metrics_get_response_body_size (m);
+      v->response_body_bytes_received = soup_message_metrics_get_response_body_bytes_received (m) + t->body_received;
+      v->response_body_bytes_after_decoding = soup_message_metrics_get_response_body_size (m) + t->body_received;
     }
   else
     {
       v->request_body_bytes_sent = v->request_body_bytes_before_encoding = t->body_sent;
+      v->response_body_bytes_received = v->response_body_bytes_after_decoding = t->body_received;
     }
+  if (v->response_end < 0 && t->body_end > 0)
+    v->response_end = t->body_end;
 
   /* A TLS end without its start belongs to no handshake of this attempt. */
   if (v->tls_start < 0)
@@ -435,6 +440,24 @@ _ladle_metrics_collector_note_body_sent (LadleMetricsCollector *self,
   t = g_ptr_array_index (self->transactions, self->transactions->len - 1);
   if (!t->frozen)
     t->body_sent += n_bytes;
+}
+
+void
+_ladle_metrics_collector_note_body_received (LadleMetricsCollector *self,
+                                             gsize                  n_bytes,
+                                             gboolean               end)
+{
+  Transaction *t;
+
+  if (self->transactions->len == 0)
+    return;
+
+  t = g_ptr_array_index (self->transactions, self->transactions->len - 1);
+  if (t->frozen)
+    return;
+  t->body_received += n_bytes;
+  if (end)
+    t->body_end = g_get_monotonic_time ();
 }
 
 static LadleTaskMetrics *

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "ladle-splice-body-private.h"
+
 G_BEGIN_DECLS
 
 #define LADLE_TYPE_PARTIAL_FILE (_ladle_partial_file_get_type ())
@@ -49,6 +51,14 @@ void              _ladle_partial_file_open          (LadlePartialFile         *s
 void              _ladle_partial_file_write         (LadlePartialFile         *self,
                                                      const guint8             *data,
                                                      gsize                     length,
+                                                     LadlePartialFileCallback  callback,
+                                                     gpointer                  user_data);
+void              _ladle_partial_file_splice        (LadlePartialFile         *self,
+                                                     GSocket                  *socket,
+                                                     gint64                    length,
+                                                     GCancellable             *cancellable,
+                                                     GCancellable             *stop,
+                                                     LadleSpliceCount         *count,
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);
 void              _ladle_partial_file_close         (LadlePartialFile         *self,

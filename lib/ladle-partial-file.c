@@ -33,16 +33,19 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <gio/gfiledescriptorbased.h>
 #include <gio/gunixoutputstream.h>
 
 #include "ladle-error.h"
 #include "ladle-partial-file-private.h"
+#include "ladle-splice-body-private.h"
 
 typedef enum
 {
   OP_CHECK,
   OP_OPEN,
   OP_WRITE,
+  OP_SPLICE,
   OP_CLOSE,
   OP_DELETE,
   OP_MOVE,
@@ -60,6 +63,11 @@ typedef struct
   gboolean                  create_parents;
   gboolean                  replace;
   gboolean                  releases;  /* the file is gone afterwards: release the claim */
+  int                       socket_fd; /* OP_SPLICE: from there (a duplicate), @length bytes at most */
+  guint                     timeout;   /* the socket's, in seconds */
+  GCancellable             *cancellable;
+  GCancellable             *stop;
+  LadleSpliceCount         *count;
   LadlePartialFileCallback  callback;
   gpointer                  user_data;
   GMainContext             *context;
@@ -404,6 +412,62 @@ move_file (LadlePartialFile  *self,
   return TRUE;
 }
 
+/* The body's bytes go from the socket to the end of the file (ladle-splice-body.c). The file
+ * may be open with O_APPEND, which splice() refuses: the flag is lifted for the splice, which
+ * writes at the file's end explicitly. */
+static void
+splice_into_file (LadlePartialFile *self,
+                  Op               *op)
+{
+  gboolean file_failed = FALSE;
+  GStatBuf info;
+  gint64 moved;
+  int flags;
+  int fd;
+
+  if (!G_IS_FILE_DESCRIPTOR_BASED (self->output))
+    {
+      op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                       _("The partial file cannot be written by splice()"));
+      return;
+    }
+  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (self->output));
+  if (fstat (fd, &info) != 0 || (flags = fcntl (fd, F_GETFL)) < 0 ||
+      ((flags & O_APPEND) && fcntl (fd, F_SETFL, flags & ~O_APPEND) != 0))
+    {
+      int saved_errno = errno;
+
+      op->error = partial_file_error (self->file, _("The partial file %s cannot be written: %s"),
+                                      g_strerror (saved_errno));
+      self->error = g_error_copy (op->error);
+      return;
+    }
+  /* Something else truncated the file: the same failure as an appending write's, at the end. */
+  if (info.st_size != self->size)
+    {
+      op->error = partial_file_error (self->file, _("The partial file %s has %lld bytes; the resume data records %lld"),
+                                      (long long) info.st_size, (long long) self->size);
+      self->error = g_error_copy (op->error);
+      if (flags & O_APPEND)
+        fcntl (fd, F_SETFL, flags);
+      return;
+    }
+
+  moved = _ladle_splice_body_move (op->socket_fd, op->timeout, fd, self->size, op->length, op->cancellable, op->stop,
+                                   op->count, &file_failed, &op->error);
+  if (flags & O_APPEND)
+    fcntl (fd, F_SETFL, flags);
+  else
+    lseek (fd, 0, SEEK_END);
+
+  if (fstat (fd, &info) == 0)
+    self->size = info.st_size;
+  else if (moved > 0)
+    self->size += moved;
+  if (file_failed)
+    self->error = g_error_copy (op->error);
+}
+
 static gboolean
 op_done_cb (gpointer user_data)
 {
@@ -416,6 +480,11 @@ op_done_cb (gpointer user_data)
 
   g_clear_error (&op->error);
   g_clear_object (&op->destination);
+  if (op->kind == OP_SPLICE && op->socket_fd >= 0)
+    close (op->socket_fd);
+  g_clear_object (&op->cancellable);
+  g_clear_object (&op->stop);
+  g_clear_pointer (&op->count, _ladle_splice_count_unref);
   g_main_context_unref (op->context);
   /* The last reference is dropped here, on the main context, never on the worker. */
   g_object_unref (op->file);
@@ -460,6 +529,15 @@ run_op (gpointer data,
             self->error = g_error_copy (op->error);
           self->size += written;
         }
+      break;
+
+    case OP_SPLICE:
+      if (self->error != NULL)
+        op->error = g_error_copy (self->error);
+      else if (self->output == NULL)
+        op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The partial file is not open"));
+      else
+        splice_into_file (self, op);
       break;
 
     case OP_CLOSE:
@@ -653,6 +731,33 @@ _ladle_partial_file_write (LadlePartialFile         *self,
   op->kind = OP_WRITE;
   op->data = data;
   op->length = length;
+  queue (self, op, callback, user_data);
+}
+
+/* Moves at most @length bytes from @socket to the end of the file (ladle-splice-body.c), until
+ * the peer closes the connection, or @cancellable or @stop is cancelled. @count gives the bytes
+ * moved as they are; once @callback runs, the file's size is every byte moved. */
+void
+_ladle_partial_file_splice (LadlePartialFile         *self,
+                            GSocket                  *socket,
+                            gint64                    length,
+                            GCancellable             *cancellable,
+                            GCancellable             *stop,
+                            LadleSpliceCount         *count,
+                            LadlePartialFileCallback  callback,
+                            gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = OP_SPLICE;
+  op->socket_fd = g_socket_is_closed (socket) ? -1 : fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 0);
+  if (op->socket_fd < 0)
+    op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The connection is closed"));
+  op->timeout = g_socket_get_timeout (socket);
+  op->length = length;
+  op->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  op->stop = stop != NULL ? g_object_ref (stop) : NULL;
+  op->count = _ladle_splice_count_ref (count);
   queue (self, op, callback, user_data);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ladle-task.h"
+#include "ladle-splice-body-private.h"
 #include "ladle-task-record-private.h"
 #include "ladle-transfer-private.h"
 
@@ -109,6 +110,16 @@ struct _LadleTaskClass
    * _ladle_task_buffer_consumed(), at once or later (after a disk write, say). */
   void                     (*body_chunk)         (LadleTask            *self,
                                                   LadleBodyBuffer      *buffer);
+  /* The rest of the body, @length bytes, can go from @socket to where the kind keeps it without
+   * a user-space copy (ladle-splice-body.c): the kind moves them on its own worker, publishing
+   * the bytes moved in @count, stops when @cancellable or @stop is cancelled, then calls
+   * _ladle_task_body_spliced(). FALSE: not now, the body is read as usual. NULL: never. */
+  gboolean                 (*body_splice)        (LadleTask            *self,
+                                                  GSocket              *socket,
+                                                  gint64                length,
+                                                  GCancellable         *cancellable,
+                                                  GCancellable         *stop,
+                                                  LadleSpliceCount     *count);
   /* The whole body arrived, was checked, and every block was consumed. NULL: the task
    * completes at once. */
   void                     (*body_end_async)     (LadleTask            *self,
@@ -239,6 +250,15 @@ _ladle_task_buffer_consumed (LadleTask       *self,
                              GError          *error)
 {
   _ladle_transfer_buffer_consumed (_ladle_task_get_transfer (self), buffer, error);
+}
+
+/* The kind's splice (body_splice) ended: @error (taken) NULL when it stopped at the peer's
+ * close or after every byte asked for. */
+static inline void
+_ladle_task_body_spliced (LadleTask *self,
+                          GError    *error)
+{
+  _ladle_transfer_body_spliced (_ladle_task_get_transfer (self), error);
 }
 
 static inline void

@@ -73,11 +73,24 @@ struct _LadleTransfer
   guint                next_delivery;
   guint                n_busy;          /* buffers READING or CONSUMING */
   Buffer              *reading;         /* the buffer of the read in flight */
+  gsize                read_request;    /* the size that read asked for */
   gboolean             eof;
   gint64               body_received;   /* bytes of this response's body */
   gint64               body_length;     /* the bytes it must have, -1 unknown */
   gint64               framed_length;   /* what the response's framing says (ladle-framing.c) */
   gint64               receive_offset;
+
+  /* The zero-copy body (ladle-splice-body.c): once the kind splices, the body stream is never
+   * read again (libsoup's framing would not know where the body ends). */
+  GSocket             *splice_socket;   /* the rest of the body may be spliced from it */
+  gboolean             splice_ready;    /* libsoup holds none of the body: the rest may be spliced */
+  gboolean             spliced;         /* a splice started: the rest goes that way */
+  gboolean             splicing;        /* the kind's splice is in flight */
+  GCancellable        *splice_stop;     /* stops it when the task is suspended */
+  LadleSpliceCount    *splice_count;    /* bytes it moved, as the worker publishes them */
+  gint64               splice_counted;  /* of those, the bytes in the task's counts */
+  gint64               splice_uncounted; /* moved while suspended: counted when the task goes on */
+  GSource             *splice_tick;     /* reports the count on the session's context */
 
   /* Another attempt (ladle-retry.c): a retry, or a download paused by a metered network */
   guint                attempt;         /* 1 for the first send */
@@ -104,6 +117,7 @@ void            _ladle_transfer_begin_body        (LadleTransfer  *self);
 void            _ladle_transfer_pump_body         (LadleTransfer  *self);
 void            _ladle_transfer_settle            (LadleTransfer  *self);
 void            _ladle_transfer_free_idle_buffers (LadleTransfer  *self);
+void            _ladle_transfer_clear_splice      (LadleTransfer  *self);
 
 /* Short helpers of both files */
 

@@ -14,6 +14,11 @@
  * main-loop round trip per read. The bytes are counted and checked against the response's
  * framing here, and settle() hands a completing task's last bytes to the kind before the
  * engine (ladle-transfer.c) completes it.
+ *
+ * A kind that stores the body in a file may take the rest of an eligible body straight from
+ * the socket (ladle-splice-body.c): once the body stream would block (libsoup holds none of
+ * the body any more), the kind splices the remaining bytes on its worker, which publishes its
+ * count; a timer on the session's context counts and reports them as reads would.
  */
 
 #include "config.h"
@@ -28,6 +33,8 @@
 #define DEFAULT_READ_SIZE (64 * 1024)
 /* Reads served at once from what libsoup already holds, before the loop yields. */
 #define MAX_IMMEDIATE_READS 8
+/* How often the bytes a splice moved are counted and reported. */
+#define SPLICE_TICK_MS 25
 
 static void hold_block (LadleTransfer *self,
                         Buffer        *buffer);
@@ -186,6 +193,167 @@ account (LadleTransfer *self,
   _ladle_watchdog_note_progress (self->watchdog, n);
 }
 
+/* The zero-copy body */
+
+static void
+account_spliced (LadleTransfer *self,
+                 gint64         n)
+{
+  if (n <= 0)
+    return;
+  self->body_received += n;
+  self->record->bytes_received = self->receive_offset + self->body_received;
+  _ladle_watchdog_note_progress (self->watchdog, n);
+}
+
+/* Takes the bytes the worker moved since the last look into the counts. */
+static void
+count_spliced (LadleTransfer *self)
+{
+  gint64 moved = _ladle_splice_count_get (self->splice_count);
+
+  account_spliced (self, moved - self->splice_counted);
+  self->splice_counted = moved;
+}
+
+static gboolean
+splice_tick_cb (gpointer user_data)
+{
+  LadleTransfer *self = _ladle_task_get_transfer (user_data);
+
+  /* A suspended task stops taking bytes from the network; its counts do not move. */
+  if (state (self) != LADLE_TASK_STATE_RUNNING)
+    {
+      g_cancellable_cancel (self->splice_stop);
+      return G_SOURCE_CONTINUE;
+    }
+
+  count_spliced (self);
+  _ladle_task_report_download_progress (self->task, FALSE);
+
+  return G_SOURCE_CONTINUE;
+}
+
+void
+_ladle_transfer_clear_splice (LadleTransfer *self)
+{
+  _ladle_clear_source (&self->splice_tick);
+  g_clear_object (&self->splice_socket);
+  g_clear_object (&self->splice_stop);
+  g_clear_pointer (&self->splice_count, _ladle_splice_count_unref);
+  self->splice_ready = self->spliced = self->splicing = FALSE;
+  self->splice_counted = self->splice_uncounted = 0;
+}
+
+/* The rest of the body goes from the socket to the kind. FALSE when the kind declined: the
+ * body is read as usual. */
+static gboolean
+start_splice (LadleTransfer *self)
+{
+  gint64 remaining = self->body_length - self->body_received;
+  GSource *source;
+
+  g_clear_object (&self->splice_stop);
+  self->splice_stop = g_cancellable_new ();
+  g_clear_pointer (&self->splice_count, _ladle_splice_count_unref);
+  self->splice_count = _ladle_splice_count_new ();
+  self->splice_counted = 0;
+
+  if (!task_class (self)->body_splice (self->task, self->splice_socket, remaining, self->cancellable,
+                                       self->splice_stop, self->splice_count))
+    {
+      /* Only before the first splice: the body stream does not know what a splice took. */
+      g_warn_if_fail (!self->spliced);
+      _ladle_transfer_clear_splice (self);
+      return FALSE;
+    }
+
+  g_debug ("Task %" G_GUINT64_FORMAT ": splicing the last %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+           " body bytes from the socket to the partial file", self->record->identifier, remaining,
+           self->body_length);
+  self->spliced = self->splicing = TRUE;
+  self->n_busy++;
+
+  source = g_timeout_source_new (SPLICE_TICK_MS);
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, splice_tick_cb, g_object_ref (self->task), g_object_unref);
+  g_source_set_static_name (source, "[ladle] spliced body");
+  g_source_attach (source, g_main_context_get_thread_default ());
+  self->splice_tick = source;
+
+  return TRUE;
+}
+
+void
+_ladle_transfer_body_spliced (LadleTransfer *self,
+                              GError        *error)
+{
+  g_autoptr(GError) splice_error = error;
+  gint64 moved = _ladle_splice_count_get (self->splice_count);
+
+  g_return_if_fail (self->splicing);
+
+  self->splicing = FALSE;
+  self->n_busy--;
+  _ladle_clear_source (&self->splice_tick);
+
+  /* Every byte moved is in the file: a completing task counts them all (its resume data says
+   * what the file holds); a suspended one when it goes on. */
+  if (state (self) == LADLE_TASK_STATE_RUNNING || self->completing)
+    {
+      count_spliced (self);
+      /* As after a read: a body cut short reports what arrived before it fails. */
+      if (state (self) == LADLE_TASK_STATE_RUNNING && !self->completing)
+        _ladle_task_report_download_progress (self->task, FALSE);
+    }
+  else
+    {
+      self->splice_uncounted += moved - self->splice_counted;
+      self->splice_counted = moved;
+    }
+
+  _ladle_metrics_collector_note_body_received (self->metrics, moved,
+                                               self->body_received + self->splice_uncounted >= self->body_length);
+
+  if (self->completing)
+    {
+      _ladle_transfer_settle (self);
+      return;
+    }
+  if (_ladle_transfer_check_interrupted (self))
+    return;
+
+  /* Stopped because the task was suspended: resume() goes on from pump_body(). */
+  if (g_error_matches (splice_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_cancellable_is_cancelled (self->cancellable))
+    {
+      if (state (self) == LADLE_TASK_STATE_RUNNING && !self->dispatching)
+        _ladle_transfer_pump_body (self);
+      return;
+    }
+  if (splice_error != NULL)
+    {
+      _ladle_transfer_complete (self, g_steal_pointer (&splice_error));
+      return;
+    }
+
+  if (self->body_received + self->splice_uncounted < self->body_length)
+    {
+      if (self->splice_uncounted > 0)
+        return;   /* suspended: counted, and checked, when it goes on */
+      /* The same failure as libsoup's reader reports for a keep-alive body cut short (the
+       * only kind spliced). */
+      _ladle_transfer_complete (self, g_error_new (LADLE_ERROR, LADLE_ERROR_TRUNCATED_BODY,
+                                   _("The connection closed after %lld bytes of the response body: %s"),
+                                   (long long) self->body_received,
+                                   g_dgettext ("libsoup-3.0", "Connection terminated unexpectedly")));
+      return;
+    }
+
+  if (state (self) == LADLE_TASK_STATE_RUNNING && !self->dispatching)
+    _ladle_transfer_pump_body (self);
+}
+
 static void
 hold_block (LadleTransfer *self,
             Buffer        *buffer)
@@ -279,8 +447,13 @@ read_cb (GObject      *object,
   gssize n;
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  if (read_done (self, buffer, n, error))
-    _ladle_transfer_pump_body (self);
+  if (!read_done (self, buffer, n, error))
+    return;
+  /* As in pump_body(): a short read leaves nothing in libsoup's buffer. */
+  if (self->splice_socket != NULL && n > 0 && (gsize) n < self->read_request &&
+      self->body_received < self->body_length)
+    self->splice_ready = TRUE;
+  _ladle_transfer_pump_body (self);
 }
 
 /* Moves the body along: delivers the block read last, reads the next one when a buffer is
@@ -305,6 +478,12 @@ _ladle_transfer_pump_body (LadleTransfer *self)
        * goes on from here. */
       if (state (self) != LADLE_TASK_STATE_RUNNING || self->dispatching)
         return;
+      if (self->splice_uncounted > 0)
+        {
+          account_spliced (self, self->splice_uncounted);
+          self->splice_uncounted = 0;
+          _ladle_task_report_download_progress (self->task, FALSE);
+        }
 
       buffer = &self->buffers[self->next_delivery];
       if (buffer->state == BUFFER_HELD)
@@ -321,6 +500,27 @@ _ladle_transfer_pump_body (LadleTransfer *self)
               body_delivered (self);
             }
           return;
+        }
+
+      /* libsoup holds none of the body any more: the block being filled goes to the kind, then
+       * the rest is spliced (queued after that block's write). */
+      if (self->splice_socket != NULL && (self->splice_ready || self->spliced))
+        {
+          buffer = &self->buffers[self->next_read];
+          if (self->splicing || self->reading != NULL)
+            return;
+          if (buffer->state == BUFFER_FILLING)
+            {
+              hold_block (self, buffer);
+              continue;
+            }
+          if (self->body_received >= self->body_length)
+            {
+              self->eof = TRUE;
+              continue;
+            }
+          if (start_splice (self))
+            return;
         }
 
       buffer = &self->buffers[self->next_read];
@@ -349,12 +549,25 @@ _ladle_transfer_pump_body (LadleTransfer *self)
               n_immediate++;
               if (!read_done (self, buffer, n, error))
                 return;
+              /* A short read empties libsoup's buffer (its filter stream serves what it holds,
+               * then reads the socket): the rest of the body is still in the socket. */
+              if (self->splice_socket != NULL && n > 0 && (gsize) n < size &&
+                  self->body_received < self->body_length)
+                self->splice_ready = TRUE;
               continue;
             }
           g_clear_error (&error);
+          if (self->splice_socket != NULL)
+            {
+              buffer->state = buffer->public.length > 0 ? BUFFER_FILLING : BUFFER_FREE;
+              self->n_busy--;
+              self->splice_ready = TRUE;
+              continue;
+            }
         }
 
       self->reading = buffer;
+      self->read_request = size;
       g_input_stream_read_async (self->body_stream, into, size,
                                  G_PRIORITY_DEFAULT, self->cancellable, read_cb, g_object_ref (self->task));
       return;
@@ -467,6 +680,9 @@ _ladle_transfer_begin_body (LadleTransfer *self)
 
   self->pollable = G_IS_POLLABLE_INPUT_STREAM (self->body_stream) &&
                    g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->body_stream));
+  _ladle_transfer_clear_splice (self);
+  if (self->pollable && klass->body_splice != NULL)
+    self->splice_socket = _ladle_splice_body_dup_socket (message, self->body_length);
   self->receive_offset = 0;
   self->record->bytes_received = 0;
   self->record->bytes_expected_to_receive = self->body_length;

@@ -54,6 +54,8 @@ void           _ladle_transfer_pause_for_network   (LadleTransfer   *self);
 void           _ladle_transfer_buffer_consumed     (LadleTransfer   *self,
                                                     LadleBodyBuffer *buffer,
                                                     GError          *error);
+void           _ladle_transfer_body_spliced        (LadleTransfer   *self,
+                                                    GError          *error);
 /* Metrics (ladle-metrics-collector.c) */
 LadleTaskMetrics *_ladle_transfer_dup_metrics           (LadleTransfer   *self);
 void              _ladle_transfer_note_direct_body_sent (LadleTransfer   *self,

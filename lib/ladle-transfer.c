@@ -221,6 +221,7 @@ finish_completion (LadleTransfer *self)
     }
   _ladle_request_watch_detach (self->watch);
   _ladle_transfer_free_idle_buffers (self);
+  _ladle_transfer_clear_splice (self);
 
   if (self->restarting)
     {
@@ -571,6 +572,7 @@ send_message (LadleTransfer *self)
    * upload-progress never goes back. */
   self->record->bytes_sent = 0;
   _ladle_request_watch_attach (self->watch, message);
+  _ladle_splice_body_watch (message);
 
   if (self->attempt == 0)
     self->attempt = 1;
@@ -1080,6 +1082,7 @@ _ladle_transfer_free (LadleTransfer *self)
     }
   for (guint i = 0; i < MAX_BUFFERS; i++)
     g_free (self->buffers[i].public.data);
+  _ladle_transfer_clear_splice (self);
   g_clear_object (&self->current_request);
   g_clear_pointer (&self->first_uri, g_uri_unref);
   g_clear_object (&self->cancellable);

@@ -215,6 +215,7 @@ test_help_lists_flags (void)
   assert_line (lines, "  http *log request and response headers*");
   assert_line (lines, "  no-direct-body *");
   assert_line (lines, "  no-h2-body-workaround *");
+  assert_line (lines, "  no-splice-body *");
   assert_line (lines, "  all *");
   assert_line (lines, "  help *");
 }

@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Every write(2) to a regular file whose path starts with $LADLE_TEST_SLOW_DIR sleeps
- * $LADLE_TEST_SLOW_MS milliseconds first (default 100), as a slow or busy disk would. Other
+ * $LADLE_TEST_SLOW_MS milliseconds first (default 100), as a slow or busy disk would, and so does
+ * every splice(2) into such a file (a download body spliced from the socket). Other
  * writes (sockets, eventfds, pipes, other files) are untouched. ladle_slow_write_count tells a
  * test how many writes were slowed, so that it can tell the shim was in place.
  */
@@ -12,6 +13,7 @@
 #define _GNU_SOURCE
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,36 @@ is_slow (int fd)
   return strncmp (path, dir, strlen (dir)) == 0;
 }
 
+static void
+slow_down (void)
+{
+  const char *ms = getenv ("LADLE_TEST_SLOW_MS");
+  long delay = ms != NULL ? atol (ms) : 100;
+  struct timespec pause = { delay / 1000, (delay % 1000) * 1000000L };
+
+  __atomic_add_fetch (&ladle_slow_write_count, 1, __ATOMIC_SEQ_CST);
+  nanosleep (&pause, NULL);
+}
+
+ssize_t
+splice (int           fd_in,
+        loff_t       *off_in,
+        int           fd_out,
+        loff_t       *off_out,
+        size_t        length,
+        unsigned int  flags)
+{
+  static ssize_t (*real_splice) (int, loff_t *, int, loff_t *, size_t, unsigned int);
+
+  if (real_splice == NULL)
+    real_splice = (ssize_t (*) (int, loff_t *, int, loff_t *, size_t, unsigned int)) dlsym (RTLD_NEXT, "splice");
+
+  if (is_slow (fd_out))
+    slow_down ();
+
+  return real_splice (fd_in, off_in, fd_out, off_out, length, flags);
+}
+
 ssize_t
 write (int         fd,
        const void *buffer,
@@ -54,14 +86,7 @@ write (int         fd,
     real_write = (ssize_t (*) (int, const void *, size_t)) dlsym (RTLD_NEXT, "write");
 
   if (is_slow (fd))
-    {
-      const char *ms = getenv ("LADLE_TEST_SLOW_MS");
-      long delay = ms != NULL ? atol (ms) : 100;
-      struct timespec pause = { delay / 1000, (delay % 1000) * 1000000L };
-
-      __atomic_add_fetch (&ladle_slow_write_count, 1, __ATOMIC_SEQ_CST);
-      nanosleep (&pause, NULL);
-    }
+    slow_down ();
 
   return real_write (fd, buffer, count);
 }

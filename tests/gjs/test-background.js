@@ -16,6 +16,11 @@ import {
 import System from 'system';
 
 const MiB = 1024 * 1024;
+// What a download that stalls after MiB + 100 bytes has on disk: whole 1 MiB blocks when libsoup
+// reads the body, every byte when it is spliced from the socket (lib/ladle-splice-body.c).
+const DEBUG_FLAGS = (GLib.getenv('LADLE_DEBUG') ?? '').split(/[,:; \t]/);
+const SPLICED = !DEBUG_FLAGS.includes('no-splice-body') && !DEBUG_FLAGS.includes('all');
+const ON_DISK = SPLICED ? MiB + 100 : MiB;
 
 function out(object) {
     print(JSON.stringify(object));
@@ -223,12 +228,12 @@ function testRestoredDownload({server}) {
         assertEqual(task.identifier, started.identifier, 'identifier:');
         assertEqual(task.description, 'gjs-photo', 'description:');
         assertEqual(task.state, Ladle.TaskState.SUSPENDED, 'state:');
-        assertEqual(task.bytesReceived, MiB, 'bytes from the partial file (whole blocks):');
+        assertEqual(task.bytesReceived, ON_DISK, 'bytes from the partial file:');
         assertEqual(find(lines, 'restored').same[0], true, 'get_task_by_identifier:');
         // It stays suspended: no request, the same bytes.
         const [end] = find(lines, 'end').tasks;
         assertEqual(end.state, Ladle.TaskState.SUSPENDED, 'still suspended:');
-        assertEqual(end.bytesReceived, MiB, 'bytes still:');
+        assertEqual(end.bytesReceived, ON_DISK, 'bytes still:');
         assertEqual(lines.filter(l => l.event === 'resumed').length, 0, 'not resumed:');
     } finally {
         app.close();
@@ -248,12 +253,12 @@ function testResumedAfterRelaunch({server}) {
         let lines;
         [status, lines] = app.launch('observe', 'resume');
         assertEqual(status, 0, 'observe exit status:');
-        assertEqual(find(lines, 'resumed').offset, MiB, 'resumed at:');
+        assertEqual(find(lines, 'resumed').offset, ON_DISK, 'resumed at:');
         const done = find(lines, 'task-completed');
         assertEqual(done.error, null, 'error:');
         const requests = server.log().filter(r => r.path === `/resource/${size}`);
         assertEqual(requests.length, 1, 'one request after the relaunch:');
-        assertEqual(requests[0].range, `bytes=${MiB}-`, 'Range:');
+        assertEqual(requests[0].range, `bytes=${ON_DISK}-`, 'Range:');
         assert(requests[0].if_range, 'If-Range sent');
         const [, contents] = GLib.file_get_contents(destination);
         assertEqual(checksum(contents), checksum(fetch(server, `/resource/${size}`)), 'the bytes:');
