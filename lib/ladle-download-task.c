@@ -691,8 +691,15 @@ ladle_download_task_will_complete_async (LadleTask           *task,
   else
     {
       LadlePartialFile *partial = self->partial;
+      goffset kept = record_of (self)->bytes_on_disk;
 
-      _ladle_partial_file_close (partial, -1, cleaned_cb, g_steal_pointer (&gtask));
+      /* A spliced body's worker may have put bytes in the file after cancel() that the task
+       * never reported (ladle-transfer-body.c, settle()): the file keeps what the resume data
+       * records. */
+      if (kept >= 0 && _ladle_partial_file_get_size (partial) > kept)
+        _ladle_partial_file_close_trimmed (partial, kept, cleaned_cb, g_steal_pointer (&gtask));
+      else
+        _ladle_partial_file_close (partial, -1, cleaned_cb, g_steal_pointer (&gtask));
     }
 }
 

@@ -65,6 +65,10 @@ void              _ladle_partial_file_close         (LadlePartialFile         *s
                                                      goffset                   expected_size,
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);
+void              _ladle_partial_file_close_trimmed (LadlePartialFile         *self,
+                                                     goffset                   size,
+                                                     LadlePartialFileCallback  callback,
+                                                     gpointer                  user_data);
 void              _ladle_partial_file_delete        (LadlePartialFile         *self,
                                                      LadlePartialFileCallback  callback,
                                                      gpointer                  user_data);

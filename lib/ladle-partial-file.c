@@ -63,6 +63,7 @@ typedef struct
   gboolean                  create_parents;
   gboolean                  replace;
   gboolean                  releases;  /* the file is gone afterwards: release the claim */
+  gboolean                  trim;      /* OP_CLOSE: cut the file to @expected_size first */
   int                       socket_fd; /* OP_SPLICE: from there (a duplicate), @length bytes at most */
   guint                     timeout;   /* the socket's, in seconds */
   GCancellable             *cancellable;
@@ -542,7 +543,11 @@ run_op (gpointer data,
 
     case OP_CLOSE:
       /* What is on disk is what the task counted, or the download is not complete. */
-      if (close_file (self, &op->error) && op->expected_size >= 0)
+      if (!close_file (self, &op->error) || op->expected_size < 0)
+        break;
+      if (op->trim && check_and_trim (self, op->expected_size, &op->error))
+        self->size = op->expected_size;
+      else if (!op->trim)
         check_file (self->file, op->expected_size, FALSE, &op->error);
       break;
 
@@ -772,6 +777,24 @@ _ladle_partial_file_close (LadlePartialFile         *self,
 
   op->kind = OP_CLOSE;
   op->expected_size = expected_size;
+  queue (self, op, callback, user_data);
+}
+
+/* Closes the file and cuts it to its first @size bytes: a cancelled download keeps no more
+ * than its resume data records. */
+void
+_ladle_partial_file_close_trimmed (LadlePartialFile         *self,
+                                   goffset                   size,
+                                   LadlePartialFileCallback  callback,
+                                   gpointer                  user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  g_return_if_fail (size >= 0);
+
+  op->kind = OP_CLOSE;
+  op->expected_size = size;
+  op->trim = TRUE;
   queue (self, op, callback, user_data);
 }
 

@@ -67,6 +67,14 @@ _ladle_transfer_settle (LadleTransfer *self)
       self->sending || self->preparing)
     return;
 
+  /* A cancelled task's spliced bytes it never reported: the partial file is longer than its
+   * resume data says, which a resume trims (ladle-partial-file.c, check_and_trim()). */
+  if (self->splice_uncounted > 0 && state (self) == LADLE_TASK_STATE_CANCELING)
+    {
+      self->record->bytes_on_disk = MAX (self->record->bytes_on_disk - self->splice_uncounted, 0);
+      self->splice_uncounted = 0;
+    }
+
   /* A block held at the end of a body found short, then the one being filled. Delivering it
    * settles again: from deliver() itself when the kind consumed it at once, else once the kind
    * gives it back. */
@@ -297,9 +305,13 @@ _ladle_transfer_body_spliced (LadleTransfer *self,
   self->n_busy--;
   _ladle_clear_source (&self->splice_tick);
 
-  /* Every byte moved is in the file: a completing task counts them all (its resume data says
-   * what the file holds); a suspended one when it goes on. */
-  if (state (self) == LADLE_TASK_STATE_RUNNING || self->completing)
+  /* Every byte moved is in the file. A running task counts them all, and so does one that
+   * completes by itself (the body's end, a failure, a retry). A cancelled task's counts stay
+   * where they were when cancel() was called, as on the read path, where nothing is counted
+   * after it: settle() takes them out of the bytes on disk, so that its resume data holds no
+   * more than it reported. A suspended task counts them when it goes on. */
+  if (state (self) == LADLE_TASK_STATE_RUNNING ||
+      (self->completing && state (self) != LADLE_TASK_STATE_CANCELING))
     {
       count_spliced (self);
       /* As after a read: a body cut short reports what arrived before it fails. */
