@@ -261,8 +261,6 @@ on_download_progress (LadleTask *task,
       download->pausing = TRUE;
       if (download->interactive)
         fputc ('\n', stderr);
-      g_print ("paused: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes\n",
-               total_received, total_expected);
       /* Completes the task with G_IO_ERROR_CANCELLED, then gives the resume data. */
       ladle_download_task_cancel_producing_resume_data_async (LADLE_DOWNLOAD_TASK (task),
                                                               G_PRIORITY_DEFAULT, NULL,
@@ -283,8 +281,11 @@ on_completed (LadleTask    *task,
 
   if (download->pausing && !download->paused)
     {
-      /* The pause: on_resume_data goes on from here. */
+      /* The pause: what the task counted when it was cancelled is what its resume data holds
+       * (a few bytes more than the last progress report, maybe). on_resume_data goes on. */
       download->paused = TRUE;
+      g_print ("paused: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes\n",
+               ladle_task_get_bytes_received (task), ladle_task_get_bytes_expected_to_receive (task));
       return;
     }
 

@@ -358,8 +358,9 @@ _ladle_splice_body_move (int                socket_fd,
             }
           in_pipe -= n;
           moved += n;
+          /* Published as soon as it is in the file: a cancel counts it (ladle-transfer.c). */
+          count_set (count, moved);
         }
-      count_set (count, moved);
       if (!ok)
         break;
     }

@@ -118,6 +118,7 @@ void            _ladle_transfer_pump_body         (LadleTransfer  *self);
 void            _ladle_transfer_settle            (LadleTransfer  *self);
 void            _ladle_transfer_free_idle_buffers (LadleTransfer  *self);
 void            _ladle_transfer_clear_splice      (LadleTransfer  *self);
+void            _ladle_transfer_count_splice      (LadleTransfer  *self);
 
 /* Short helpers of both files */
 

@@ -242,6 +242,15 @@ splice_tick_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What the worker has put in the file so far goes into the counts at once: a task being
+ * completed (cancelled, say) keeps every byte that reached the file before. */
+void
+_ladle_transfer_count_splice (LadleTransfer *self)
+{
+  if (self->splicing && self->splice_count != NULL)
+    count_spliced (self);
+}
+
 void
 _ladle_transfer_clear_splice (LadleTransfer *self)
 {
@@ -306,10 +315,10 @@ _ladle_transfer_body_spliced (LadleTransfer *self,
   _ladle_clear_source (&self->splice_tick);
 
   /* Every byte moved is in the file. A running task counts them all, and so does one that
-   * completes by itself (the body's end, a failure, a retry). A cancelled task's counts stay
-   * where they were when cancel() was called, as on the read path, where nothing is counted
-   * after it: settle() takes them out of the bytes on disk, so that its resume data holds no
-   * more than it reported. A suspended task counts them when it goes on. */
+   * completes by itself (the body's end, a failure, a retry). A cancelled task counted what
+   * was in the file when cancel() was called (complete() in ladle-transfer.c) and nothing
+   * after, as on the read path: settle() takes the later bytes out of the bytes on disk, so
+   * that its resume data holds what it counted. A suspended task counts them when it goes on. */
   if (state (self) == LADLE_TASK_STATE_RUNNING ||
       (self->completing && state (self) != LADLE_TASK_STATE_CANCELING))
     {

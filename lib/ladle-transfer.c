@@ -258,6 +258,8 @@ complete (LadleTransfer *self,
   _ladle_clear_source (&self->completion_source);
   _ladle_clear_source (&self->continue_source);
   _ladle_clear_source (&self->retry_source);
+  /* A spliced body: the bytes already in the file count, whatever ends the task. */
+  _ladle_transfer_count_splice (self);
   self->final_error = error;
   self->completing = TRUE;
 
@@ -957,6 +959,9 @@ _ladle_transfer_is_finishing (LadleTransfer *self)
 void
 _ladle_transfer_cancel (LadleTransfer *self)
 {
+  /* A spliced body: what is in the file now counts; what the worker moves before it sees the
+   * cancellation does not (settle() in ladle-transfer-body.c). */
+  _ladle_transfer_count_splice (self);
   g_cancellable_cancel (self->cancellable);
 
   /* With an operation in flight, its callback completes the task. */
