@@ -225,13 +225,21 @@ def check_png(path, width, height):
 
 
 def screenshot(app, tmp_path, name):
-    path = os.path.join(log_dir(tmp_path), f'download-manager-{name}.png')
-    if os.path.exists(path):
-        os.unlink(path)
-    app.activate('screenshot', GLib.Variant('s', path))
-    status = app.wait(lambda s: s['last_screenshot'] and s['last_screenshot']['path'] == path,
-                      'the screenshot')
-    shot = status['last_screenshot']
+    # A window that has a size but has not drawn its first frame yet (a loaded machine) gives
+    # an empty snapshot: ask again once it has had time to draw, a few times at most, each
+    # attempt under its own name.
+    for attempt in range(10):
+        suffix = f'-retry{attempt}' if attempt else ''
+        path = os.path.join(log_dir(tmp_path), f'download-manager-{name}{suffix}.png')
+        if os.path.exists(path):
+            os.unlink(path)
+        app.activate('screenshot', GLib.Variant('s', path))
+        status = app.wait(lambda s: s['last_screenshot'] and s['last_screenshot']['path'] == path,
+                          'the screenshot')
+        shot = status['last_screenshot']
+        if shot['error'] != 'the window drew nothing':
+            break
+        time.sleep(0.2)
     assert shot['error'] is None, shot
     check_png(path, status['window']['width'], status['window']['height'])
     print(f'screenshot of the window: {path}')
