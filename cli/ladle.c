@@ -65,8 +65,6 @@ read_password (const char *user)
       close (fd);
       return NULL;
     }
-  fprintf (tty, _("Password for %s: "), user);
-  fflush (tty);
   sigemptyset (&on_signal.sa_mask);
   sigaction (SIGINT, &on_signal, &old_int);
   sigaction (SIGTERM, &on_signal, &old_term);
@@ -78,6 +76,10 @@ read_password (const char *user)
       quiet.c_lflag &= ~(tcflag_t) ECHO;
       tcsetattr (fd, TCSAFLUSH, &quiet);
     }
+  /* The prompt only once echo is off: TCSAFLUSH drops what was typed before it, so a password
+   * typed as soon as the prompt shows must not arrive in that window (as getpass does it) */
+  fprintf (tty, _("Password for %s: "), user);
+  fflush (tty);
   if (fgets (buffer, sizeof buffer, tty) != NULL)
     {
       buffer[strcspn (buffer, "\r\n")] = '\0';

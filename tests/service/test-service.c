@@ -329,6 +329,52 @@ launch_app (Fixture            *fixture,
   ladle_test_wait_for_flag (&exited, 60, "the application's exit");
 }
 
+/* Attaches on this process's bus connection (which the session made next shares) until the
+ * service lists no unfinished task and @n completions, detaching each time without
+ * acknowledging anything. */
+static void
+wait_for_service_completions (Fixture *fixture,
+                              guint    n)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_assert_nonnull (bus);
+  for (;;)
+    {
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GVariant) tasks = NULL;
+      g_autoptr(GVariant) completions = NULL;
+      g_autoptr(GVariant) detached = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *path;
+      gboolean settled;
+
+      reply = g_dbus_connection_call_sync (bus, SERVICE_NAME, "/org/gnome/Ladle/TransferService",
+                                           "org.gnome.Ladle.TransferService", "Attach",
+                                           g_variant_new ("(ss@a{sv})", APP_ID, fixture->identifier,
+                                                          g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                                           G_VARIANT_TYPE ("(ota{sv}aa{sv}aa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                           30000, NULL, &error);
+      g_assert_no_error (error);
+      g_variant_get_child (reply, 0, "&o", &path);
+      tasks = g_variant_get_child_value (reply, 3);
+      completions = g_variant_get_child_value (reply, 4);
+      settled = g_variant_n_children (tasks) == 0 && g_variant_n_children (completions) == n;
+      detached = g_dbus_connection_call_sync (bus, SERVICE_NAME, path,
+                                              "org.gnome.Ladle.TransferService.Session", "Detach",
+                                              NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+      g_assert_no_error (error);
+      if (settled)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The service still has %" G_GSIZE_FORMAT " unfinished tasks and %" G_GSIZE_FORMAT
+                 " of %u completions", g_variant_n_children (tasks),
+                 g_variant_n_children (completions), n);
+      ladle_test_spin (50);
+    }
+}
+
 /* The application (another process) queues three downloads and quits; they finish in the
  * service; the next launch (this process) gets each completion once, then
  * background-events-finished; the one after that nothing. */
@@ -348,10 +394,9 @@ test_quit_and_relaunch (Fixture       *fixture,
   assert_files (fixture);
   g_assert_cmpuint (ladle_test_server_get_n_requests (fixture->server), ==, N_DOWNLOADS);
 
-  /* The service moves a file into place, then records the completion: give the last one
-   * time (a slow ASan run attached between the two). A stopgap: the test should ask the
-   * service instead. */
-  ladle_test_spin (1000);
+  /* The file is in place before the service has recorded its completion (a slow ASan run
+   * attached in between and found the task still running): ask the service itself */
+  wait_for_service_completions (fixture, N_DOWNLOADS);
 
   /* Relaunched: no unfinished task, three completions */
   second = session_new (fixture);
